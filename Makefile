@@ -1,0 +1,69 @@
+# The two commands for users are `make demo` and `make test` (see README.md).
+# Every step of the suite is a target of its own so a developer can run one.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+BIN         := $(CURDIR)/$(VENV)/bin
+CORE218     := $(VENV)/core-2.18
+PYTHONS     := $(shell tests/tools/pythons.sh)
+
+export PATH := $(BIN):$(PYTHONS):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(VENV)/collections
+export CONTAINERS_CONF := $(CURDIR)/tests/testbed/containers.conf
+export ANSIBLE_NOCOLOR := 1
+
+.PHONY: help setup test demo units units-2.19 units-2.18 sanity sanity-2.19 sanity-2.18 \
+        lint import molecule testbed bench clean
+
+help:
+	@echo "make demo   - discover and assess localhost, read-only (see README.md)"
+	@echo "make test   - set up everything and run the whole suite"
+	@echo "steps: setup units sanity lint import molecule bench"
+
+setup:
+	@tests/tools/system-packages.sh
+	@tests/tools/setup-venv.sh
+
+test:
+	@tests/tools/run-suite.sh setup units sanity lint import molecule
+
+units: units-2.19 units-2.18
+
+units-2.19: setup
+	tests/tools/ansible-test.sh $(VENV) units --venv --python 3.11 --color no
+
+units-2.18: setup
+	tests/tools/ansible-test.sh $(CORE218) units --venv --python 3.11 --color no
+
+sanity: sanity-2.19 sanity-2.18
+
+# Without --python, ansible-test runs its multi-version tests (compile, import)
+# on every supported interpreter on PATH: PYTHONS above puts 3.9-3.13 there.
+sanity-2.19: setup
+	tests/tools/ansible-test.sh $(VENV) sanity --venv --color no
+
+sanity-2.18: setup
+	tests/tools/ansible-test.sh $(CORE218) sanity --venv --color no
+
+lint: setup
+	tests/tools/lint.sh
+
+import: setup
+	tests/tools/galaxy-import.sh
+
+molecule: setup testbed
+	tests/tools/molecule-all.sh
+
+testbed: setup
+	tests/testbed/setup-host.sh
+
+demo: setup
+	tests/tools/demo.sh
+
+bench: setup
+	tests/tools/run-bench.sh
+
+clean:
+	rm -rf $(VENV) tests/output bench/output .ansible *.tar.gz
