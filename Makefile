@@ -8,6 +8,10 @@ VENV        := .venv
 BIN         := $(CURDIR)/$(VENV)/bin
 CORE218     := $(VENV)/core-2.18
 PYTHONS     := $(shell tests/tools/pythons.sh)
+# The interpreter the venvs are made from: the machine's python3, looked up
+# before PYTHONS (which may hold older interpreters for sanity) joins PATH.
+PYTHON      ?= $(shell command -v python3)
+export PYTHON
 
 export PATH := $(BIN):$(PYTHONS):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(VENV)/collections
