@@ -42,7 +42,9 @@ make_deb() {
       ;;
     pw-demod)
       mkdir -p "$tree/usr/sbin" "$tree/lib/systemd/system"
-      install -m 0755 "$here/fixture-packages/pw-demod" "$tree/usr/sbin/pw-demod"
+      # The source has no shebang of its own (it is not a script of this repository).
+      { echo '#!/usr/bin/python3'; cat "$here/fixture-packages/pw-demod.py"; } > "$tree/usr/sbin/pw-demod"
+      chmod 0755 "$tree/usr/sbin/pw-demod"
       install -m 0644 "$here/fixture-packages/pw-demod.service" "$tree/lib/systemd/system/pw-demod.service"
       depends="Depends: python3, pw-libdemo"
       description="patchwise testbed daemon mapping libpwdemo.so.1"

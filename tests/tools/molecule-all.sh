@@ -3,7 +3,7 @@
 # sequence.  Scenarios run one after another; a failed one does not stop the
 # others, so one run reports all of them.  Give scenario names to run a subset.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 if [[ $# -gt 0 ]]; then
   scenarios=("$@")
 else

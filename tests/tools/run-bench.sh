@@ -3,7 +3,7 @@
 # arguments).  Each prints its figures beside the baseline it measured in the
 # same run; this script only runs them and reports which failed.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 mkdir -p bench/output
 if [[ $# -gt 0 ]]; then benches=("$@"); else benches=(bench/bench_*.py); fi
 failed=()

@@ -2,7 +2,7 @@
 # Run the named Make targets in order, keep going after a failure so one run
 # shows every broken step, print how long each took, and fail if any failed.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 declare -a names times results
 overall=0
 suite_start=$(date +%s)

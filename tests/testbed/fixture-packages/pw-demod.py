@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """pw-demod: the testbed's fixture daemon.
 
 It loads libpwdemo.so.1 from the pw-libdemo package and stays running, so that
