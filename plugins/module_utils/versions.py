@@ -97,38 +97,61 @@ def _deb_split(version):
     return epoch, upstream, revision
 
 
+# Hot path: most versions match one of these; anything else goes through
+# _deb_split, which strips whitespace or raises the precise error.
+_DEB_WITH_REVISION = re.compile(r'(?:([0-9]+):)?([0-9A-Za-z.+~:-]+)-([0-9A-Za-z.+~]+)\Z').match
+_DEB_WITHOUT_REVISION = re.compile(r'(?:([0-9]+):)?([0-9A-Za-z.+~:]+)()\Z').match
+_DIGIT_RUNS = re.compile(r'([0-9]+)').split
+
+
+def _deb_fields(version):
+    match = _DEB_WITH_REVISION(version) or _DEB_WITHOUT_REVISION(version)
+    if match is None:
+        return _deb_split(version)
+    epoch, upstream, revision = match.groups()
+    if epoch is None:
+        if ':' in upstream:
+            return _deb_split(version)
+        return 0, upstream, revision
+    return int(epoch), upstream, revision
+
+
 def _deb_part_cmp(a, b):
     """dpkg's verrevcmp on one part (upstream or revision)."""
     if a == b:
         return 0
-    tokens_b = _DEB_TOKENS.findall(b)
-    n_b = len(tokens_b)
-    for i, (seg_a, num_a) in enumerate(_DEB_TOKENS.findall(a)):
-        seg_b, num_b = tokens_b[i] if i < n_b else ('', '')
-        if seg_a != seg_b:
-            key_a = seg_a.translate(_DEB_CHAR_ORDER) + _DEB_END
-            key_b = seg_b.translate(_DEB_CHAR_ORDER) + _DEB_END
-            if key_a != key_b:
+    # Alternating non-digit and digit runs: [run, digits, run, ..., run].
+    runs_a = _DIGIT_RUNS(a)
+    runs_b = _DIGIT_RUNS(b)
+    len_a, len_b = len(runs_a), len(runs_b)
+    index = 0
+    shortest = min(len_a, len_b)
+    while index < shortest and runs_a[index] == runs_b[index]:
+        index += 1
+    longest = max(len_a, len_b)
+    while index < longest:
+        # A part that has ended continues as empty runs and zeros.
+        run_a = runs_a[index] if index < len_a else ''
+        run_b = runs_b[index] if index < len_b else ''
+        if run_a != run_b:
+            if index % 2:
+                number_a = int(run_a) if run_a else 0
+                number_b = int(run_b) if run_b else 0
+                if number_a != number_b:
+                    return -1 if number_a < number_b else 1
+            else:
+                key_a = run_a.translate(_DEB_CHAR_ORDER) + _DEB_END
+                key_b = run_b.translate(_DEB_CHAR_ORDER) + _DEB_END
                 return -1 if key_a < key_b else 1
-        if num_a != num_b:
-            int_a = int(num_a) if num_a else 0
-            int_b = int(num_b) if num_b else 0
-            if int_a != int_b:
-                return -1 if int_a < int_b else 1
-    for seg_b, num_b in tokens_b[i + 1:]:
-        # a has ended: compare the rest of b against the implicit end.
-        if seg_b:
-            return 1 if seg_b[0] == '~' else -1
-        if num_b.strip('0'):
-            return -1
+        index += 1
     return 0
 
 
 def _deb_cmp(a, b):
     if a == b:
         return 0
-    epoch_a, upstream_a, revision_a = _deb_split(a)
-    epoch_b, upstream_b, revision_b = _deb_split(b)
+    epoch_a, upstream_a, revision_a = _deb_fields(a)
+    epoch_b, upstream_b, revision_b = _deb_fields(b)
     if epoch_a != epoch_b:
         return -1 if epoch_a < epoch_b else 1
     return _deb_part_cmp(upstream_a, upstream_b) or _deb_part_cmp(revision_a, revision_b)
@@ -162,6 +185,23 @@ def _deb_key(version):
 # rpm
 
 _RPM_SEGMENTS = re.compile(r'[^A-Za-z0-9~^]*(?:(~)|(\^)|([0-9]+)|([A-Za-z]+))')
+
+
+_RPM_WITH_RELEASE = re.compile(r'(?:([0-9]+):)?([^\s:]+)-([^\s:-]*)\Z').match
+_RPM_WITHOUT_RELEASE = re.compile(r'(?:([0-9]+):)?([^\s:-]+)()\Z').match
+
+
+def _rpm_fields(version):
+    """_rpm_split's result; the common shapes skip its checks."""
+    match = _RPM_WITH_RELEASE(version) if isinstance(version, str) else None
+    if match is None:
+        match = _RPM_WITHOUT_RELEASE(version) if isinstance(version, str) else None
+        if match is None:
+            return _rpm_split(version)
+        epoch, ver, _none = match.groups()
+        return (int(epoch) if epoch else 0), ver, None
+    epoch, ver, release = match.groups()
+    return (int(epoch) if epoch else 0), ver, release
 
 
 def _rpm_split(version):
@@ -199,7 +239,11 @@ def _rpmvercmp(a, b):
     segs_a = _RPM_SEGMENTS.findall(a)
     segs_b = _RPM_SEGMENTS.findall(b)
     n_a, n_b = len(segs_a), len(segs_b)
+    # Identical segments compare equal whatever they are: skip them at C speed.
     i = 0
+    shortest = min(n_a, n_b)
+    while i < shortest and segs_a[i] == segs_b[i]:
+        i += 1
     while True:
         seg_a = segs_a[i] if i < n_a else None
         seg_b = segs_b[i] if i < n_b else None
@@ -249,8 +293,8 @@ def _rpmvercmp(a, b):
 def _rpm_cmp(a, b):
     if a == b:
         return 0
-    epoch_a, version_a, release_a = _rpm_split(a)
-    epoch_b, version_b, release_b = _rpm_split(b)
+    epoch_a, version_a, release_a = _rpm_fields(a)
+    epoch_b, version_b, release_b = _rpm_fields(b)
     if epoch_a != epoch_b:
         return -1 if epoch_a < epoch_b else 1
     result = _rpmvercmp(version_a, version_b)
