@@ -88,7 +88,9 @@ import apt_pkg
 apt_pkg.init()
 import rpm
 
-rpm_versions = ['%d.%d.%d-%d.el9_%d' % (rng.randint(0, 5), rng.randint(0, 30), rng.randint(0, 99), rng.randint(1, 500), rng.randint(0, 4)) for _ in range(20000)]
+def rpm_version():
+    return '%d.%d.%d-%d.el9_%d' % (rng.randint(0, 5), rng.randint(0, 30), rng.randint(0, 99), rng.randint(1, 500), rng.randint(0, 4))
+rpm_versions = [rpm_version() for _ in range(20000)]
 rpm_near = [(v, v[:-1] + str(int(v[-1]) + 1)) for v in rpm_versions]
 rpm_rand = [(rng.choice(rpm_versions), rng.choice(rpm_versions)) for _ in range(20000)]
 def evr(v):
