@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 name: version_compare
 short_description: Compare two versions with a packaging ecosystem's exact ordering
 version_added: 0.1.0
-author: patchwise developers
+author: patchwise developers !UNKNOWN
 description:
   - Returns V(-1), V(0) or V(1) as the input version is older than, equal to or newer than O(other).
   - Orders versions the way the ecosystem's own tools do - C(dpkg --compare-versions) for V(deb),

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 name: version
 short_description: Test a version against another with a packaging ecosystem's exact ordering
 version_added: 0.1.0
-author: patchwise developers
+author: patchwise developers !UNKNOWN
 description:
   - Like the builtin P(ansible.builtin.version#test) test, with the orderings of Debian (C(dpkg)),
     RPM (C(rpm.labelCompare)), Alpine (apk-tools), Python (PEP 440) and SemVer 2.0.0.

@@ -1,0 +1,140 @@
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The normalized advisory model, and OSV's rule for "is this version affected".
+
+Every feed parser (feed_osv, feed_debian, ...) produces advisories of one shape:
+
+    {'id', 'aliases': [...], 'summary', 'published', 'modified',
+     'cvss': {'vector', 'score'} or None, 'references': [...], 'source',
+     'affected': [{'ecosystem', 'package', 'ranges': [{'type', 'events': [...]}],
+                   'versions': [...], 'fixed': [...], 'status', 'urgency'}]}
+
+``ranges`` keep OSV's event lists (``introduced``/``fixed``/``last_affected``/
+``limit``), so one evaluator, ``osv_affected``, serves every feed.  Standard
+library only (Python 3.9+).
+"""
+
+from __future__ import annotations
+
+from functools import cmp_to_key
+
+from ansible_collections.patchwise.patching.plugins.module_utils.versions import compare_versions, scheme_for_ecosystem
+
+EVALUATED_RANGE_TYPES = ('ECOSYSTEM', 'SEMVER')
+_EVENT_KINDS = ('introduced', 'fixed', 'last_affected', 'limit')
+
+
+class FeedError(ValueError):
+    """A feed or one of its records cannot be used; the message names where."""
+
+
+def normalize_package_name(ecosystem, name):
+    # PyPI names compare after PEP 503 normalization; other ecosystems exactly.
+    if ecosystem.split(':', 1)[0] == 'PyPI':
+        return '-'.join(name.replace('_', '-').replace('.', '-').lower().split('-'))
+    return name
+
+
+def ecosystem_applies(record_ecosystem, ecosystem):
+    """Whether an affected entry's ecosystem covers the queried one.
+
+    ``Debian:12`` covers ``Debian:12``; an unversioned ``Debian`` covers every
+    Debian release.
+    """
+    return record_ecosystem == ecosystem or record_ecosystem == ecosystem.split(':', 1)[0]
+
+
+def _sort_events(events, scheme, record_id):
+    keyed = []
+    for event in events:
+        if not isinstance(event, dict) or len(event) != 1:
+            raise FeedError('%s: an event must have exactly one of %s: %r' % (record_id, ', '.join(_EVENT_KINDS), event))
+        kind, value = next(iter(event.items()))
+        if kind not in _EVENT_KINDS:
+            raise FeedError('%s: unknown event %r' % (record_id, kind))
+        keyed.append((kind, str(value)))
+
+    def order(left, right):
+        # "introduced: 0" precedes every version.
+        if left[1] == right[1]:
+            return 0
+        if left[0] == 'introduced' and left[1] == '0':
+            return -1
+        if right[0] == 'introduced' and right[1] == '0':
+            return 1
+        if left[1] == '*' or right[1] == '*':
+            return 1 if left[1] == '*' else -1
+        return compare_versions(left[1], right[1], scheme)
+
+    try:
+        return sorted(keyed, key=cmp_to_key(order))
+    except ValueError as exc:
+        raise FeedError('%s: %s' % (record_id, exc)) from exc
+
+
+def range_affects(events, version, scheme, record_id='record'):
+    """OSV's evaluation of one ECOSYSTEM or SEMVER range for ``version``."""
+    vulnerable = False
+    limits = []
+    try:
+        for kind, value in _sort_events(events, scheme, record_id):
+            if kind == 'introduced':
+                if value == '0' or compare_versions(version, value, scheme) >= 0:
+                    vulnerable = True
+            elif kind == 'fixed':
+                if compare_versions(version, value, scheme) >= 0:
+                    vulnerable = False
+            elif kind == 'last_affected':
+                if compare_versions(version, value, scheme) > 0:
+                    vulnerable = False
+            else:
+                limits.append(value)
+        if vulnerable and limits:
+            vulnerable = any(limit == '*' or compare_versions(version, limit, scheme) < 0 for limit in limits)
+    except ValueError as exc:
+        if isinstance(exc, FeedError):
+            raise
+        raise FeedError('%s: %s' % (record_id, exc)) from exc
+    return vulnerable
+
+
+def osv_affected(record, ecosystem, name, version):
+    """Whether OSV record ``record`` says ``name`` at ``version`` in ``ecosystem`` is affected.
+
+    Follows the OSV schema: an affected entry applies when its package's
+    ecosystem and name match; the version is affected when it is listed in
+    ``versions`` or falls in an ECOSYSTEM/SEMVER range (events sorted by the
+    ecosystem's version order).  GIT ranges cannot be evaluated against a
+    package version and are ignored here.  An unknown ecosystem raises
+    ValueError.
+    """
+    scheme = scheme_for_ecosystem(ecosystem)
+    record_id = record.get('id', '<record without id>')
+    wanted = normalize_package_name(ecosystem, name)
+    for affected in record.get('affected') or []:
+        package = affected.get('package') or {}
+        record_ecosystem = package.get('ecosystem')
+        if not record_ecosystem or not ecosystem_applies(record_ecosystem, ecosystem):
+            continue
+        if normalize_package_name(ecosystem, package.get('name', '')) != wanted:
+            continue
+        if version in (affected.get('versions') or []):
+            return True
+        for osv_range in affected.get('ranges') or []:
+            if osv_range.get('type') in EVALUATED_RANGE_TYPES:
+                range_scheme = 'semver' if osv_range.get('type') == 'SEMVER' else scheme
+                if range_affects(osv_range.get('events') or [], version, range_scheme, record_id):
+                    return True
+    return False
+
+
+def fixed_versions(ranges):
+    """The ``fixed`` versions named in OSV ranges, in order of appearance."""
+    found = []
+    for osv_range in ranges:
+        for event in osv_range.get('events') or []:
+            fixed = event.get('fixed') if isinstance(event, dict) else None
+            if fixed and fixed not in found:
+                found.append(fixed)
+    return found

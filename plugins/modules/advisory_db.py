@@ -1,0 +1,127 @@
+#!/usr/bin/python
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: advisory_db
+short_description: Build the advisory database from OSV, Debian Security Tracker, CISA KEV and EPSS feeds
+version_added: 0.1.0
+author: patchwise developers !UNKNOWN
+description:
+  - Builds or updates an SQLite advisory database on the controller from any mix of feeds, given as local
+    paths or URLs.
+  - C(osv) feeds are OSV schema 1.x records as JSON or YAML files, a directory tree of them, or a zip of
+    them (as osv.dev publishes per ecosystem). C(ECOSYSTEM) and C(SEMVER) ranges are kept; C(GIT) ranges are
+    skipped and counted.
+  - C(debian) is the Debian Security Tracker's JSON; each release codename becomes its OSV ecosystem
+    (V(bookworm) is C(Debian:12)), and the tracker's status and urgency are kept.
+  - C(kev) is the CISA Known Exploited Vulnerabilities catalog JSON; C(epss) is FIRST's EPSS CSV, plain or gzipped.
+  - The new database is written next to O(path) and renamed over it, so a failed or interrupted build leaves
+    the previous database untouched. Unchanged inputs leave the database as it is and report no change.
+  - Runs on the controller (it is an action plugin); it never touches managed hosts.
+extends_documentation_fragment:
+  - patchwise.patching.attributes
+  - patchwise.patching.attributes.ACTION
+attributes:
+  check_mode:
+    support: full
+    details: Reports whether the database would be rebuilt, without writing it.
+  diff_mode:
+    support: none
+  action:
+    support: full
+  async:
+    support: none
+  platform:
+    support: full
+    platforms: posix
+options:
+  path:
+    description: The database file on the controller. Its directory must exist.
+    type: path
+    required: true
+  feeds:
+    description: The feeds to build from, in order. Advisories with the same id from several feeds are merged.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      type:
+        description: The feed format.
+        type: str
+        required: true
+        choices: [osv, debian, kev, epss]
+      src:
+        description:
+          - A local file or directory, or an C(https://) (or C(file://)) URL, downloaded to a temporary file next
+            to O(path).
+        type: str
+        required: true
+      sha256:
+        description: The expected SHA-256 of the file; a download or file that does not match is refused.
+        type: str
+  lenient:
+    description:
+      - Skip OSV records that cannot be used (broken JSON/YAML, missing fields, unparsable versions) and report
+        them, instead of failing. A feed in which every record fails still fails.
+    type: bool
+    default: false
+  force:
+    description: Rebuild even when the inputs are unchanged.
+    type: bool
+    default: false
+seealso:
+  - plugin: patchwise.patching.version_compare
+    plugin_type: filter
+"""
+
+EXAMPLES = r"""
+- name: Build the advisory database from the shipped CISA KEV snapshot and a Debian tracker export
+  patchwise.patching.advisory_db:
+    path: "{{ patchwise_advisory_db }}"
+    feeds:
+      - type: debian
+        src: /srv/feeds/debian-tracker.json
+      - type: osv
+        src: /srv/feeds/osv/Debian.zip
+      - type: kev
+        src: https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json
+      - type: epss
+        src: /srv/feeds/epss_scores-current.csv.gz
+  run_once: true
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+path:
+  description: The database file.
+  returned: always
+  type: str
+schema:
+  description: The database's schema version.
+  returned: always
+  type: int
+  sample: 1
+advisories:
+  description: Number of advisories in the database (null in check mode when a rebuild is due).
+  returned: always
+  type: int
+feeds:
+  description: Per feed, the records read, skipped (lenient mode) and GIT ranges skipped, with the first errors.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{type: osv, src: /srv/feeds/osv, records: 120, skipped: 0, skipped_git_ranges: 4, errors: []}]
+ecosystems:
+  description: Number of affected-package entries per ecosystem.
+  returned: always
+  type: dict
+  sample: {"Debian:12": 3812, "PyPI": 210}
+built_at:
+  description: When the database was built (UTC).
+  returned: when changed
+  type: str
+"""

@@ -1,0 +1,266 @@
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The advisory database: an SQLite file built from feeds, and the matching API.
+
+Build: ``build(path, feeds, ...)`` parses every feed, writes a new database
+next to ``path`` and renames it over the old one, so a failed or interrupted
+build leaves the previous database as it was.  A digest of the inputs is
+stored; unchanged inputs mean no rebuild and ``changed: false``.
+
+Match: ``AdvisoryDB(path).match(ecosystem, [(package, version), ...])`` returns
+``{(package, version): [match, ...]}`` in one call, one indexed query for all
+packages, memoised per (ecosystem, package, version) for the life of the
+object.  A match is::
+
+    {'id', 'aliases', 'summary', 'source', 'ecosystem', 'package', 'installed',
+     'fixed': [versions] (empty: no fix yet), 'status', 'urgency',
+     'cvss': {'vector', 'score'} or None,
+     'kev': {'added', 'due', 'ransomware'} or None,
+     'epss': {'score', 'percentile'} or None}
+
+KEV and EPSS data attach through the advisory id or any CVE alias.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+
+from ansible_collections.patchwise.patching.plugins.module_utils.advisories import FeedError, ecosystem_applies, normalize_package_name, range_affects
+from ansible_collections.patchwise.patching.plugins.module_utils.versions import scheme_for_ecosystem
+from ansible_collections.patchwise.patching.plugins.plugin_utils.feed_files import fetch, read_feed, sha256_of
+
+SCHEMA = 1
+
+_DDL = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE advisories (
+    id TEXT PRIMARY KEY, aliases TEXT NOT NULL, summary TEXT, published TEXT, modified TEXT,
+    cvss_vector TEXT, cvss_score REAL, refs TEXT NOT NULL, source TEXT NOT NULL);
+CREATE TABLE affected (
+    advisory_id TEXT NOT NULL, ecosystem TEXT NOT NULL, package TEXT NOT NULL,
+    ranges TEXT NOT NULL, versions TEXT NOT NULL, fixed TEXT NOT NULL, status TEXT, urgency TEXT);
+CREATE INDEX affected_by_package ON affected (ecosystem, package);
+CREATE TABLE aliases (alias TEXT NOT NULL, advisory_id TEXT NOT NULL);
+CREATE INDEX aliases_by_alias ON aliases (alias);
+CREATE TABLE kev (cve TEXT PRIMARY KEY, added TEXT NOT NULL, due TEXT, ransomware TEXT,
+    vendor TEXT, product TEXT, name TEXT);
+CREATE TABLE epss (cve TEXT PRIMARY KEY, score REAL NOT NULL, percentile REAL NOT NULL);
+"""
+
+
+class AdvisoryDBError(Exception):
+    """The database cannot be built or read; the message names the file."""
+
+
+def _input_digest(feeds, paths):
+    digest = hashlib.sha256(b'schema=%d' % SCHEMA)
+    for feed, path in zip(feeds, paths):
+        digest.update(('\0%s\0' % feed['type']).encode())
+        if os.path.isdir(path):
+            for directory, _dirs, files in sorted(os.walk(path)):
+                for name in sorted(files):
+                    full = os.path.join(directory, name)
+                    digest.update(('%s\0%s\0' % (os.path.relpath(full, path), sha256_of(full))).encode())
+        else:
+            digest.update(sha256_of(path).encode())
+    return digest.hexdigest()
+
+
+def read_meta(path):
+    """The meta table of an existing database, or None when there is no file."""
+    if not os.path.exists(path):
+        return None
+    try:
+        connection = sqlite3.connect('file:%s?mode=ro' % path, uri=True)
+        try:
+            return dict(connection.execute('SELECT key, value FROM meta'))
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as exc:
+        raise AdvisoryDBError('%s: not a patchwise advisory database (%s)' % (path, exc)) from exc
+
+
+def _write(connection, parsed):
+    advisories = {}
+    for kind, payload, _stats in parsed:
+        if kind == 'advisories':
+            for advisory in payload:
+                known = advisories.get(advisory['id'])
+                if known is None:
+                    advisories[advisory['id']] = advisory
+                else:
+                    # The same CVE from several feeds: one advisory, every affected entry.
+                    known['affected'].extend(advisory['affected'])
+                    known['aliases'] = sorted(set(known['aliases']) | set(advisory['aliases']))
+                    known['cvss'] = known['cvss'] or advisory['cvss']
+    ecosystems = {}
+    for advisory in advisories.values():
+        cvss = advisory['cvss'] or {}
+        connection.execute(
+            'INSERT INTO advisories VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            (advisory['id'], json.dumps(advisory['aliases']), advisory['summary'], advisory['published'],
+             advisory['modified'], cvss.get('vector'), cvss.get('score'), json.dumps(advisory['references']),
+             advisory['source']),
+        )
+        connection.executemany('INSERT INTO aliases VALUES (?, ?)', [(alias, advisory['id']) for alias in advisory['aliases']])
+        rows = []
+        for entry in advisory['affected']:
+            package = normalize_package_name(entry['ecosystem'], entry['package'])
+            rows.append((advisory['id'], entry['ecosystem'], package, json.dumps(entry['ranges']),
+                         json.dumps(entry['versions']), json.dumps(entry['fixed']), entry['status'], entry['urgency']))
+            ecosystems[entry['ecosystem']] = ecosystems.get(entry['ecosystem'], 0) + 1
+        connection.executemany('INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?, ?, ?)', rows)
+    for kind, payload, _stats in parsed:
+        if kind == 'kev':
+            connection.executemany(
+                'INSERT OR REPLACE INTO kev VALUES (?, ?, ?, ?, ?, ?, ?)',
+                [(cve, e['added'], e['due'], e['ransomware'], e['vendor'], e['product'], e['name'])
+                 for cve, e in payload['entries'].items()],
+            )
+        elif kind == 'epss':
+            connection.executemany(
+                'INSERT OR REPLACE INTO epss VALUES (?, ?, ?)',
+                [(cve, score, percentile) for cve, (score, percentile) in payload['entries'].items()],
+            )
+    return len(advisories), ecosystems
+
+
+def build(path, feeds, lenient=False, check_mode=False, force=False):
+    """Build or update the database at ``path`` from ``feeds``; return the module result."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise AdvisoryDBError('%s: the directory %s does not exist' % (path, directory))
+    existing = read_meta(path)
+    with tempfile.TemporaryDirectory(dir=directory, prefix='.advisory-db-') as scratch:
+        try:
+            paths = [fetch(feed, scratch) for feed in feeds]
+        except FeedError as exc:
+            raise AdvisoryDBError(str(exc)) from exc
+        digest = _input_digest(feeds, paths)
+        if existing and existing.get('input_digest') == digest and not force:
+            result = json.loads(existing['summary'])
+            result.update(changed=False, schema=int(existing['schema']), path=path)
+            return result
+        if check_mode:
+            return {'changed': True, 'schema': SCHEMA, 'path': path, 'feeds': [], 'ecosystems': {}, 'advisories': None}
+        parsed = []
+        feed_counts = []
+        for feed, feed_path in zip(feeds, paths):
+            try:
+                kind, payload, stats = read_feed(feed['type'], feed_path, lenient=lenient)
+            except FeedError as exc:
+                raise AdvisoryDBError('%s feed %s: %s' % (feed['type'], feed['src'], exc)) from exc
+            if not stats['records']:
+                raise AdvisoryDBError('%s feed %s: no records found; refusing to build an empty database' % (feed['type'], feed['src']))
+            parsed.append((kind, payload, stats))
+            feed_counts.append({'type': feed['type'], 'src': feed['src'].split('?')[0], 'records': stats['records'],
+                                'skipped': stats['skipped'], 'skipped_git_ranges': stats['skipped_git_ranges'],
+                                'errors': stats['errors'][:20]})
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix='.advisory-db-', suffix='.sqlite')
+        os.close(handle)
+        try:
+            connection = sqlite3.connect(temporary)
+            try:
+                connection.executescript(_DDL)
+                count, ecosystems = _write(connection, parsed)
+                summary = {'feeds': feed_counts, 'ecosystems': ecosystems, 'advisories': count}
+                built_at = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+                connection.executemany('INSERT INTO meta VALUES (?, ?)', [
+                    ('schema', str(SCHEMA)), ('input_digest', digest), ('built_at', built_at),
+                    ('summary', json.dumps(summary)),
+                ])
+                connection.commit()
+            finally:
+                connection.close()
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    summary.update(changed=True, schema=SCHEMA, path=path, built_at=built_at)
+    return summary
+
+
+class AdvisoryDB:
+    """Read access to a built database, with memoised matching."""
+
+    def __init__(self, path):
+        if not os.path.exists(path):
+            raise AdvisoryDBError('%s: no advisory database (build it with patchwise.patching.advisory_db)' % path)
+        meta = read_meta(path)
+        if int(meta.get('schema', 0)) != SCHEMA:
+            raise AdvisoryDBError('%s: advisory database schema %s, this collection reads schema %d; rebuild it'
+                                  % (path, meta.get('schema'), SCHEMA))
+        self.path = path
+        self.built_at = meta.get('built_at')
+        self._connection = sqlite3.connect('file:%s?mode=ro' % path, uri=True, check_same_thread=False)
+        self._memo = {}
+
+    def close(self):
+        self._connection.close()
+
+    def _enrich(self, advisory_id, aliases):
+        cves = [name for name in [advisory_id, *aliases] if name.startswith('CVE-')]
+        kev = epss = None
+        for cve in cves:
+            row = self._connection.execute('SELECT added, due, ransomware FROM kev WHERE cve = ?', (cve,)).fetchone()
+            if row and kev is None:
+                kev = {'cve': cve, 'added': row[0], 'due': row[1], 'ransomware': row[2]}
+            row = self._connection.execute('SELECT score, percentile FROM epss WHERE cve = ?', (cve,)).fetchone()
+            if row and (epss is None or row[0] > epss['score']):
+                epss = {'cve': cve, 'score': row[0], 'percentile': row[1]}
+        return kev, epss
+
+    def match(self, ecosystem, packages):
+        """Applicable advisories for each (package, version) of one ecosystem."""
+        scheme = scheme_for_ecosystem(ecosystem)
+        base = ecosystem.split(':', 1)[0]
+        results = {}
+        todo = []
+        for name, version in packages:
+            key = (ecosystem, name, version)
+            if key in self._memo:
+                results[(name, version)] = self._memo[key]
+            else:
+                todo.append((name, version))
+        # Names as stored: PyPI names are compared after PEP 503 normalization.
+        stored_name = {name: normalize_package_name(ecosystem, name) for name, _version in todo}
+        names = sorted(set(stored_name.values()))
+        rows_by_name = {}
+        query = (
+            'SELECT f.package, f.ecosystem, f.ranges, f.versions, f.fixed, f.status, f.urgency, a.id, a.aliases, '
+            'a.summary, a.source, a.cvss_vector, a.cvss_score FROM affected f JOIN advisories a ON a.id = f.advisory_id '
+            'WHERE f.ecosystem IN (?, ?) AND f.package IN (SELECT value FROM json_each(?))'
+        )
+        if names:
+            for row in self._connection.execute(query, (ecosystem, base, json.dumps(names))):
+                rows_by_name.setdefault(row[0], []).append(row)
+        for name, version in todo:
+            found = []
+            for (_package, record_ecosystem, ranges, versions, fixed, status, urgency, advisory_id, aliases, summary,
+                 source, vector, score) in rows_by_name.get(stored_name[name], []):
+                if not ecosystem_applies(record_ecosystem, ecosystem) or status == 'not-affected':
+                    continue
+                hit = version in json.loads(versions) or any(
+                    range_affects(r['events'], version, 'semver' if r['type'] == 'SEMVER' else scheme, advisory_id)
+                    for r in json.loads(ranges)
+                )
+                if not hit:
+                    continue
+                alias_list = json.loads(aliases)
+                kev, epss = self._enrich(advisory_id, alias_list)
+                found.append({
+                    'id': advisory_id, 'aliases': alias_list, 'summary': summary, 'source': source,
+                    'ecosystem': ecosystem, 'package': name, 'installed': version, 'fixed': json.loads(fixed),
+                    'status': status, 'urgency': urgency,
+                    'cvss': {'vector': vector, 'score': score} if vector else None, 'kev': kev, 'epss': epss,
+                })
+            self._memo[(ecosystem, name, version)] = found
+            results[(name, version)] = found
+        return results

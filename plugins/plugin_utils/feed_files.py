@@ -1,0 +1,138 @@
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Reading advisory feeds from files, directories, zips and URLs (controller side).
+
+A feed is ``{'type': osv|debian|kev|epss, 'src': path or URL, 'sha256': optional}``.
+``fetch`` turns it into a local file (downloads are verified against the
+checksum when one is given); ``read_feed`` yields the parsed content.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+
+import yaml
+from ansible.module_utils.urls import open_url
+from ansible_collections.patchwise.patching.plugins.module_utils.advisories import FeedError
+from ansible_collections.patchwise.patching.plugins.module_utils.feeds import parse_debian_tracker, parse_epss, parse_kev, parse_osv_record
+
+FEED_TYPES = ('osv', 'debian', 'kev', 'epss')
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for block in iter(lambda: handle.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch(feed, download_dir):
+    """Return a local path for the feed's ``src``; download URLs into ``download_dir``."""
+    src = feed['src']
+    if src.startswith(('https://', 'http://', 'file://')):
+        target = tempfile.NamedTemporaryFile(dir=download_dir, delete=False, suffix=os.path.basename(src.split('?')[0]))
+        try:
+            response = open_url(src, timeout=60)
+            for block in iter(lambda: response.read(1 << 20), b''):
+                target.write(block)
+        except Exception as exc:
+            raise FeedError('%s: download failed: %s' % (src.split('?')[0], exc)) from exc
+        finally:
+            target.close()
+        path = target.name
+    else:
+        path = os.path.expanduser(src)
+        if not os.path.exists(path):
+            raise FeedError('%s: no such file or directory' % src)
+    expected = feed.get('sha256')
+    if expected and not os.path.isdir(path):
+        actual = sha256_of(path)
+        if actual != expected.lower():
+            raise FeedError('%s: SHA-256 mismatch: expected %s, got %s' % (src.split('?')[0], expected, actual))
+    return path
+
+
+def _load_document(name, data):
+    try:
+        if name.endswith(('.yaml', '.yml')):
+            return yaml.safe_load(data)
+        return json.loads(data)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise FeedError('%s: not valid %s: %s' % (name, 'YAML' if name.endswith(('.yaml', '.yml')) else 'JSON', exc)) from exc
+
+
+def _osv_documents(path):
+    """(name, bytes) of every OSV document in a file, directory tree or zip."""
+    if os.path.isdir(path):
+        for directory, _dirs, files in sorted(os.walk(path)):
+            for name in sorted(files):
+                if name.endswith(('.json', '.yaml', '.yml')):
+                    full = os.path.join(directory, name)
+                    with open(full, 'rb') as handle:
+                        yield full, handle.read()
+    elif zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            for name in sorted(archive.namelist()):
+                if name.endswith(('.json', '.yaml', '.yml')):
+                    yield '%s!%s' % (path, name), archive.read(name)
+    else:
+        with open(path, 'rb') as handle:
+            yield path, handle.read()
+
+
+def _read_text(path):
+    with open(path, 'rb') as handle:
+        data = handle.read()
+    if data[:2] == b'\x1f\x8b':
+        data = gzip.decompress(data)
+    return data.decode('utf-8')
+
+
+def read_feed(feed_type, path, lenient=False):
+    """Parse a feed.  Returns ``(kind, payload, stats)``.
+
+    kind 'advisories': payload is a list of advisories; 'kev' and 'epss': the
+    parsed catalog.  ``stats`` counts records, skipped records and GIT ranges.
+    With ``lenient``, a bad OSV record is skipped and counted instead of
+    failing the whole feed.
+    """
+    stats = {'records': 0, 'skipped': 0, 'skipped_git_ranges': 0, 'errors': []}
+    if feed_type == 'osv':
+        advisories = []
+        for name, data in _osv_documents(path):
+            try:
+                document = _load_document(name, data)
+                records = document if isinstance(document, list) else [document]
+                for record in records:
+                    advisory, git_ranges = parse_osv_record(record, name)
+                    advisories.append(advisory)
+                    stats['skipped_git_ranges'] += git_ranges
+                    stats['records'] += 1
+            except FeedError as exc:
+                if not lenient:
+                    raise
+                stats['skipped'] += 1
+                stats['errors'].append(str(exc))
+        if not advisories and stats['skipped']:
+            raise FeedError('%s: every OSV record was rejected; first error: %s' % (path, stats['errors'][0]))
+        return 'advisories', advisories, stats
+    if feed_type == 'debian':
+        advisories = parse_debian_tracker(_load_document(path, _read_text(path)), path)
+        stats['records'] = len(advisories)
+        return 'advisories', advisories, stats
+    if feed_type == 'kev':
+        catalog = parse_kev(_load_document(path, _read_text(path)), path)
+        stats['records'] = len(catalog['entries'])
+        return 'kev', catalog, stats
+    if feed_type == 'epss':
+        scores = parse_epss(_read_text(path), path)
+        stats['records'] = len(scores['entries'])
+        return 'epss', scores, stats
+    raise FeedError('unknown feed type %r; use one of %s' % (feed_type, ', '.join(FEED_TYPES)))

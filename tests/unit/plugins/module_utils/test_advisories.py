@@ -1,0 +1,100 @@
+"""osv_affected follows the OSV schema's evaluation rules."""
+
+from __future__ import annotations
+
+import pytest
+from ansible_collections.patchwise.patching.plugins.module_utils.advisories import FeedError, fixed_versions, osv_affected, range_affects
+
+
+def _record(events, ecosystem='PyPI', name='demo', versions=None, kind='ECOSYSTEM'):
+    return {
+        'id': 'TEST-1',
+        'modified': '2099-01-01T00:00:00Z',
+        'affected': [{
+            'package': {'ecosystem': ecosystem, 'name': name},
+            'ranges': [{'type': kind, 'events': events}],
+            'versions': versions or [],
+        }],
+    }
+
+
+@pytest.mark.parametrize(
+    'events, version, expected',
+    [
+        ([{'introduced': '0'}, {'fixed': '1.5'}], '1.4', True),
+        ([{'introduced': '0'}, {'fixed': '1.5'}], '1.5', False),
+        ([{'introduced': '0'}, {'fixed': '1.5'}], '0.0.1', True),
+        ([{'introduced': '1.0'}, {'fixed': '1.5'}], '0.9', False),
+        ([{'introduced': '1.0'}, {'last_affected': '1.5'}], '1.5', True),
+        ([{'introduced': '1.0'}, {'last_affected': '1.5'}], '1.5.1', False),
+        # Two intervals in one range; events given out of order are sorted first.
+        ([{'fixed': '2.3'}, {'introduced': '2.0'}, {'fixed': '1.2'}, {'introduced': '1.0'}], '1.5', False),
+        ([{'fixed': '2.3'}, {'introduced': '2.0'}, {'fixed': '1.2'}, {'introduced': '1.0'}], '2.1', True),
+        ([{'fixed': '2.3'}, {'introduced': '2.0'}, {'fixed': '1.2'}, {'introduced': '1.0'}], '1.1', True),
+        # limit: versions at or above it are outside the range.
+        ([{'introduced': '0'}, {'limit': '3.0'}], '2.9', True),
+        ([{'introduced': '0'}, {'limit': '3.0'}], '3.0', False),
+        ([{'introduced': '0'}, {'limit': '*'}], '99', True),
+        # introduced only: every later version is affected (no fix yet).
+        ([{'introduced': '1.0'}], '9.9', True),
+        ([{'introduced': '1.0rc1'}, {'fixed': '1.0'}], '1.0rc2', True),
+    ],
+)
+def test_pypi_ranges(events, version, expected):
+    assert osv_affected(_record(events), 'PyPI', 'demo', version) is expected
+
+
+def test_debian_ranges_use_dpkg_order():
+    record = _record([{'introduced': '0'}, {'fixed': '3.0.11-1~deb12u2'}], ecosystem='Debian:12', name='openssl')
+    assert osv_affected(record, 'Debian:12', 'openssl', '3.0.11-1~deb12u1')
+    assert not osv_affected(record, 'Debian:12', 'openssl', '3.0.11-1~deb12u2')
+    assert not osv_affected(record, 'Debian:12', 'openssl', '3.0.11-1')   # 3.0.11-1 > 3.0.11-1~deb12u2
+    assert not osv_affected(record, 'Debian:11', 'openssl', '1.0')        # another release
+    assert not osv_affected(record, 'Debian:12', 'libssl3', '1.0')        # another package
+
+
+def test_unversioned_ecosystem_covers_every_release():
+    record = _record([{'introduced': '0'}, {'fixed': '2.0'}], ecosystem='Debian', name='pkg')
+    assert osv_affected(record, 'Debian:12', 'pkg', '1.0')
+
+
+def test_semver_range_with_v_prefix():
+    record = _record([{'introduced': '0'}, {'fixed': '1.20.3'}], ecosystem='Go', name='example.com/mod', kind='SEMVER')
+    assert osv_affected(record, 'Go', 'example.com/mod', 'v1.20.2')
+    assert not osv_affected(record, 'Go', 'example.com/mod', 'v1.20.3')
+
+
+def test_versions_list_is_honoured_without_ranges():
+    record = _record([], versions=['1.2.3'])
+    assert osv_affected(record, 'PyPI', 'demo', '1.2.3')
+    assert not osv_affected(record, 'PyPI', 'demo', '1.2.4')
+
+
+def test_pypi_names_are_normalized():
+    record = _record([{'introduced': '0'}], name='Demo_Lib')
+    assert osv_affected(record, 'PyPI', 'demo-lib', '1.0')
+
+
+def test_git_ranges_are_not_evaluated():
+    record = _record([{'introduced': '0'}, {'fixed': 'abc123'}], kind='GIT')
+    assert not osv_affected(record, 'PyPI', 'demo', '1.0')
+
+
+def test_unknown_ecosystem_raises():
+    with pytest.raises(ValueError, match='unknown ecosystem'):
+        osv_affected(_record([{'introduced': '0'}]), 'Nonesuch', 'demo', '1.0')
+
+
+def test_unparsable_version_in_range_names_record():
+    with pytest.raises(FeedError, match='TEST-1'):
+        osv_affected(_record([{'introduced': '0'}, {'fixed': 'not a version!'}]), 'PyPI', 'demo', '1.0')
+
+
+def test_malformed_event_names_record():
+    with pytest.raises(FeedError, match='TEST-1'):
+        range_affects([{'introduced': '0', 'fixed': '1'}], '1.0', 'pep440', 'TEST-1')
+
+
+def test_fixed_versions():
+    ranges = [{'type': 'ECOSYSTEM', 'events': [{'introduced': '0'}, {'fixed': '1.2'}, {'introduced': '2.0'}, {'fixed': '2.1'}]}]
+    assert fixed_versions(ranges) == ['1.2', '2.1']

@@ -1,0 +1,175 @@
+"""Building the advisory database and matching against it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import zipfile
+
+import pytest
+from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import SCHEMA, AdvisoryDB, AdvisoryDBError, build
+
+FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'fixtures', 'feeds')
+
+
+def _feeds():
+    return [
+        {'type': 'osv', 'src': os.path.join(FIXTURES, 'osv')},
+        {'type': 'debian', 'src': os.path.join(FIXTURES, 'debian-tracker.json')},
+        {'type': 'kev', 'src': os.path.join(FIXTURES, 'cisa_kev_2025-08-25.json')},
+        {'type': 'epss', 'src': os.path.join(FIXTURES, 'epss.csv')},
+    ]
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return str(tmp_path / 'advisories.db')
+
+
+def test_build_counts_and_schema(db_path):
+    result = build(db_path, _feeds())
+    assert result['changed'] is True
+    assert result['schema'] == SCHEMA
+    # PW-2099-0001 and PW-2099-0002 (OSV), CVE-2099-0001, -0003 and -0004 (Debian tracker)
+    assert result['advisories'] == 5
+    by_type = {feed['type']: feed for feed in result['feeds']}
+    assert by_type['osv']['records'] == 2
+    assert by_type['osv']['skipped_git_ranges'] == 1
+    assert by_type['kev']['records'] == 1404
+    assert by_type['epss']['records'] == 3
+    assert result['ecosystems']['Debian:12'] == 4
+    assert result['ecosystems']['PyPI'] == 1
+
+
+def test_unchanged_inputs_do_not_rebuild(db_path):
+    build(db_path, _feeds())
+    mtime = os.stat(db_path).st_mtime_ns
+    again = build(db_path, _feeds())
+    assert again['changed'] is False
+    assert again['advisories'] == 5
+    assert os.stat(db_path).st_mtime_ns == mtime
+
+
+def test_check_mode_writes_nothing(db_path):
+    result = build(db_path, _feeds(), check_mode=True)
+    assert result['changed'] is True
+    assert not os.path.exists(db_path)
+    build(db_path, _feeds())
+    assert build(db_path, _feeds(), check_mode=True)['changed'] is False
+
+
+def test_broken_feed_leaves_previous_database_intact(db_path, tmp_path):
+    build(db_path, _feeds())
+    with open(db_path, 'rb') as handle:
+        before = handle.read()
+    broken = tmp_path / 'broken.json'
+    broken.write_text('{"id": "X", "modified": ', encoding='utf-8')
+    with pytest.raises(AdvisoryDBError, match=r'broken.json: not valid JSON'):
+        build(db_path, [{'type': 'osv', 'src': str(broken)}])
+    with open(db_path, 'rb') as handle:
+        assert handle.read() == before
+    assert sorted(os.listdir(tmp_path)) == ['advisories.db', 'broken.json']   # no temporary files left
+
+
+def test_lenient_skips_and_reports(db_path, tmp_path):
+    osv_dir = tmp_path / 'osv'
+    shutil.copytree(os.path.join(FIXTURES, 'osv'), osv_dir)
+    (osv_dir / 'bad.json').write_text('{"id": "BAD-1"}', encoding='utf-8')
+    with pytest.raises(AdvisoryDBError, match='BAD-1: required field "modified"'):
+        build(db_path, [{'type': 'osv', 'src': str(osv_dir)}])
+    result = build(db_path, [{'type': 'osv', 'src': str(osv_dir)}], lenient=True)
+    assert result['feeds'][0]['records'] == 2
+    assert result['feeds'][0]['skipped'] == 1
+    assert 'BAD-1' in result['feeds'][0]['errors'][0]
+
+
+def test_empty_feed_is_refused(db_path, tmp_path):
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    with pytest.raises(AdvisoryDBError, match='no records found'):
+        build(db_path, [{'type': 'osv', 'src': str(empty)}])
+
+
+def test_zip_of_osv_records(db_path, tmp_path):
+    archive = tmp_path / 'all.zip'
+    with zipfile.ZipFile(archive, 'w') as out:
+        out.write(os.path.join(FIXTURES, 'osv', 'PW-2099-0001.json'), 'PW-2099-0001.json')
+    assert build(db_path, [{'type': 'osv', 'src': str(archive)}])['feeds'][0]['records'] == 1
+
+
+def test_checksum_mismatch_is_refused(db_path):
+    feed = {'type': 'epss', 'src': os.path.join(FIXTURES, 'epss.csv'), 'sha256': '0' * 64}
+    with pytest.raises(AdvisoryDBError, match='SHA-256 mismatch'):
+        build(db_path, [feed])
+
+
+def test_download_by_url_is_verified(db_path):
+    path = os.path.join(FIXTURES, 'epss.csv')
+    import hashlib
+    with open(path, 'rb') as handle:
+        digest = hashlib.sha256(handle.read()).hexdigest()
+    result = build(db_path, [{'type': 'epss', 'src': 'file://' + os.path.abspath(path), 'sha256': digest}])
+    assert result['feeds'][0]['records'] == 3
+
+
+def test_missing_file_and_corrupt_database(db_path, tmp_path):
+    with pytest.raises(AdvisoryDBError, match='no such file'):
+        build(db_path, [{'type': 'kev', 'src': str(tmp_path / 'nope.json')}])
+    corrupt = tmp_path / 'corrupt.db'
+    corrupt.write_bytes(b'not a database at all' * 100)
+    with pytest.raises(AdvisoryDBError, match=r'corrupt.db: not a patchwise advisory database'):
+        AdvisoryDB(str(corrupt))
+    with pytest.raises(AdvisoryDBError, match='no advisory database'):
+        AdvisoryDB(str(tmp_path / 'missing.db'))
+
+
+def test_old_schema_is_refused(db_path):
+    build(db_path, _feeds())
+    connection = sqlite3.connect(db_path)
+    connection.execute("UPDATE meta SET value = '0' WHERE key = 'schema'")
+    connection.commit()
+    connection.close()
+    with pytest.raises(AdvisoryDBError, match='schema 0'):
+        AdvisoryDB(db_path)
+
+
+def test_match_with_enrichment(db_path):
+    build(db_path, _feeds())
+    db = AdvisoryDB(db_path)
+    packages = [('pw-demo-security', '1.0-1'), ('pw-demo-security', '1.0-2'), ('pw-libdemo', '1.0-1'),
+                ('pw-failing', '1.0-1'), ('bash', '5.2.15-2+b2')]
+    matches = db.match('Debian:12', packages)
+    assert sorted(m['id'] for m in matches[('pw-demo-security', '1.0-1')]) == ['CVE-2099-0001', 'PW-2099-0001']
+    osv_match = next(m for m in matches[('pw-demo-security', '1.0-1')] if m['id'] == 'PW-2099-0001')
+    assert osv_match['fixed'] == ['1.0-2']
+    assert osv_match['cvss']['score'] == 9.8
+    assert osv_match['epss'] == {'cve': 'CVE-2099-0001', 'score': 0.93021, 'percentile': 0.99812}
+    assert osv_match['kev'] is None
+    assert matches[('pw-demo-security', '1.0-2')] == []
+    unimportant = matches[('pw-libdemo', '1.0-1')][0]
+    assert (unimportant['status'], unimportant['urgency'], unimportant['fixed']) == ('open', 'unimportant', [])
+    assert matches[('pw-failing', '1.0-1')][0]['status'] == 'no-dsa'
+    assert matches[('bash', '5.2.15-2+b2')] == []
+    # Trixie was never affected (fixed_version 0).
+    assert db.match('Debian:13', [('pw-demo-security', '1.0-1')])[('pw-demo-security', '1.0-1')] == []
+
+
+def test_match_pypi_with_kev(db_path):
+    build(db_path, _feeds())
+    db = AdvisoryDB(db_path)
+    matches = db.match('PyPI', [('pw-demo-lib', '1.4.1'), ('pw-demo-lib', '1.4.2'), ('pw-demo-lib', '2.1'), ('pw-demo-lib', '0.9.post1')])
+    hit = matches[('pw-demo-lib', '1.4.1')][0]
+    assert hit['kev'] == {'cve': 'CVE-2021-44228', 'added': '2021-12-10', 'due': '2021-12-24', 'ransomware': 'Known'}
+    assert hit['cvss']['score'] == 10.0
+    assert matches[('pw-demo-lib', '1.4.2')] == []
+    assert len(matches[('pw-demo-lib', '2.1')]) == 1           # last_affected
+    assert len(matches[('pw-demo-lib', '0.9.post1')]) == 1     # versions list
+
+
+def test_match_is_memoised(db_path):
+    build(db_path, _feeds())
+    db = AdvisoryDB(db_path)
+    first = db.match('Debian:12', [('pw-demo-security', '1.0-1')])
+    db._connection.close()   # a second lookup of the same version must not touch the database
+    assert db.match('Debian:12', [('pw-demo-security', '1.0-1')]) == first
