@@ -15,4 +15,4 @@ $demo_dir, and prints the hosts' ranked findings.
 TXT
   exit 0
 fi
-exec ansible-playbook -i localhost, -c local playbooks/demo.yml -e "patchwise_demo_dir=$demo_dir"
+exec ansible-playbook -i localhost, -c local playbooks/demo.yml -e "patchwise_demo_dir=$demo_dir" -e ansible_python_interpreter=/usr/bin/python3

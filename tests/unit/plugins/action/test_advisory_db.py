@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'fixtures', 'feeds')
+KEV_SNAPSHOT = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'playbooks', 'files', 'feeds', 'cisa_kev_2025-08-25.json')
 # tests/unit/plugins/action -> the folder holding ansible_collections/
 COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 7)))
 
@@ -27,7 +28,7 @@ def _play(tmp_path, check=False, extra=''):
         '    - ansible.builtin.copy: {content: "{{ built | to_json }}", dest: "%s"}\n'
         '      check_mode: false\n'
         % (tmp_path / 'adv.db', os.path.join(FIXTURES, 'debian-tracker.json'),
-           os.path.join(FIXTURES, 'cisa_kev_2025-08-25.json'), extra, tmp_path / 'result.json'),
+           KEV_SNAPSHOT, extra, tmp_path / 'result.json'),
         encoding='utf-8')
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_NOCOLOR='1')
     command = [sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local',

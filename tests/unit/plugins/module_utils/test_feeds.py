@@ -10,11 +10,16 @@ from ansible_collections.patchwise.patching.plugins.module_utils.advisories impo
 from ansible_collections.patchwise.patching.plugins.module_utils.feeds import parse_debian_tracker, parse_epss, parse_kev, parse_osv_record
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'fixtures', 'feeds')
+KEV_SNAPSHOT = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'playbooks', 'files', 'feeds', 'cisa_kev_2025-08-25.json')
+
+
+def _load(path):
+    with open(path, encoding='utf-8') as handle:
+        return json.load(handle)
 
 
 def _json(name):
-    with open(os.path.join(FIXTURES, name), encoding='utf-8') as handle:
-        return json.load(handle)
+    return _load(os.path.join(FIXTURES, name))
 
 
 def test_osv_record():
@@ -77,7 +82,7 @@ def test_debian_tracker_errors():
 
 
 def test_real_kev_snapshot_loads_completely():
-    catalog = parse_kev(_json('cisa_kev_2025-08-25.json'), 'kev.json')
+    catalog = parse_kev(_load(KEV_SNAPSHOT), 'kev.json')
     assert catalog['version'] == '2025.08.25'
     assert len(catalog['entries']) == 1404
     assert catalog['entries']['CVE-2021-44228'] == {

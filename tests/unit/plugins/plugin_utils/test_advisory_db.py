@@ -11,13 +11,14 @@ import pytest
 from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import SCHEMA, AdvisoryDB, AdvisoryDBError, build
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'fixtures', 'feeds')
+KEV_SNAPSHOT = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'playbooks', 'files', 'feeds', 'cisa_kev_2025-08-25.json')
 
 
 def _feeds():
     return [
         {'type': 'osv', 'src': os.path.join(FIXTURES, 'osv')},
         {'type': 'debian', 'src': os.path.join(FIXTURES, 'debian-tracker.json')},
-        {'type': 'kev', 'src': os.path.join(FIXTURES, 'cisa_kev_2025-08-25.json')},
+        {'type': 'kev', 'src': KEV_SNAPSHOT},
         {'type': 'epss', 'src': os.path.join(FIXTURES, 'epss.csv')},
     ]
 
