@@ -49,12 +49,13 @@ def list_releases(base, releases_dir='releases'):
 def switch(base, version, link_name='current', releases_dir='releases', check_mode=False):
     """Point the link at ``version`` atomically (temporary symlink, then rename over the old one).
 
-    Returns ``(changed, previous_version)``.
+    Returns ``(changed, previous_version)``. In check mode a missing release is accepted: the
+    task that would have unpacked it did not run either.
     """
     release = os.path.join(base, releases_dir, version)
     if version in ('', '.', '..') or os.sep in version:
         raise ReleaseError('release version %r is not a plain directory name' % version)
-    if not os.path.isdir(release):
+    if not os.path.isdir(release) and not check_mode:
         raise ReleaseError('release %s does not exist' % release)
     previous = link_target_version(base, link_name, releases_dir)
     if previous == version:

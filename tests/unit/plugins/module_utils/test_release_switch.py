@@ -55,6 +55,11 @@ def test_check_mode_changes_nothing(tmp_path):
     assert rs.link_target_version(str(tmp_path)) == '1.0'
 
 
+def test_check_mode_accepts_release_not_yet_unpacked(tmp_path):
+    assert rs.switch(str(tmp_path), '3.0', check_mode=True) == (True, None)
+    assert not os.path.lexists(tmp_path / 'current')
+
+
 def test_missing_release_is_refused(tmp_path):
     with pytest.raises(rs.ReleaseError, match=r'releases/9\.9 does not exist'):
         rs.switch(str(tmp_path), '9.9')
