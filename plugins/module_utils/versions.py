@@ -38,7 +38,7 @@ the scheme; it is never ordered silently.
 ``version_key(version, scheme)`` returns a key with the same order for
 ``deb``, ``rpm`` and ``semver``: a ``str`` whose plain string comparison (and so
 SQLite's ``BINARY`` collation) agrees with ``compare_versions``; equal versions
-(``1.0`` and ``1.00``) give equal keys.
+(``1.0`` and ``1.00``) give equal keys.  Keys never contain NUL characters.
 
 Standard library only: this module also runs on managed hosts (Python 3.9+).
 """
@@ -65,7 +65,7 @@ _DEB_CHAR_ORDER.update((c, chr(0x80 + c)) for c in range(0x21, 0x7F) if not chr(
 _DEB_END = '\x02'
 # The key of a part ends here: it sorts above '~' and below any character, the
 # way the implicit end of a string does in dpkg.
-_DEB_PART_END = '\x02\x00\x02'
+_DEB_PART_END = '\x02\x01\x02'   # END, the number 0 (_number_key('')), END
 
 
 def _deb_split(version):
@@ -158,11 +158,15 @@ def _deb_cmp(a, b):
 
 
 def _number_key(digits):
-    """A string key ordering non-negative integers (given as digit strings) numerically."""
+    """A string key ordering non-negative integers (given as digit strings) numerically.
+
+    The length comes first (shifted by one: keys never contain NUL, which
+    SQLite's JSON functions and some C APIs treat as the end of a string).
+    """
     digits = digits.lstrip('0')
     if len(digits) > 0xFFFF:
         raise ValueError('number too long to order: %s...' % digits[:20])
-    return chr(len(digits)) + digits
+    return chr(len(digits) + 1) + digits
 
 
 def _deb_part_key(part):
@@ -305,26 +309,27 @@ def _rpm_cmp(a, b):
     return _rpmvercmp(release_a, release_b)
 
 
-# rpm key: segments become  '~' -> \x01, end -> \x02 (see below), '^' -> \x03,
-# letters -> \x04 + text + \x00 (a shorter run sorts first), numbers -> \x05 + length + digits.
+# rpm key: segments become  '~' -> \x02, end -> \x03, '^' -> \x04,
+# letters -> \x05 + text + \x01 (a shorter run sorts first), numbers -> \x06 + length + digits.
+# A missing release is \x01, below everything.
 def _rpm_part_key(part):
     pieces = []
     for tilde, caret, digits, alpha in _RPM_SEGMENTS.findall(part):
         if tilde:
-            pieces.append('\x01')
+            pieces.append('\x02')
         elif caret:
-            pieces.append('\x03')
+            pieces.append('\x04')
         elif digits:
-            pieces.append('\x05' + _number_key(digits))
+            pieces.append('\x06' + _number_key(digits))
         else:
-            pieces.append('\x04' + alpha + '\x00')
-    return ''.join(pieces) + '\x02'
+            pieces.append('\x05' + alpha + '\x01')
+    return ''.join(pieces) + '\x03'
 
 
 def _rpm_key(version):
     epoch, ver, release = _rpm_split(version)
-    # '\x00' puts a missing release below every release, '~' ones included.
-    release_key = '\x00' if release is None else _rpm_part_key(release)
+    # '\x01' puts a missing release below every release, '~' ones included.
+    release_key = '\x01' if release is None else _rpm_part_key(release)
     return _number_key(str(epoch)) + _rpm_part_key(ver) + release_key
 
 
@@ -454,15 +459,15 @@ def _semver_key(version):
     (major, minor, patch), pre = _semver_parse(version)
     key = _number_key(str(major)) + _number_key(str(minor)) + _number_key(str(patch))
     if not pre:
-        return key + '\x03'
+        return key + '\x04'
     pieces = []
     for identifier in pre:
         if identifier.isdigit():
-            pieces.append('\x04' + _number_key(identifier))
+            pieces.append('\x05' + _number_key(identifier))
         else:
-            pieces.append('\x05' + identifier + '\x00')
-    # '\x01' ends the pre-release list: fewer identifiers sort first.
-    return key + '\x02' + ''.join(pieces) + '\x01'
+            pieces.append('\x06' + identifier + '\x01')
+    # '\x02' ends the pre-release list: fewer identifiers sort first.
+    return key + '\x03' + ''.join(pieces) + '\x02'
 
 
 # ---------------------------------------------------------------------------

@@ -9,8 +9,9 @@ build leaves the previous database as it was.  A digest of the inputs is
 stored; unchanged inputs mean no rebuild and ``changed: false``.
 
 Match: ``AdvisoryDB(path).match(ecosystem, [(package, version), ...])`` returns
-``{(package, version): [match, ...]}`` in one call, one indexed query for all
-packages, memoised per (ecosystem, package, version) for the life of the
+``{(package, version): [match, ...]}`` in one call: one indexed query for all packages, in which SQL decides
+single-interval ranges by comparing stored version keys (versions.version_key),
+and Python evaluates only the remaining ranges; memoised per (ecosystem, package, version) for the life of the
 object.  A match is::
 
     {'id', 'aliases', 'summary', 'source', 'ecosystem', 'package', 'installed',
@@ -32,10 +33,10 @@ import sqlite3
 import tempfile
 
 from ansible_collections.patchwise.patching.plugins.module_utils.advisories import FeedError, ecosystem_applies, normalize_package_name, range_affects
-from ansible_collections.patchwise.patching.plugins.module_utils.versions import scheme_for_ecosystem
+from ansible_collections.patchwise.patching.plugins.module_utils.versions import scheme_for_ecosystem, version_key
 from ansible_collections.patchwise.patching.plugins.plugin_utils.feed_files import fetch, read_feed, sha256_of
 
-SCHEMA = 1
+SCHEMA = 2
 
 _DDL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -44,7 +45,8 @@ CREATE TABLE advisories (
     cvss_vector TEXT, cvss_score REAL, refs TEXT NOT NULL, source TEXT NOT NULL);
 CREATE TABLE affected (
     advisory_id TEXT NOT NULL, ecosystem TEXT NOT NULL, package TEXT NOT NULL,
-    ranges TEXT NOT NULL, versions TEXT NOT NULL, fixed TEXT NOT NULL, status TEXT, urgency TEXT);
+    ranges TEXT NOT NULL, versions TEXT NOT NULL, fixed TEXT NOT NULL, status TEXT, urgency TEXT,
+    lo_key TEXT, hi_key TEXT, hi_inclusive INTEGER, simple INTEGER NOT NULL);
 CREATE INDEX affected_by_package ON affected (ecosystem, package);
 CREATE TABLE aliases (alias TEXT NOT NULL, advisory_id TEXT NOT NULL);
 CREATE INDEX aliases_by_alias ON aliases (alias);
@@ -52,6 +54,36 @@ CREATE TABLE kev (cve TEXT PRIMARY KEY, added TEXT NOT NULL, due TEXT, ransomwar
     vendor TEXT, product TEXT, name TEXT);
 CREATE TABLE epss (cve TEXT PRIMARY KEY, score REAL NOT NULL, percentile REAL NOT NULL);
 """
+
+
+def _range_keys(entry):
+    """(lo_key, hi_key, hi_inclusive, simple) for SQL range checks.
+
+    An entry is "simple" when it is one ECOSYSTEM range of a single interval
+    (introduced, then fixed or last_affected or nothing) in a scheme with sort
+    keys, and no explicit versions list: SQL then decides it alone by comparing
+    version keys.  Anything else is evaluated in Python by range_affects.
+    """
+    ranges = entry['ranges']
+    if entry['versions'] or len(ranges) != 1 or ranges[0]['type'] != 'ECOSYSTEM':
+        return None, None, None, 0
+    events = ranges[0]['events']
+    try:
+        scheme = scheme_for_ecosystem(entry['ecosystem'])
+        introduced = events[0].get('introduced') if events else None
+        if introduced is None or len(events) > 2:
+            return None, None, None, 0
+        lo_key = '' if introduced == '0' else version_key(introduced, scheme)
+        if len(events) == 1:
+            return lo_key, None, None, 1
+        upper = events[1]
+        if 'fixed' in upper:
+            return lo_key, version_key(upper['fixed'], scheme), 0, 1
+        if 'last_affected' in upper:
+            return lo_key, version_key(upper['last_affected'], scheme), 1, 1
+    except ValueError:
+        pass
+    return None, None, None, 0
 
 
 class AdvisoryDBError(Exception):
@@ -113,9 +145,10 @@ def _write(connection, parsed):
         for entry in advisory['affected']:
             package = normalize_package_name(entry['ecosystem'], entry['package'])
             rows.append((advisory['id'], entry['ecosystem'], package, json.dumps(entry['ranges']),
-                         json.dumps(entry['versions']), json.dumps(entry['fixed']), entry['status'], entry['urgency']))
+                         json.dumps(entry['versions']), json.dumps(entry['fixed']), entry['status'], entry['urgency'],
+                         *_range_keys(entry)))
             ecosystems[entry['ecosystem']] = ecosystems.get(entry['ecosystem'], 0) + 1
-        connection.executemany('INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?, ?, ?)', rows)
+        connection.executemany('INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
     for kind, payload, _stats in parsed:
         if kind == 'kev':
             connection.executemany(
@@ -231,28 +264,47 @@ class AdvisoryDB:
                 todo.append((name, version))
         # Names as stored: PyPI names are compared after PEP 503 normalization.
         stored_name = {name: normalize_package_name(ecosystem, name) for name, _version in todo}
-        names = sorted(set(stored_name.values()))
         rows_by_name = {}
-        query = (
-            'SELECT f.package, f.ecosystem, f.ranges, f.versions, f.fixed, f.status, f.urgency, a.id, a.aliases, '
-            'a.summary, a.source, a.cvss_vector, a.cvss_score FROM affected f JOIN advisories a ON a.id = f.advisory_id '
-            'WHERE f.ecosystem IN (?, ?) AND f.package IN (SELECT value FROM json_each(?))'
-        )
-        if names:
-            for row in self._connection.execute(query, (ecosystem, base, json.dumps(names))):
-                rows_by_name.setdefault(row[0], []).append(row)
+        try:
+            keyed = [[stored_name[name], version, version_key(version, scheme)] for name, version in todo]
+        except ValueError:
+            keyed = None    # no sort keys for this scheme (or an odd version): Python decides every range
+        if keyed:
+            # SQL keeps the simple ranges that contain the installed version and every
+            # complex entry; Python then evaluates only the complex ones.
+            query = (
+                "SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), f.simple, f.ecosystem, f.ranges, f.versions, f.fixed, f.status, "
+                'f.urgency, a.id, a.aliases, a.summary, a.source, a.cvss_vector, a.cvss_score '
+                "FROM json_each(?) j JOIN affected f ON f.ecosystem IN (?, ?) AND f.package = json_extract(j.value, '$[0]') "
+                'JOIN advisories a ON a.id = f.advisory_id '
+                "WHERE f.simple = 0 OR (json_extract(j.value, '$[2]') >= f.lo_key AND (f.hi_key IS NULL OR json_extract(j.value, '$[2]') < f.hi_key "
+                "OR (f.hi_inclusive = 1 AND json_extract(j.value, '$[2]') = f.hi_key)))"
+            )
+            parameters = (json.dumps(keyed), ecosystem, base)
+        elif todo:
+            query = (
+                "SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), 0, f.ecosystem, f.ranges, f.versions, f.fixed, f.status, "
+                'f.urgency, a.id, a.aliases, a.summary, a.source, a.cvss_vector, a.cvss_score '
+                "FROM json_each(?) j JOIN affected f ON f.ecosystem IN (?, ?) AND f.package = json_extract(j.value, '$[0]') "
+                'JOIN advisories a ON a.id = f.advisory_id'
+            )
+            parameters = (json.dumps([[stored_name[name], version] for name, version in todo]), ecosystem, base)
+        if todo:
+            for row in self._connection.execute(query, parameters):
+                rows_by_name.setdefault((row[0], row[1]), []).append(row[2:])
         for name, version in todo:
             found = []
-            for (_package, record_ecosystem, ranges, versions, fixed, status, urgency, advisory_id, aliases, summary,
-                 source, vector, score) in rows_by_name.get(stored_name[name], []):
+            for (simple, record_ecosystem, ranges, versions, fixed, status, urgency, advisory_id, aliases, summary,
+                 source, vector, score) in rows_by_name.get((stored_name[name], version), []):
                 if not ecosystem_applies(record_ecosystem, ecosystem) or status == 'not-affected':
                     continue
-                hit = version in json.loads(versions) or any(
-                    range_affects(r['events'], version, 'semver' if r['type'] == 'SEMVER' else scheme, advisory_id)
-                    for r in json.loads(ranges)
-                )
-                if not hit:
-                    continue
+                if not simple:
+                    hit = version in json.loads(versions) or any(
+                        range_affects(r['events'], version, 'semver' if r['type'] == 'SEMVER' else scheme, advisory_id)
+                        for r in json.loads(ranges)
+                    )
+                    if not hit:
+                        continue
                 alias_list = json.loads(aliases)
                 kev, epss = self._enrich(advisory_id, alias_list)
                 found.append({

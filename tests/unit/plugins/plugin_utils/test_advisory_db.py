@@ -174,3 +174,23 @@ def test_match_is_memoised(db_path):
     first = db.match('Debian:12', [('pw-demo-security', '1.0-1')])
     db._connection.close()   # a second lookup of the same version must not touch the database
     assert db.match('Debian:12', [('pw-demo-security', '1.0-1')]) == first
+
+
+def test_single_interval_ranges_are_decided_in_sql(tmp_path):
+    osv = tmp_path / 'osv'
+    osv.mkdir()
+    (osv / 'a.json').write_text(
+        '{"id": "T-1", "modified": "2099-01-01T00:00:00Z", "affected": ['
+        '{"package": {"ecosystem": "Debian:12", "name": "p"}, "ranges": [{"type": "ECOSYSTEM", '
+        '"events": [{"introduced": "1.0-1"}, {"last_affected": "1.0-3"}]}]},'
+        '{"package": {"ecosystem": "Debian:12", "name": "q"}, "ranges": [{"type": "ECOSYSTEM", '
+        '"events": [{"introduced": "0"}, {"fixed": "2:1.0"}, {"introduced": "3:0"}]}]}]}', encoding='utf-8')
+    path = str(tmp_path / 'db.sqlite')
+    build(path, [{'type': 'osv', 'src': str(osv)}])
+    connection = sqlite3.connect(path)
+    assert sorted(connection.execute('SELECT package, simple, hi_inclusive FROM affected')) == [('p', 1, 1), ('q', 0, None)]
+    connection.close()
+    db = AdvisoryDB(path)
+    versions = [('p', '1.0-0'), ('p', '1.0-1'), ('p', '1.0-3'), ('p', '1.0-3+b1'), ('q', '1:9'), ('q', '2:1.0'), ('q', '3:1')]
+    matches = db.match('Debian:12', versions)
+    assert [bool(matches[v]) for v in versions] == [False, True, True, False, True, False, True]
