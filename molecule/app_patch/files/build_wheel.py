@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Build the pwdemo-service wheel of a given version with the standard library only.
 
 The test set-up needs two wheel versions and must not depend on setuptools/wheel being installed

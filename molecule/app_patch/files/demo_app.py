@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The release_dir test application: serves its version; a release with a BROKEN file beside it fails /health."""
 import http.server
 import os

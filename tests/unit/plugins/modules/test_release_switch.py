@@ -15,6 +15,14 @@ class _Exit(Exception):
         self.result, self.failed = result, failed
 
 
+def _exit_json(self, **result):
+    raise _Exit(result, False)
+
+
+def _fail_json(self, **result):
+    raise _Exit(result, True)
+
+
 def _set_args(monkeypatch, args):
     try:
         from ansible.module_utils.testing import patch_module_args
@@ -29,8 +37,8 @@ def _set_args(monkeypatch, args):
 def _run(monkeypatch, args, check_mode=False):
     args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=True)
     context = _set_args(monkeypatch, args)
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', lambda self, **kw: (_ for _ in ()).throw(_Exit(kw, False)))
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', lambda self, **kw: (_ for _ in ()).throw(_Exit(kw, True)))
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', _exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', _fail_json)
     try:
         with pytest.raises(_Exit) as caught:
             release_switch.main()
