@@ -271,11 +271,13 @@ class AdvisoryDB:
             keyed = None    # no sort keys for this scheme (or an odd version): Python decides every range
         if keyed:
             # SQL keeps the simple ranges that contain the installed version and every
-            # complex entry; Python then evaluates only the complex ones.
+            # complex entry; Python then evaluates only the complex ones.  CROSS JOIN
+            # fixes the join order (installed packages first, then the index on
+            # affected); SQLite would otherwise scan the whole ecosystem per package.
             query = (
                 "SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), f.simple, f.ecosystem, f.ranges, f.versions, f.fixed, f.status, "
                 'f.urgency, a.id, a.aliases, a.summary, a.source, a.cvss_vector, a.cvss_score '
-                "FROM json_each(?) j JOIN affected f ON f.ecosystem IN (?, ?) AND f.package = json_extract(j.value, '$[0]') "
+                "FROM json_each(?) j CROSS JOIN affected f ON f.ecosystem IN (?, ?) AND f.package = json_extract(j.value, '$[0]') "
                 'JOIN advisories a ON a.id = f.advisory_id '
                 "WHERE f.simple = 0 OR (json_extract(j.value, '$[2]') >= f.lo_key AND (f.hi_key IS NULL OR json_extract(j.value, '$[2]') < f.hi_key "
                 "OR (f.hi_inclusive = 1 AND json_extract(j.value, '$[2]') = f.hi_key)))"
@@ -285,7 +287,7 @@ class AdvisoryDB:
             query = (
                 "SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), 0, f.ecosystem, f.ranges, f.versions, f.fixed, f.status, "
                 'f.urgency, a.id, a.aliases, a.summary, a.source, a.cvss_vector, a.cvss_score '
-                "FROM json_each(?) j JOIN affected f ON f.ecosystem IN (?, ?) AND f.package = json_extract(j.value, '$[0]') "
+                "FROM json_each(?) j CROSS JOIN affected f ON f.ecosystem IN (?, ?) AND f.package = json_extract(j.value, '$[0]') "
                 'JOIN advisories a ON a.id = f.advisory_id'
             )
             parameters = (json.dumps([[stored_name[name], version] for name, version in todo]), ecosystem, base)
