@@ -234,9 +234,20 @@ class AdvisoryDB:
         self.built_at = meta.get('built_at')
         self._connection = sqlite3.connect('file:%s?mode=ro' % path, uri=True, check_same_thread=False)
         self._memo = {}
+        self._advisory_details = {}
+        self._connection.execute('CREATE TEMP TABLE wanted (name TEXT NOT NULL, version TEXT NOT NULL, key TEXT)')
 
     def close(self):
         self._connection.close()
+
+    def _details(self, advisory_id, aliases_json):
+        """(aliases, kev, epss) of an advisory, looked up once per advisory."""
+        details = self._advisory_details.get(advisory_id)
+        if details is None:
+            aliases = json.loads(aliases_json)
+            details = (aliases, *self._enrich(advisory_id, aliases))
+            self._advisory_details[advisory_id] = details
+        return details
 
     def _enrich(self, advisory_id, aliases):
         cves = [name for name in [advisory_id, *aliases] if name.startswith('CVE-')]
@@ -269,30 +280,29 @@ class AdvisoryDB:
             keyed = [[stored_name[name], version, version_key(version, scheme)] for name, version in todo]
         except ValueError:
             keyed = None    # no sort keys for this scheme (or an odd version): Python decides every range
-        if keyed:
-            # SQL keeps the simple ranges that contain the installed version and every
-            # complex entry; Python then evaluates only the complex ones.  CROSS JOIN
-            # fixes the join order (installed packages first, then the index on
-            # affected); SQLite would otherwise scan the whole ecosystem per package.
-            query = (
-                "SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), f.simple, f.ecosystem, f.ranges, f.versions, f.fixed, f.status, "
-                'f.urgency, a.id, a.aliases, a.summary, a.source, a.cvss_vector, a.cvss_score '
-                "FROM json_each(?) j CROSS JOIN affected f ON f.ecosystem IN (?, ?) AND f.package = json_extract(j.value, '$[0]') "
-                'JOIN advisories a ON a.id = f.advisory_id '
-                "WHERE f.simple = 0 OR (json_extract(j.value, '$[2]') >= f.lo_key AND (f.hi_key IS NULL OR json_extract(j.value, '$[2]') < f.hi_key "
-                "OR (f.hi_inclusive = 1 AND json_extract(j.value, '$[2]') = f.hi_key)))"
-            )
-            parameters = (json.dumps(keyed), ecosystem, base)
-        elif todo:
-            query = (
-                "SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), 0, f.ecosystem, f.ranges, f.versions, f.fixed, f.status, "
-                'f.urgency, a.id, a.aliases, a.summary, a.source, a.cvss_vector, a.cvss_score '
-                "FROM json_each(?) j CROSS JOIN affected f ON f.ecosystem IN (?, ?) AND f.package = json_extract(j.value, '$[0]') "
-                'JOIN advisories a ON a.id = f.advisory_id'
-            )
-            parameters = (json.dumps([[stored_name[name], version] for name, version in todo]), ecosystem, base)
         if todo:
-            for row in self._connection.execute(query, parameters):
+            # The installed packages go to a temporary table once, so the join reads
+            # each name, version and key as a column instead of parsing JSON per row.
+            self._connection.execute('DELETE FROM temp.wanted')
+            if keyed:
+                self._connection.executemany('INSERT INTO temp.wanted VALUES (?, ?, ?)', keyed)
+                # SQL keeps the simple ranges that contain the installed version and every
+                # complex entry; Python then evaluates only the complex ones.  CROSS JOIN
+                # fixes the join order (installed packages first, then the index on
+                # affected); SQLite would otherwise scan the whole ecosystem per package.
+                condition = ('WHERE f.simple = 0 OR (w.key >= f.lo_key AND (f.hi_key IS NULL OR w.key < f.hi_key '
+                             'OR (f.hi_inclusive = 1 AND w.key = f.hi_key)))')
+            else:
+                self._connection.executemany('INSERT INTO temp.wanted VALUES (?, ?, NULL)',
+                                             [(stored_name[name], version) for name, version in todo])
+                condition = ''
+            query = (
+                'SELECT w.name, w.version, CASE WHEN w.key IS NULL THEN 0 ELSE f.simple END, f.ecosystem, f.ranges, '
+                'f.versions, f.fixed, f.status, f.urgency, a.id, a.aliases, a.summary, a.source, a.cvss_vector, a.cvss_score '
+                'FROM temp.wanted w CROSS JOIN affected f ON f.ecosystem IN (?, ?) AND f.package = w.name '
+                'JOIN advisories a ON a.id = f.advisory_id ' + condition
+            )
+            for row in self._connection.execute(query, (ecosystem, base)):
                 rows_by_name.setdefault((row[0], row[1]), []).append(row[2:])
         for name, version in todo:
             found = []
@@ -307,10 +317,9 @@ class AdvisoryDB:
                     )
                     if not hit:
                         continue
-                alias_list = json.loads(aliases)
-                kev, epss = self._enrich(advisory_id, alias_list)
+                alias_list, kev, epss = self._details(advisory_id, aliases)
                 found.append({
-                    'id': advisory_id, 'aliases': alias_list, 'summary': summary, 'source': source,
+                    'id': advisory_id, 'aliases': list(alias_list), 'summary': summary, 'source': source,
                     'ecosystem': ecosystem, 'package': name, 'installed': version, 'fixed': json.loads(fixed),
                     'status': status, 'urgency': urgency,
                     'cvss': {'vector': vector, 'score': score} if vector else None, 'kev': kev, 'epss': epss,
