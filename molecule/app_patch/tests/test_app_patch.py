@@ -39,8 +39,11 @@ def test_earlier_release_is_kept_for_rollback(host):
     assert host.file(DEMO + '/releases/1.0.0/app.py').exists
 
 
-def test_virtualenv_service_serves_2_0_0(host):
-    assert host.check_output('curl -sf http://127.0.0.1:8081/') == 'pwdemo-service 2.0.0'
-    assert host.file(PWDEMO + '/current').linked_to == PWDEMO + '/releases/2.0.0'
+def test_virtualenv_service_upgraded_and_rolled_back_by_hand(host):
+    # converge upgraded both hosts to 2.0.0; side_effect rolled the first one back to 1.0.0 by hand
+    expected = '1.0.0' if _hostname(host) == 'app-patch-1' else '2.0.0'
+    assert host.check_output('curl -sf http://127.0.0.1:8081/') == 'pwdemo-service ' + expected
+    assert host.file(PWDEMO + '/current').linked_to == PWDEMO + '/releases/' + expected
+    assert host.file(PWDEMO + '/releases/2.0.0/bin/pwdemo-service').exists
     listing = host.check_output(PWDEMO + '/releases/1.0.0/bin/pip list --disable-pip-version-check --format=freeze')
     assert 'pwdemo-service==1.0.0' in listing.splitlines(), 'each release has its own virtualenv'
