@@ -54,7 +54,6 @@ SCHEMES = ('deb', 'rpm', 'apk', 'pep440', 'semver', 'generic')
 
 _DEB_UPSTREAM_OK = re.compile(r'[A-Za-z0-9.+~:-]+\Z')
 _DEB_REVISION_OK = re.compile(r'[A-Za-z0-9.+~]+\Z')
-_DEB_TOKENS = re.compile(r'(\D*)(\d*)')
 
 # Character order inside non-digit runs, as dpkg's order(): '~' first, then the
 # end of the run, then letters, then everything else.  Mapped onto code points
@@ -169,19 +168,24 @@ def _number_key(digits):
     return chr(len(digits) + 1) + digits
 
 
+_DEB_EMPTY_PIECE = _DEB_END + '\x01'    # an empty non-digit run followed by the number 0
+
+
 def _deb_part_key(part):
+    runs = _DIGIT_RUNS(part)    # [non-digits, digits, non-digits, ..., non-digits]
     pieces = []
-    for segment, digits in _DEB_TOKENS.findall(part):
-        pieces.append(segment.translate(_DEB_CHAR_ORDER) + _DEB_END + _number_key(digits))
+    for index in range(0, len(runs) - 1, 2):
+        digits = runs[index + 1].lstrip('0')
+        pieces.append(runs[index].translate(_DEB_CHAR_ORDER) + _DEB_END + chr(len(digits) + 1) + digits)
+    pieces.append(runs[-1].translate(_DEB_CHAR_ORDER) + _DEB_EMPTY_PIECE)
     # Trailing empty runs and zeros compare like the end of the string: drop them.
-    empty = _DEB_END + _number_key('')
-    while pieces and pieces[-1] == empty:
+    while pieces and pieces[-1] == _DEB_EMPTY_PIECE:
         pieces.pop()
     return ''.join(pieces) + _DEB_PART_END
 
 
 def _deb_key(version):
-    epoch, upstream, revision = _deb_split(version)
+    epoch, upstream, revision = _deb_fields(version)
     return _number_key(str(epoch)) + _deb_part_key(upstream) + _deb_part_key(revision)
 
 
