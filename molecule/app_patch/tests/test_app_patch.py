@@ -47,3 +47,7 @@ def test_virtualenv_service_upgraded_and_rolled_back_by_hand(host):
     assert host.file(PWDEMO + '/releases/2.0.0/bin/pwdemo-service').exists
     listing = host.check_output(PWDEMO + '/releases/1.0.0/bin/pip list --disable-pip-version-check --format=freeze')
     assert 'pwdemo-service==1.0.0' in listing.splitlines(), 'each release has its own virtualenv'
+
+
+def test_package_strategy_pinned_the_update(host):
+    assert host.package('pw-demo-normal').version == '1.1-1'
