@@ -119,20 +119,32 @@ def read_meta(path):
 
 
 def _write(connection, parsed):
-    advisories = {}
-    for kind, payload, _stats in parsed:
-        if kind == 'advisories':
+    """Write every feed; affected entries go to the database as each advisory is read."""
+    headers = {}
+    ecosystems = {}
+    for feed, kind, payload, _stats in parsed:
+        if kind != 'advisories':
+            continue
+        try:
             for advisory in payload:
-                known = advisories.get(advisory['id'])
+                known = headers.get(advisory['id'])
                 if known is None:
-                    advisories[advisory['id']] = advisory
+                    headers[advisory['id']] = {key: value for key, value in advisory.items() if key != 'affected'}
                 else:
                     # The same CVE from several feeds: one advisory, every affected entry.
-                    known['affected'].extend(advisory['affected'])
                     known['aliases'] = sorted(set(known['aliases']) | set(advisory['aliases']))
                     known['cvss'] = known['cvss'] or advisory['cvss']
-    ecosystems = {}
-    for advisory in advisories.values():
+                rows = []
+                for entry in advisory['affected']:
+                    package = normalize_package_name(entry['ecosystem'], entry['package'])
+                    rows.append((advisory['id'], entry['ecosystem'], package, json.dumps(entry['ranges']),
+                                 json.dumps(entry['versions']), json.dumps(entry['fixed']), entry['status'],
+                                 entry['urgency'], *_range_keys(entry)))
+                    ecosystems[entry['ecosystem']] = ecosystems.get(entry['ecosystem'], 0) + 1
+                connection.executemany('INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
+        except FeedError as exc:
+            raise AdvisoryDBError('%s feed %s: %s' % (feed['type'], feed['src'], exc)) from exc
+    for advisory in headers.values():
         cvss = advisory['cvss'] or {}
         connection.execute(
             'INSERT INTO advisories VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -141,15 +153,7 @@ def _write(connection, parsed):
              advisory['source']),
         )
         connection.executemany('INSERT INTO aliases VALUES (?, ?)', [(alias, advisory['id']) for alias in advisory['aliases']])
-        rows = []
-        for entry in advisory['affected']:
-            package = normalize_package_name(entry['ecosystem'], entry['package'])
-            rows.append((advisory['id'], entry['ecosystem'], package, json.dumps(entry['ranges']),
-                         json.dumps(entry['versions']), json.dumps(entry['fixed']), entry['status'], entry['urgency'],
-                         *_range_keys(entry)))
-            ecosystems[entry['ecosystem']] = ecosystems.get(entry['ecosystem'], 0) + 1
-        connection.executemany('INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
-    for kind, payload, _stats in parsed:
+    for _feed, kind, payload, _stats in parsed:
         if kind == 'kev':
             connection.executemany(
                 'INSERT OR REPLACE INTO kev VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -161,7 +165,7 @@ def _write(connection, parsed):
                 'INSERT OR REPLACE INTO epss VALUES (?, ?, ?)',
                 [(cve, score, percentile) for cve, (score, percentile) in payload['entries'].items()],
             )
-    return len(advisories), ecosystems
+    return len(headers), ecosystems
 
 
 def build(path, feeds, lenient=False, check_mode=False, force=False):
@@ -183,18 +187,12 @@ def build(path, feeds, lenient=False, check_mode=False, force=False):
         if check_mode:
             return {'changed': True, 'schema': SCHEMA, 'path': path, 'feeds': [], 'ecosystems': {}, 'advisories': None}
         parsed = []
-        feed_counts = []
         for feed, feed_path in zip(feeds, paths):
             try:
                 kind, payload, stats = read_feed(feed['type'], feed_path, lenient=lenient)
             except FeedError as exc:
                 raise AdvisoryDBError('%s feed %s: %s' % (feed['type'], feed['src'], exc)) from exc
-            if not stats['records']:
-                raise AdvisoryDBError('%s feed %s: no records found; refusing to build an empty database' % (feed['type'], feed['src']))
-            parsed.append((kind, payload, stats))
-            feed_counts.append({'type': feed['type'], 'src': feed['src'].split('?')[0], 'records': stats['records'],
-                                'skipped': stats['skipped'], 'skipped_git_ranges': stats['skipped_git_ranges'],
-                                'errors': stats['errors'][:20]})
+            parsed.append((feed, kind, payload, stats))
         handle, temporary = tempfile.mkstemp(dir=directory, prefix='.advisory-db-', suffix='.sqlite')
         os.close(handle)
         try:
@@ -202,6 +200,14 @@ def build(path, feeds, lenient=False, check_mode=False, force=False):
             try:
                 connection.executescript(_DDL)
                 count, ecosystems = _write(connection, parsed)
+                feed_counts = []
+                for feed, _kind, _payload, stats in parsed:
+                    if not stats['records']:
+                        raise AdvisoryDBError('%s feed %s: no records found; refusing to build an empty database'
+                                              % (feed['type'], feed['src']))
+                    feed_counts.append({'type': feed['type'], 'src': feed['src'].split('?')[0], 'records': stats['records'],
+                                        'skipped': stats['skipped'], 'skipped_git_ranges': stats['skipped_git_ranges'],
+                                        'errors': stats['errors'][:20]})
                 summary = {'feeds': feed_counts, 'ecosystems': ecosystems, 'advisories': count}
                 built_at = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
                 connection.executemany('INSERT INTO meta VALUES (?, ?)', [

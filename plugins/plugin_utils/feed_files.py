@@ -95,34 +95,41 @@ def _read_text(path):
     return data.decode('utf-8')
 
 
+def _osv_advisories(path, lenient, stats):
+    """Advisories of an OSV feed, one at a time, so a large feed is never all in memory."""
+    produced = 0
+    for name, data in _osv_documents(path):
+        try:
+            document = _load_document(name, data)
+            records = document if isinstance(document, list) else [document]
+            parsed = [parse_osv_record(record, name) for record in records]
+        except FeedError as exc:
+            if not lenient:
+                raise
+            stats['skipped'] += 1
+            stats['errors'].append(str(exc))
+            continue
+        for advisory, git_ranges in parsed:
+            stats['skipped_git_ranges'] += git_ranges
+            stats['records'] += 1
+            produced += 1
+            yield advisory
+    if not produced and stats['skipped']:
+        raise FeedError('%s: every OSV record was rejected; first error: %s' % (path, stats['errors'][0]))
+
+
 def read_feed(feed_type, path, lenient=False):
     """Parse a feed.  Returns ``(kind, payload, stats)``.
 
-    kind 'advisories': payload is a list of advisories; 'kev' and 'epss': the
-    parsed catalog.  ``stats`` counts records, skipped records and GIT ranges.
+    kind 'advisories': payload is an iterable of advisories (OSV feeds are read
+    lazily: ``stats`` is complete once it has been consumed); 'kev' and 'epss':
+    the parsed catalog.  ``stats`` counts records, skipped records and GIT ranges.
     With ``lenient``, a bad OSV record is skipped and counted instead of
     failing the whole feed.
     """
     stats = {'records': 0, 'skipped': 0, 'skipped_git_ranges': 0, 'errors': []}
     if feed_type == 'osv':
-        advisories = []
-        for name, data in _osv_documents(path):
-            try:
-                document = _load_document(name, data)
-                records = document if isinstance(document, list) else [document]
-                for record in records:
-                    advisory, git_ranges = parse_osv_record(record, name)
-                    advisories.append(advisory)
-                    stats['skipped_git_ranges'] += git_ranges
-                    stats['records'] += 1
-            except FeedError as exc:
-                if not lenient:
-                    raise
-                stats['skipped'] += 1
-                stats['errors'].append(str(exc))
-        if not advisories and stats['skipped']:
-            raise FeedError('%s: every OSV record was rejected; first error: %s' % (path, stats['errors'][0]))
-        return 'advisories', advisories, stats
+        return 'advisories', _osv_advisories(path, lenient, stats), stats
     if feed_type == 'debian':
         advisories = parse_debian_tracker(_load_document(path, _read_text(path)), path)
         stats['records'] = len(advisories)
