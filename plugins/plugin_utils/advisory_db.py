@@ -36,7 +36,7 @@ from ansible_collections.patchwise.patching.plugins.module_utils.advisories impo
 from ansible_collections.patchwise.patching.plugins.module_utils.versions import scheme_for_ecosystem, version_key
 from ansible_collections.patchwise.patching.plugins.plugin_utils.feed_files import fetch, read_feed, sha256_of
 
-SCHEMA = 2
+SCHEMA = 3
 
 _DDL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,7 +47,8 @@ CREATE TABLE affected (
     advisory_id TEXT NOT NULL, ecosystem TEXT NOT NULL, package TEXT NOT NULL,
     ranges TEXT NOT NULL, versions TEXT NOT NULL, fixed TEXT NOT NULL, status TEXT, urgency TEXT,
     lo_key TEXT, hi_key TEXT, hi_inclusive INTEGER, simple INTEGER NOT NULL);
-CREATE INDEX affected_by_package ON affected (ecosystem, package);
+-- Covering the range keys lets SQLite reject non-matching ranges without reading the table.
+CREATE INDEX affected_by_package ON affected (ecosystem, package, simple, lo_key, hi_key, hi_inclusive);
 CREATE TABLE aliases (alias TEXT NOT NULL, advisory_id TEXT NOT NULL);
 CREATE INDEX aliases_by_alias ON aliases (alias);
 CREATE TABLE kev (cve TEXT PRIMARY KEY, added TEXT NOT NULL, due TEXT, ransomware TEXT,
