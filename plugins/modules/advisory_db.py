@@ -58,6 +58,8 @@ options:
         description:
           - A local file or directory, or an C(https://) (or C(file://)) URL, downloaded to a temporary file next
             to O(path).
+          - Plain C(http://) URLs are refused except on loopback (C(127.0.0.1), C(localhost), C(::1)), for a local
+            mirror or a test server.
         type: str
         required: true
       sha256:

@@ -16,6 +16,7 @@ import json
 import os
 import tempfile
 import zipfile
+from urllib.parse import urlsplit
 
 import yaml
 from ansible.module_utils.urls import open_url
@@ -33,9 +34,16 @@ def sha256_of(path):
     return digest.hexdigest()
 
 
+_LOOPBACK_HOSTS = ('127.0.0.1', 'localhost', '::1')
+
+
 def fetch(feed, download_dir):
     """Return a local path for the feed's ``src``; download URLs into ``download_dir``."""
     src = feed['src']
+    # Plain http is only accepted on loopback (a local mirror or a test server);
+    # anywhere else the feed could be altered in transit.
+    if src.startswith('http://') and urlsplit(src).hostname not in _LOOPBACK_HOSTS:
+        raise FeedError('%s: plain http:// is refused except on loopback; use an https:// URL' % src.split('?')[0])
     if src.startswith(('https://', 'http://', 'file://')):
         target = tempfile.NamedTemporaryFile(dir=download_dir, delete=False, suffix=os.path.basename(src.split('?')[0]))
         try:

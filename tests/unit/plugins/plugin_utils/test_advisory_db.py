@@ -114,6 +114,35 @@ def test_download_by_url_is_verified(db_path):
     assert result['feeds'][0]['records'] == 3
 
 
+def test_plain_http_only_on_loopback(db_path):
+    with pytest.raises(AdvisoryDBError, match=r'plain http:// is refused except on loopback'):
+        build(db_path, [{'type': 'epss', 'src': 'http://feeds.example.org/epss.csv'}])
+    assert not os.path.exists(db_path)
+
+
+def test_download_from_loopback_http_server_checks_sha256(db_path):
+    import functools
+    import hashlib
+    import http.server
+    import threading
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=FIXTURES)
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = 'http://127.0.0.1:%d/epss.csv' % server.server_address[1]
+        with open(os.path.join(FIXTURES, 'epss.csv'), 'rb') as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()
+        with pytest.raises(AdvisoryDBError, match='SHA-256 mismatch'):
+            build(db_path, [{'type': 'epss', 'src': url, 'sha256': '0' * 64}])
+        assert not os.path.exists(db_path)
+        result = build(db_path, [{'type': 'epss', 'src': url, 'sha256': digest}])
+        assert result['feeds'][0]['records'] == 3
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_missing_file_and_corrupt_database(db_path, tmp_path):
     with pytest.raises(AdvisoryDBError, match='no such file'):
         build(db_path, [{'type': 'kev', 'src': str(tmp_path / 'nope.json')}])
