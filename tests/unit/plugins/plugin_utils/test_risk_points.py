@@ -74,7 +74,7 @@ def test_vulnrichment_values_win_over_cvss():
 
 
 def test_scope_changed_is_total_impact():
-    values, _ = rp.derive_points({'cvss': {'vector': 'CVSS:3.1/AV:N/AC:H/PR:L/UI:R/S:C/C:L/I:N/A:N'}}, {}, 0.1)
+    values, _reasons = rp.derive_points({'cvss': {'vector': 'CVSS:3.1/AV:N/AC:H/PR:L/UI:R/S:C/C:L/I:N/A:N'}}, {}, 0.1)
     assert values[rp.TECHNICAL_IMPACT] == 'T'
     assert values[rp.AUTOMATABLE] == 'N'
 
@@ -85,6 +85,6 @@ def test_missing_data_takes_conservative_or_policy_defaults_and_says_so():
         assert values[point] == value
     assert any('no CVSS vector' in reason for reason in reasons)
     assert any('register has no exposure' in reason for reason in reasons)
-    values, _ = rp.derive_points({}, {}, 0.1, defaults={rp.HUMAN_IMPACT: 'M', rp.SYSTEM_EXPOSURE: 'C'})
+    values, _reasons = rp.derive_points({}, {}, 0.1, defaults={rp.HUMAN_IMPACT: 'M', rp.SYSTEM_EXPOSURE: 'C'})
     assert values[rp.HUMAN_IMPACT] == 'M'
     assert values[rp.SYSTEM_EXPOSURE] == 'C'

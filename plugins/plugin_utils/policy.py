@@ -1,0 +1,175 @@
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""``patchwise_policy``: validated defaults for the risk engine and the patch plan.
+
+``load_policy(data)`` merges ``data`` over ``DEFAULT_POLICY`` and rejects unknown
+keys, wrong types, impossible maintenance windows and JMESPath rules that do
+not compile; every error names the offending key path.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import re
+
+try:
+    import jmespath
+    from jmespath.exceptions import JMESPathError
+except ImportError:  # custom rules need it; everything else works without
+    jmespath = None
+    JMESPathError = ValueError
+
+try:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+except ImportError:  # pragma: no cover - Python < 3.9 controllers are not supported by ansible-core 2.18+
+    ZoneInfo = ZoneInfoNotFoundError = None
+
+TIERS = ('critical', 'high', 'medium', 'low')
+WEEKDAYS = ('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')
+TIME_RANGE = re.compile(r'^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$')
+
+DEFAULT_POLICY = {
+    'tables': {'decision': 'ssvc-deployer', 'due': 'bod-26-04'},
+    'tiers': {'I': 'critical', 'O': 'high', 'S': 'medium', 'D': 'low'},
+    'due_days': {'3DF': 3, '3D': 3, '14D': 14, '60D': 60},
+    'forensic_triage_outcomes': ['3DF'],
+    'upgrade_horizon_days': 365,
+    'sla_days': {'critical': 3, 'high': 14, 'medium': 60, 'low': 180},
+    'due_from': 'first_seen',
+    'epss_threshold': 0.1,
+    'point_defaults': {},
+    'max_advisory_age_hours': 48,
+    'windows': {},
+    'reboot': {'critical': 'if_required', 'high': 'if_required', 'medium': 'in_window', 'low': 'in_window'},
+    'approval': {'tiers': [], 'environments': []},
+    'holds': [],
+    'acceptances': [],
+    'rules': [],
+}
+REBOOT_RULES = ('never', 'if_required', 'in_window', 'always')
+
+
+class PolicyError(ValueError):
+    """The policy is invalid; the message names the key."""
+
+
+def _fail(path, message):
+    raise PolicyError('patchwise_policy.%s: %s' % (path, message))
+
+
+def _mapping(value, path, allowed=None):
+    if not isinstance(value, dict):
+        _fail(path, 'must be a mapping')
+    if allowed is not None:
+        unknown = sorted(set(value) - set(allowed))
+        if unknown:
+            _fail('%s.%s' % (path, unknown[0]), 'unknown key (allowed: %s)' % ', '.join(sorted(allowed)))
+    return value
+
+
+def _days(value, path):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        _fail(path, 'must be a whole number of days >= 0')
+    return value
+
+
+def _date(value, path):
+    if isinstance(value, datetime.date):
+        return value if not isinstance(value, datetime.datetime) else value.date()
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        _fail(path, '%r is not a YYYY-MM-DD date' % (value,))
+
+
+def _windows(windows):
+    _mapping(windows, 'windows')
+    for name, window in windows.items():
+        path = 'windows.%s' % name
+        _mapping(window, path, ('days', 'time', 'timezone'))
+        days = window.get('days', list(WEEKDAYS))
+        if not isinstance(days, list) or not days or any(day not in WEEKDAYS for day in days):
+            _fail(path + '.days', 'must be a non-empty list of %s' % ', '.join(WEEKDAYS))
+        match = TIME_RANGE.match(str(window.get('time', '')))
+        if not match:
+            _fail(path + '.time', 'must be HH:MM-HH:MM')
+        start, end = int(match.group(1)) * 60 + int(match.group(2)), int(match.group(3)) * 60 + int(match.group(4))
+        if start == end or end > 24 * 60:
+            _fail(path + '.time', 'the window %s is empty or impossible' % window['time'])
+        try:
+            ZoneInfo(window.get('timezone', 'UTC'))
+        except (ZoneInfoNotFoundError, ValueError):
+            _fail(path + '.timezone', 'unknown time zone %r' % window.get('timezone'))
+
+
+def _entries(policy, key, allowed, required):
+    if not isinstance(policy[key], list):
+        _fail(key, 'must be a list')
+    for index, entry in enumerate(policy[key]):
+        path = '%s[%d]' % (key, index)
+        _mapping(entry, path, allowed)
+        for name in required:
+            if not entry.get(name):
+                _fail('%s.%s' % (path, name), 'is required')
+        if 'until' in entry:
+            entry['until'] = _date(entry['until'], path + '.until')
+        if 'expires' in entry:
+            entry['expires'] = _date(entry['expires'], path + '.expires')
+        if not any(entry.get(name) for name in ('finding', 'package', 'host')):
+            _fail(path, 'needs at least one of finding, package, host')
+
+
+def _rules(rules):
+    if not isinstance(rules, list):
+        _fail('rules', 'must be a list')
+    if rules and jmespath is None:
+        _fail('rules', 'custom rules need the jmespath Python library on the controller')
+    for index, rule in enumerate(rules):
+        path = 'rules[%d]' % index
+        _mapping(rule, path, ('name', 'when', 'tier', 'status', 'reason'))
+        if not rule.get('when'):
+            _fail(path + '.when', 'is required')
+        if rule.get('tier') is not None and rule['tier'] not in TIERS:
+            _fail(path + '.tier', 'must be one of %s' % ', '.join(TIERS))
+        try:
+            rule['compiled'] = jmespath.compile(rule['when'])
+        except JMESPathError as exc:
+            _fail(path + '.when', 'invalid JMESPath expression: %s' % exc)
+
+
+def load_policy(data=None):
+    """Return the effective policy: ``data`` merged over the defaults, validated."""
+    policy = copy.deepcopy(DEFAULT_POLICY)
+    _mapping(data or {}, 'policy', DEFAULT_POLICY)
+    for key, value in (data or {}).items():
+        if isinstance(DEFAULT_POLICY[key], dict) and key not in ('windows', 'point_defaults'):
+            _mapping(value, key, DEFAULT_POLICY[key] if key in ('tables', 'approval', 'sla_days', 'reboot') else None)
+            policy[key].update(copy.deepcopy(value))
+        else:
+            policy[key] = copy.deepcopy(value)
+    for tier in policy['tiers'].values():
+        if tier not in TIERS:
+            _fail('tiers', '%r is not a tier (%s)' % (tier, ', '.join(TIERS)))
+    for key in ('due_days', 'sla_days'):
+        for name, days in policy[key].items():
+            _days(days, '%s.%s' % (key, name))
+    _days(policy['upgrade_horizon_days'], 'upgrade_horizon_days')
+    _days(policy['max_advisory_age_hours'], 'max_advisory_age_hours')
+    if policy['due_from'] not in ('first_seen', 'kev_added'):
+        _fail('due_from', 'must be first_seen or kev_added')
+    threshold = policy['epss_threshold']
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        _fail('epss_threshold', 'must be a probability between 0 and 1')
+    for tier, rule in policy['reboot'].items():
+        if rule not in REBOOT_RULES:
+            _fail('reboot.%s' % tier, 'must be one of %s' % ', '.join(REBOOT_RULES))
+    for tier in policy['approval']['tiers']:
+        if tier not in TIERS:
+            _fail('approval.tiers', '%r is not a tier' % (tier,))
+    _windows(policy['windows'])
+    _entries(policy, 'holds', ('finding', 'package', 'host', 'until', 'reason'), ('reason',))
+    _entries(policy, 'acceptances', ('finding', 'package', 'host', 'owner', 'reason', 'expires'), ('owner', 'reason', 'expires'))
+    _rules(policy['rules'])
+    return policy

@@ -1,0 +1,48 @@
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import PolicyError, load_policy
+
+
+def test_defaults():
+    policy = load_policy()
+    assert policy['tiers'] == {'I': 'critical', 'O': 'high', 'S': 'medium', 'D': 'low'}
+    assert policy['due_days'] == {'3DF': 3, '3D': 3, '14D': 14, '60D': 60}
+    assert policy['tables'] == {'decision': 'ssvc-deployer', 'due': 'bod-26-04'}
+
+
+def test_merge_and_parse():
+    policy = load_policy({
+        'epss_threshold': 0.3,
+        'windows': {'weekend': {'days': ['sat', 'sun'], 'time': '22:00-04:00', 'timezone': 'Europe/Berlin'}},
+        'acceptances': [{'finding': 'CVE-2024-1', 'owner': 'ops', 'reason': 'mitigated', 'expires': '2030-01-01'}],
+        'rules': [{'name': 'dmz', 'when': "host.register.zone == 'dmz'", 'tier': 'critical'}],
+    })
+    assert policy['epss_threshold'] == 0.3
+    assert policy['acceptances'][0]['expires'] == datetime.date(2030, 1, 1)
+    assert policy['rules'][0]['compiled'].search({'host': {'register': {'zone': 'dmz'}}}) is True
+
+
+@pytest.mark.parametrize('data, key', [
+    ({'colour': 1}, 'patchwise_policy.policy.colour'),
+    ({'tables': {'decison': 'x'}}, 'patchwise_policy.tables.decison'),
+    ({'epss_threshold': 2}, 'patchwise_policy.epss_threshold'),
+    ({'sla_days': {'high': -1}}, 'patchwise_policy.sla_days.high'),
+    ({'windows': {'w': {'time': '10:00-10:00'}}}, 'patchwise_policy.windows.w.time'),
+    ({'windows': {'w': {'time': '25:00-26:00'}}}, 'patchwise_policy.windows.w.time'),
+    ({'windows': {'w': {'time': '01:00-02:00', 'timezone': 'Mars/Olympus'}}}, 'patchwise_policy.windows.w.timezone'),
+    ({'windows': {'w': {'time': '01:00-02:00', 'days': ['funday']}}}, 'patchwise_policy.windows.w.days'),
+    ({'rules': [{'when': 'host.[['}]}, 'patchwise_policy.rules[0].when'),
+    ({'acceptances': [{'finding': 'CVE-1', 'owner': 'ops', 'reason': 'r'}]}, 'patchwise_policy.acceptances[0].expires'),
+    ({'holds': [{'reason': 'r'}]}, 'patchwise_policy.holds[0]'),
+    ({'reboot': {'high': 'sometimes'}}, 'patchwise_policy.reboot.high'),
+])
+def test_invalid_policy_names_the_key(data, key):
+    with pytest.raises(PolicyError, match=re.escape(key)):
+        load_policy(data)
