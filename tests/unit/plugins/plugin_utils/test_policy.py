@@ -46,3 +46,15 @@ def test_merge_and_parse():
 def test_invalid_policy_names_the_key(data, key):
     with pytest.raises(PolicyError, match=re.escape(key)):
         load_policy(data)
+
+
+def test_shipped_example_policy_is_valid():
+    import os
+
+    import yaml
+
+    example = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'playbooks', 'vars', 'policy.example.yml')
+    with open(example, encoding='utf-8') as handle:
+        policy = load_policy(yaml.safe_load(handle)['patchwise_policy'])
+    assert policy['windows']['weeknights']['timezone'] == 'Europe/Berlin'
+    assert policy['holds'][0]['until'] == datetime.date(2026, 12, 31)
