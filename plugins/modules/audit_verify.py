@@ -1,0 +1,85 @@
+#!/usr/bin/python
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: audit_verify
+short_description: Verify the hash chain of a patchwise.patching.audit log
+version_added: 0.1.0
+author: patchwise developers !UNKNOWN
+description:
+  - Reads a JSON-lines log written by the P(patchwise.patching.audit#callback) callback and re-computes its hash chain.
+  - Reports the first altered, inserted or removed record (by line number) and, given O(expected_head), detects
+    records cut from the end or a wholly rewritten log.
+  - Runs on the controller (it is an action plugin); it never touches managed hosts.
+extends_documentation_fragment:
+  - patchwise.patching.attributes
+  - patchwise.patching.attributes.ACTION
+attributes:
+  check_mode:
+    support: full
+    details: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+  action:
+    support: full
+  async:
+    support: none
+  platform:
+    support: full
+    platforms: posix
+options:
+  path:
+    description: The audit log on the controller.
+    type: path
+    required: true
+  hmac_key:
+    description: The HMAC key the log was written with (the callback's C(hmac_key)); omit for plain SHA-256 chains.
+    type: str
+  expected_head:
+    description: The chain head recorded off-host at the end of the run; a mismatch means a cut or rewritten log.
+    type: str
+  fail_on_invalid:
+    description: Fail the task when the log does not verify; when false, report C(valid=false) without failing.
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: Verify the audit trail
+  patchwise.patching.audit_verify:
+    path: /var/log/patchwise/audit.jsonl
+    hmac_key: "{{ vault_audit_hmac_key }}"
+  register: audit_check
+"""
+
+RETURN = r"""
+valid:
+  description: Whether the whole log verifies.
+  returned: always
+  type: bool
+  sample: false
+records:
+  description: Number of records verified before the first bad one (all of them when valid).
+  returned: always
+  type: int
+  sample: 41
+head:
+  description: Hash of the last good record (the chain head when valid).
+  returned: always
+  type: str
+  sample: 6b4d05720e7fc873284ba40d6d8d42a5213d7a6a22274c8f40fc7923b9ed48b9
+first_bad_line:
+  description: Line number (1-based) of the first record that fails; null when valid or when only the head differs.
+  returned: always
+  type: int
+  sample: 42
+reason:
+  description: Why verification failed; empty when valid.
+  returned: always
+  type: str
+  sample: "line 42: previous-record hash does not match"
+"""

@@ -1,0 +1,47 @@
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The audit_verify action run through a real ansible ad-hoc command against a written log."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import Chain
+
+COLLECTIONS_ROOT = pathlib.Path(__file__).resolve().parents[7]
+
+
+def _verify(path, *args):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_ROOT))
+    playbook = path.parent / 'verify.yml'
+    out = path.parent / 'result.json'
+    playbook.write_text(json.dumps([{'hosts': 'localhost', 'gather_facts': False, 'tasks': [
+        {'patchwise.patching.audit_verify': dict([('path', str(path))] + [a.split('=', 1) for a in args]),
+         'register': 'verified', 'ignore_errors': True},
+        {'ansible.builtin.copy': {'content': '{{ verified | to_json }}', 'dest': str(out)}}]}]))
+    proc = subprocess.run([sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local',
+                           '-e', 'ansible_python_interpreter=%s' % sys.executable, str(playbook)],
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(out.read_text())
+
+
+def test_intact_then_edited_log(tmp_path):
+    chain = Chain(key='k')
+    log = tmp_path / 'audit.jsonl'
+    lines = [chain.seal({'event': 'host_result', 'host': 'h%d' % i}).decode() for i in range(4)]
+    log.write_text('\n'.join(lines) + '\n')
+    result = _verify(log, 'hmac_key=k', 'expected_head=%s' % chain.head)
+    assert not result.get('failed') and result['valid'] and result['records'] == 4
+    lines[1] = lines[1].replace('"h1"', '"h9"')
+    log.write_text('\n'.join(lines) + '\n')
+    result = _verify(log, 'hmac_key=k')
+    assert result['failed'] and result['first_bad_line'] == 2 and 'line 2 was altered' in result['msg']
+    result = _verify(log, 'hmac_key=k', 'fail_on_invalid=false')
+    assert not result.get('failed') and not result['valid'] and result['first_bad_line'] == 2
