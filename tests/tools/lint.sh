@@ -9,7 +9,7 @@ ruff check plugins tests bench
 dest="$work/ansible_collections/patchwise/patching"
 tests/tools/copy-collection.sh "$dest"
 cd "$dest"
-ANSIBLE_COLLECTIONS_PATH="$work:$ANSIBLE_COLLECTIONS_PATH" ansible-lint --offline --profile production --nocolor
+ANSIBLE_COLLECTIONS_PATH="$work${ANSIBLE_COLLECTIONS_PATH:+:$ANSIBLE_COLLECTIONS_PATH}" ansible-lint --offline --profile production --nocolor
 cd "$root"
 antsibull-docs lint-collection-docs --plugin-docs .
 antsibull-changelog lint

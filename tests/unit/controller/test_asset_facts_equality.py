@@ -31,7 +31,7 @@ def test_packages_equal_package_facts(tmp_path):
     _run_play(tmp_path, (
         '    - patchwise.patching.asset_facts: {gather_subset: [packages, updates, restart, listening]}\n'
         '      register: discovered\n'
-        '    - ansible.builtin.package_facts: {manager: auto}\n'
+        '    - ansible.builtin.package_facts: {manager: apt}\n'
         '    - ansible.builtin.copy:\n'
         '        content: "{{ {\'record\': discovered.record, \'facts\': ansible_facts.patchwise,'
         ' \'changed\': discovered.changed, \'packages\': ansible_facts.packages} | to_json }}"\n'
