@@ -19,9 +19,10 @@ git -C "$dest" add -A
 cd "$dest"
 status=0
 PATH="$root/$venv/bin:$PATH" "$root/$venv/bin/ansible-test" "$@" || status=$?
-# Keep reports (junit, coverage) where a developer will look for them.
+# Keep reports (junit, coverage, bot output) where a developer will look for
+# them; ansible-test's own scratch space (.tmp, with its venvs) stays behind.
 if [[ -d tests/output ]]; then
   mkdir -p "$root/tests/output"
-  cp -a tests/output/. "$root/tests/output/"
+  tar -C tests/output --exclude=./.tmp -c . | tar -C "$root/tests/output" -x
 fi
 exit $status
