@@ -1,0 +1,73 @@
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import os
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_inventory_summary import fleet_summary
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_register import RegisterError, load_register
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import SCHEMA
+
+_ARGUMENT_SPEC = {
+    'path': {'type': 'path', 'required': True},
+    'records': {'type': 'dict', 'default': {}},
+    'register': {'type': 'path'},
+    'run_id': {'type': 'str'},
+    'stale_after_days': {'type': 'int', 'default': 14},
+    'busy_timeout': {'type': 'float', 'default': 30.0},
+}
+
+
+def _unwrap(host, value):
+    """Accept the record itself or the registered result of asset_facts that holds it."""
+    if isinstance(value, dict) and 'record' in value and 'schema' not in value:
+        if value.get('failed') or value.get('skipped'):
+            return None
+        return value['record']
+    if value is None:
+        raise AnsibleActionFail('records: host %s has no record (did asset_facts run on it?)' % host)
+    return value
+
+
+class ActionModule(ActionBase):
+    """Store asset records and the asset register in the asset database, on the controller."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        _validation, args = self.validate_argument_spec(argument_spec=_ARGUMENT_SPEC)
+        run_id = args['run_id'] or task_vars.get('patchwise_run_id') or os.environ.get('PATCHWISE_RUN_ID')
+        records = {}
+        for host, value in args['records'].items():
+            record = _unwrap(host, value)
+            if record is not None:
+                records[host] = record
+        check_mode = self._task.check_mode
+        try:
+            register = load_register(args['register']) if args['register'] else None
+            if check_mode and not os.path.exists(args['path']):
+                # Nothing to compare with: every host would be new.
+                result.update(changed=bool(records), path=args['path'], schema=SCHEMA, run_id=run_id,
+                              hosts={host: {'changed': True, 'new': True, 'changes': ['first_seen']} for host in records},
+                              register_changed=sorted(register or {}), stale=[], summary=None)
+                return result
+            with AssetStore(args['path'], busy_timeout=args['busy_timeout']) as store:
+                register_changed = store.replace_register(register, args['register'], check_mode=check_mode) if register is not None else []
+                stored = store.store_records(records, run_id=run_id, check_mode=check_mode)
+                summary = fleet_summary(store.hosts(stale_after_days=args['stale_after_days']))
+        except (AssetStoreError, RegisterError) as exc:
+            raise AnsibleActionFail(str(exc)) from exc
+        result.update(
+            changed=bool(register_changed) or any(item['changed'] for item in stored.values()),
+            path=args['path'], schema=SCHEMA, run_id=run_id, hosts=stored,
+            register_changed=register_changed, stale=summary['stale'], summary=summary,
+        )
+        return result

@@ -1,0 +1,351 @@
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The asset database: the one API through which every part of the collection reads and writes it.
+
+An SQLite file (PostgreSQL later) holding, per host, the latest asset record,
+the history of what changed, the asset register as last loaded, risk results
+and findings, plans and patch outcomes.  ``AssetStore`` owns the schema
+(``asset_store_schema``) and brings older databases forward on open.
+
+Every write is one transaction (``BEGIN IMMEDIATE``), so two runs writing at
+once wait for each other (up to ``busy_timeout`` seconds) instead of losing
+rows, and a failure leaves the database as it was.  Check mode computes the
+same answers and rolls back.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sqlite3
+import urllib.parse
+
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_changes import record_changes, record_digest, record_summary
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import MIGRATIONS, SCHEMA
+
+RECORD_SCHEMA = 1
+_TABLES = ('meta', 'hosts', 'history', 'register', 'runs', 'risk_results', 'findings', 'plans', 'patch_outcomes')
+
+
+class AssetStoreError(Exception):
+    """The asset database is missing, corrupt, too new, or was given bad data."""
+
+
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def _parse_time(text):
+    return datetime.datetime.strptime(text, '%Y-%m-%dT%H:%M:%SZ').replace(tzinfo=datetime.timezone.utc)
+
+
+def is_stale(last_seen, stale_after_days, now):
+    """True when ``last_seen`` is more than ``stale_after_days`` before ``now`` (ISO 8601 UTC strings)."""
+    if not stale_after_days:
+        return False
+    return _parse_time(now) - _parse_time(last_seen) > datetime.timedelta(days=stale_after_days)
+
+
+def _dumps(value):
+    return json.dumps(value, sort_keys=True, separators=(',', ':'), ensure_ascii=False, default=str)
+
+
+def validate_record(host, record):
+    """Refuse anything that is not an asset record this collection wrote."""
+    if not isinstance(record, dict):
+        raise AssetStoreError('host %s: the asset record must be a mapping (the record returned by asset_facts), got %s'
+                              % (host, type(record).__name__))
+    if record.get('schema') != RECORD_SCHEMA:
+        raise AssetStoreError('host %s: asset record schema %r is not supported (expected %d)' % (host, record.get('schema'), RECORD_SCHEMA))
+    for key in ('collected_at', 'host', 'os'):
+        if not record.get(key):
+            raise AssetStoreError('host %s: the asset record has no %s' % (host, key))
+    try:
+        _parse_time(record['collected_at'])
+    except (TypeError, ValueError) as exc:
+        raise AssetStoreError('host %s: collected_at %r is not a UTC time like 2026-01-31T12:00:00Z' % (host, record['collected_at'])) from exc
+
+
+class AssetStore:
+    """An open asset database.  Use as a context manager, or call ``close()``."""
+
+    def __init__(self, path, readonly=False, busy_timeout=30.0):
+        self.path = path
+        self.readonly = readonly
+        if readonly and not os.path.exists(path):
+            raise AssetStoreError('%s: the asset database does not exist (run the discover playbook or asset_store first)' % path)
+        if not readonly and not os.path.exists(path):
+            parent = os.path.dirname(os.path.abspath(path))
+            try:
+                os.makedirs(parent, mode=0o700, exist_ok=True)
+                # Package lists and exposure say where a fleet is weak: readable by its owner only.
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            except OSError as exc:
+                raise AssetStoreError('%s: cannot create the asset database: %s' % (path, exc)) from exc
+        try:
+            if readonly:
+                uri = 'file:%s?mode=ro' % urllib.parse.quote(os.path.abspath(path))
+                self._db = sqlite3.connect(uri, uri=True, timeout=busy_timeout, isolation_level=None)
+            else:
+                self._db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
+            self._open_schema()
+        except sqlite3.DatabaseError as exc:
+            raise AssetStoreError('%s: not a usable asset database: %s' % (path, exc)) from exc
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self):
+        self._db.close()
+
+    # -- schema -----------------------------------------------------------------
+
+    def _schema_version(self):
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            return 0
+        if 'meta' not in tables:
+            raise AssetStoreError('%s: this SQLite file is not a patchwise asset database (it has no meta table)' % self.path)
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is None:
+            raise AssetStoreError('%s: the asset database has no schema version' % self.path)
+        return int(row[0])
+
+    def _open_schema(self):
+        version = self._schema_version()
+        if version == SCHEMA:
+            return
+        if version > SCHEMA:
+            raise AssetStoreError('%s: asset database schema %d is newer than this collection supports (%d); upgrade patchwise.patching'
+                                  % (self.path, version, SCHEMA))
+        if self.readonly:
+            raise AssetStoreError('%s: asset database schema %d is older than %d; run asset_store once to migrate it'
+                                  % (self.path, version, SCHEMA))
+        self._db.execute('BEGIN IMMEDIATE')
+        try:
+            version = self._schema_version()  # another writer may have migrated while we waited
+            for script in MIGRATIONS[version:]:
+                for statement in script.split(';'):
+                    if statement.strip():
+                        self._db.execute(statement)
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA),))
+            self._db.execute('COMMIT')
+        except BaseException:
+            self._db.execute('ROLLBACK')
+            raise
+
+    def _write(self, work, check_mode=False):
+        """Run ``work(cursor)`` in one immediate transaction; roll back in check mode or on error."""
+        if self.readonly:
+            raise AssetStoreError('%s: opened read-only' % self.path)
+        try:
+            self._db.execute('BEGIN IMMEDIATE')
+        except sqlite3.OperationalError as exc:
+            raise AssetStoreError('%s: cannot lock the asset database for writing: %s' % (self.path, exc)) from exc
+        try:
+            answer = work(self._db)
+        except BaseException:
+            self._db.execute('ROLLBACK')
+            raise
+        self._db.execute('ROLLBACK' if check_mode else 'COMMIT')
+        return answer
+
+    # -- asset records ------------------------------------------------------------
+
+    def store_records(self, records, run_id=None, now=None, check_mode=False):
+        """Store the latest record of each host: ``{host: record}``.
+
+        Returns ``{host: {'changed': bool, 'new': bool, 'changes': [kind, ...]}}``.
+        A host whose record is the same as the stored one (collection time and
+        process ids aside) only has its ``last_seen`` moved, and is not changed.
+        """
+        now = now or utc_now()
+        for host, record in records.items():
+            validate_record(host, record)
+
+        def work(db):
+            outcome = {}
+            for host, record in sorted(records.items()):
+                digest = record_digest(record)
+                row = db.execute('SELECT digest, record FROM hosts WHERE name = ?', (host,)).fetchone()
+                summary = _dumps(record_summary(record))
+                if row is None:
+                    db.execute('INSERT INTO hosts (name, first_seen, last_seen, last_changed, collected_at, run_id, digest, summary, record) '
+                               'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                               (host, record['collected_at'], record['collected_at'], now, record['collected_at'], run_id, digest, summary, _dumps(record)))
+                    db.execute('INSERT INTO history (host, at, run_id, kind, detail) VALUES (?, ?, ?, ?, ?)',
+                               (host, now, run_id, 'first_seen', _dumps(record_summary(record))))
+                    outcome[host] = {'changed': True, 'new': True, 'changes': ['first_seen']}
+                    continue
+                if row[0] == digest:
+                    db.execute('UPDATE hosts SET last_seen = max(last_seen, ?), collected_at = ?, run_id = ? WHERE name = ?',
+                               (record['collected_at'], record['collected_at'], run_id, host))
+                    outcome[host] = {'changed': False, 'new': False, 'changes': []}
+                    continue
+                changes = record_changes(json.loads(row[1]), record)
+                for kind, detail in changes:
+                    db.execute('INSERT INTO history (host, at, run_id, kind, detail) VALUES (?, ?, ?, ?, ?)',
+                               (host, now, run_id, kind, _dumps(detail)))
+                db.execute('UPDATE hosts SET last_seen = max(last_seen, ?), last_changed = ?, collected_at = ?, run_id = ?, '
+                           'digest = ?, summary = ?, record = ? WHERE name = ?',
+                           (record['collected_at'], now, record['collected_at'], run_id, digest, summary, _dumps(record), host))
+                outcome[host] = {'changed': True, 'new': False, 'changes': [kind for kind, _detail in changes]}
+            db.execute('INSERT OR REPLACE INTO runs (run_id, stage, at, hosts, changed) VALUES (?, ?, ?, ?, ?)',
+                       (run_id or '', 'discover', now, len(outcome), sum(1 for item in outcome.values() if item['changed'])))
+            return outcome
+
+        return self._write(work, check_mode)
+
+    def hosts(self, stale_after_days=None, now=None):
+        """Every stored host, sorted: ``[{name, first_seen, last_seen, stale, summary, tier, due}]``."""
+        now = now or utc_now()
+        rows = self._db.execute(
+            'SELECT h.name, h.first_seen, h.last_seen, h.summary, r.tier, r.due FROM hosts h '
+            'LEFT JOIN risk_results r ON r.host = h.name ORDER BY h.name')
+        return [{'name': name, 'first_seen': first, 'last_seen': last, 'stale': is_stale(last, stale_after_days, now),
+                 'summary': json.loads(summary), 'tier': tier, 'due': due}
+                for name, first, last, summary, tier, due in rows]
+
+    def record(self, host):
+        """The latest full record of ``host``, or None."""
+        row = self._db.execute('SELECT record FROM hosts WHERE name = ?', (host,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def records(self, hosts=None):
+        """Yield ``(host, record)`` for the given hosts (all when None), one row in memory at a time."""
+        if hosts is None:
+            cursor = self._db.execute('SELECT name, record FROM hosts ORDER BY name')
+            for name, record in cursor:
+                yield name, json.loads(record)
+            return
+        for host in hosts:
+            record = self.record(host)
+            if record is not None:
+                yield host, record
+
+    def history(self, host=None, kind=None, since=None, run_id=None):
+        """History entries, oldest first: ``[{host, at, run_id, kind, detail}]``, filtered by what is given."""
+        rows = self._db.execute(
+            'SELECT host, at, run_id, kind, detail FROM history WHERE (?1 IS NULL OR host = ?1) AND (?2 IS NULL OR kind = ?2) '
+            'AND (?3 IS NULL OR run_id = ?3) AND (?4 IS NULL OR at >= ?4) ORDER BY id', (host, kind, run_id, since))
+        return [{'host': h, 'at': at, 'run_id': run, 'kind': k, 'detail': json.loads(detail)} for h, at, run, k, detail in rows]
+
+    # -- register -------------------------------------------------------------------
+
+    def replace_register(self, register, source, now=None, check_mode=False):
+        """Make ``register`` ({host: entry}) the stored register.  Returns the hosts whose entry changed."""
+        now = now or utc_now()
+
+        def work(db):
+            stored = {host: json.loads(entry) for host, entry in db.execute('SELECT host, entry FROM register')}
+            changed = sorted(host for host in set(stored) | set(register) if stored.get(host) != register.get(host))
+            if changed:
+                db.execute('DELETE FROM register')
+                db.executemany('INSERT INTO register (host, entry, source, loaded_at) VALUES (?, ?, ?, ?)',
+                               [(host, _dumps(entry), source, now) for host, entry in sorted(register.items())])
+            return changed
+
+        return self._write(work, check_mode)
+
+    def register(self):
+        """The stored register, ``{host: entry}``."""
+        return {host: json.loads(entry) for host, entry in self._db.execute('SELECT host, entry FROM register')}
+
+    # -- risk results, findings and plans (written by the risk pass) ------------------
+
+    def store_risk_results(self, results, run_id=None, now=None, check_mode=False):
+        """Store ``{host: risk_result}`` and keep each finding's lifecycle.
+
+        A finding (host, id, package) seen for the first time is ``open`` with
+        ``first_seen`` now; one no longer reported is ``fixed`` and ``closed``
+        now; an ``accepted`` finding stays accepted.  Returns ``{host: {'opened': n, 'closed': n}}``
+        and gives each finding of ``results`` its stored ``first_seen`` and ``status``.
+        """
+        now = now or utc_now()
+
+        def work(db):
+            outcome = {}
+            for host, result in sorted(results.items()):
+                known = {(fid, pkg): (status, first_seen) for fid, pkg, status, first_seen in
+                         db.execute('SELECT finding_id, package, status, first_seen FROM findings WHERE host = ?', (host,))}
+                current = set()
+                opened = 0
+                for finding in result.get('findings') or []:
+                    key = (finding['id'], finding['package'])
+                    current.add(key)
+                    status, first_seen = known.get(key, (None, None))
+                    if status is None or status == 'fixed':
+                        status, first_seen, opened = 'open', now, opened + 1
+                    finding['status'], finding['first_seen'] = status, first_seen
+                    finding.setdefault('closed', None)
+                    db.execute('INSERT OR REPLACE INTO findings (host, finding_id, package, kind, status, tier, due, first_seen, closed, detail) '
+                               'VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)',
+                               (host, key[0], key[1], finding.get('kind', 'os'), status, finding.get('tier'), finding.get('due'),
+                                first_seen, _dumps(finding)))
+                gone = [key for key, (status, _first) in known.items() if key not in current and status != 'fixed']
+                db.executemany("UPDATE findings SET status = 'fixed', closed = ? WHERE host = ? AND finding_id = ? AND package = ?",
+                               [(now, host, fid, pkg) for fid, pkg in gone])
+                db.execute('INSERT OR REPLACE INTO risk_results (host, run_id, assessed_at, tier, score, decision, due, result) '
+                           'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+                           (host, run_id, now, result.get('tier', 'none'), result.get('score'), result.get('decision'), result.get('due'),
+                            _dumps(result)))
+                outcome[host] = {'opened': opened, 'closed': len(gone)}
+            db.execute('INSERT OR REPLACE INTO runs (run_id, stage, at, hosts, changed) VALUES (?, ?, ?, ?, ?)',
+                       (run_id or '', 'assess', now, len(outcome), sum(1 for item in outcome.values() if item['opened'] or item['closed'])))
+            return outcome
+
+        return self._write(work, check_mode)
+
+    def risk_result(self, host):
+        row = self._db.execute('SELECT result FROM risk_results WHERE host = ?', (host,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def findings(self, host=None, status=None):
+        """Findings with their lifecycle, ``[detail + {host, status, first_seen, closed}]``."""
+        rows = self._db.execute(
+            'SELECT host, status, first_seen, closed, detail FROM findings WHERE (?1 IS NULL OR host = ?1) AND (?2 IS NULL OR status = ?2) '
+            'ORDER BY host, finding_id, package', (host, status))
+        return [dict(json.loads(detail), host=h, status=s, first_seen=first, closed=closed) for h, s, first, closed, detail in rows]
+
+    def store_plans(self, plans, run_id=None, now=None, check_mode=False):
+        """Store ``{host: plan}``, replacing each host's previous plan."""
+        now = now or utc_now()
+
+        def work(db):
+            db.executemany('INSERT OR REPLACE INTO plans (host, run_id, created_at, plan) VALUES (?, ?, ?, ?)',
+                           [(host, run_id, now, _dumps(plan)) for host, plan in sorted(plans.items())])
+            return len(plans)
+
+        return self._write(work, check_mode)
+
+    def plan(self, host):
+        row = self._db.execute('SELECT plan FROM plans WHERE host = ?', (host,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    # -- patch outcomes (written by system_patch and app_patch) -------------------------
+
+    def add_patch_outcome(self, host, kind, status, detail, *, run_id=None, now=None, check_mode=False):
+        """Append one patch outcome (``kind`` system or app) and return its id."""
+        if kind not in ('system', 'app'):
+            raise AssetStoreError('host %s: patch outcome kind must be system or app, got %r' % (host, kind))
+        now = now or utc_now()
+
+        def work(db):
+            cursor = db.execute('INSERT INTO patch_outcomes (host, run_id, kind, at, status, detail) VALUES (?, ?, ?, ?, ?, ?)',
+                                (host, run_id, kind, now, status, _dumps(detail)))
+            db.execute('INSERT INTO history (host, at, run_id, kind, detail) VALUES (?, ?, ?, ?, ?)',
+                       (host, now, run_id, 'patch_' + kind, _dumps(dict(detail, status=status))))
+            return cursor.lastrowid
+
+        return self._write(work, check_mode)
+
+    def patch_outcomes(self, host=None, run_id=None):
+        rows = self._db.execute(
+            'SELECT id, host, run_id, kind, at, status, detail FROM patch_outcomes WHERE (?1 IS NULL OR host = ?1) AND (?2 IS NULL OR run_id = ?2) '
+            'ORDER BY id', (host, run_id))
+        return [{'id': i, 'host': h, 'run_id': r, 'kind': k, 'at': at, 'status': s, 'detail': json.loads(d)} for i, h, r, k, at, s, d in rows]

@@ -1,0 +1,100 @@
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The asset database's schema, as an ordered list of migrations.
+
+Migration N brings a database from schema N-1 to N.  A new table or column is
+a new migration appended here; released migrations are never edited, so
+every database can be brought forward in one transaction by
+``asset_store.AssetStore``.
+"""
+
+from __future__ import annotations
+
+_SCHEMA_1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+-- The latest asset record per host.  ``summary`` holds the small part that
+-- the inventory plugin needs, so it never parses a full record.
+CREATE TABLE hosts (
+    name TEXT PRIMARY KEY,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    last_changed TEXT NOT NULL,
+    collected_at TEXT NOT NULL,
+    run_id TEXT,
+    digest TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    record TEXT NOT NULL);
+
+-- What changed on a host between two stored records (drift and patch history).
+CREATE TABLE history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    host TEXT NOT NULL,
+    at TEXT NOT NULL,
+    run_id TEXT,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL);
+CREATE INDEX history_by_host ON history (host, at);
+CREATE INDEX history_by_run ON history (run_id);
+
+-- The asset register as last loaded (owner, criticality, exposure, ...).
+CREATE TABLE register (
+    host TEXT PRIMARY KEY,
+    entry TEXT NOT NULL,
+    source TEXT NOT NULL,
+    loaded_at TEXT NOT NULL);
+
+CREATE TABLE runs (
+    run_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    at TEXT NOT NULL,
+    hosts INTEGER NOT NULL,
+    changed INTEGER NOT NULL,
+    PRIMARY KEY (run_id, stage, at));
+
+-- Written by the risk pass: one result per host, and every finding with its lifecycle.
+CREATE TABLE risk_results (
+    host TEXT PRIMARY KEY,
+    run_id TEXT,
+    assessed_at TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    score REAL,
+    decision TEXT,
+    due TEXT,
+    result TEXT NOT NULL);
+CREATE TABLE findings (
+    host TEXT NOT NULL,
+    finding_id TEXT NOT NULL,
+    package TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    tier TEXT,
+    due TEXT,
+    first_seen TEXT NOT NULL,
+    closed TEXT,
+    detail TEXT NOT NULL,
+    PRIMARY KEY (host, finding_id, package));
+CREATE INDEX findings_by_status ON findings (status, tier);
+
+-- Written by the risk pass, read by the patch playbooks.
+CREATE TABLE plans (
+    host TEXT PRIMARY KEY,
+    run_id TEXT,
+    created_at TEXT NOT NULL,
+    plan TEXT NOT NULL);
+
+-- Written by system_patch and app_patch: one row per host per patch run.
+CREATE TABLE patch_outcomes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    host TEXT NOT NULL,
+    run_id TEXT,
+    kind TEXT NOT NULL,
+    at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    detail TEXT NOT NULL);
+CREATE INDEX patch_outcomes_by_host ON patch_outcomes (host, at);
+"""
+
+MIGRATIONS = (_SCHEMA_1,)
+SCHEMA = len(MIGRATIONS)

@@ -1,0 +1,88 @@
+"""The asset_store action plugin, run through ansible-playbook on localhost."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore
+from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.asset_records import record
+
+# tests/unit/plugins/action -> the folder holding ansible_collections/
+COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 7)))
+
+
+def _play(tmp_path, records, register=None, check=False):
+    (tmp_path / 'records.json').write_text(json.dumps({'records_in': records}))
+    register_line = '        register: "%s"\n' % register if register else ''
+    playbook = tmp_path / 'play.yml'
+    playbook.write_text(
+        '- hosts: localhost\n'
+        '  gather_facts: false\n'
+        '  vars_files: ["%s"]\n'
+        '  tasks:\n'
+        '    - patchwise.patching.asset_store:\n'
+        '        path: "%s"\n'
+        '        records: "{{ records_in }}"\n'
+        '%s'
+        '        run_id: test-run\n'
+        '      register: stored\n'
+        '    - ansible.builtin.copy: {content: "{{ stored | to_json }}", dest: "%s"}\n'
+        '      check_mode: false\n'
+        % (tmp_path / 'records.json', tmp_path / 'assets.db', register_line, tmp_path / 'result.json'),
+        encoding='utf-8')
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_NOCOLOR='1')
+    command = [sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local',
+               '-e', 'ansible_python_interpreter=%s' % sys.executable, str(playbook)] + (['--check'] if check else [])
+    process = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    result_file = tmp_path / 'result.json'
+    result = json.loads(result_file.read_text()) if result_file.exists() else None
+    if result_file.exists():
+        result_file.unlink()
+    return process, result
+
+
+def test_store_then_no_change_and_check_mode(tmp_path):
+    registered = {'changed': False, 'record': record('web02'), 'ansible_facts': {}}
+    process, result = _play(tmp_path, {'web01': record(), 'web02': registered}, check=True)
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert result['changed'] is True and not (tmp_path / 'assets.db').exists()
+
+    process, result = _play(tmp_path, {'web01': record(), 'web02': registered})
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert result['changed'] is True
+    assert result['hosts']['web02'] == {'changed': True, 'new': True, 'changes': ['first_seen']}
+    assert result['summary']['hosts'] == 2 and result['summary']['security_updates'] == 2
+    assert result['run_id'] == 'test-run'
+
+    process, result = _play(tmp_path, {'web01': record(collected_at='2026-11-02T00:00:00Z'), 'web02': registered})
+    assert result['changed'] is False, result
+
+    process, result = _play(tmp_path, {'web01': record(updates=[])}, check=True)
+    assert result['changed'] is True and result['hosts']['web01']['changes'] == ['updates']
+    with AssetStore(str(tmp_path / 'assets.db'), readonly=True) as store:
+        assert store.record('web01')['updates'], 'check mode must not write'
+
+
+def test_register_stored_and_bad_register_fails_naming_key(tmp_path):
+    good = tmp_path / 'register.yml'
+    good.write_text('hosts:\n  web01: {criticality: high, exposure: internet}\n')
+    process, result = _play(tmp_path, {'web01': record()}, register=str(good))
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert result['register_changed'] == ['web01']
+    bad = tmp_path / 'bad.yml'
+    bad.write_text('hosts:\n  web01: {criticality: urgent}\n')
+    process, result = _play(tmp_path, {'web01': record()}, register=str(bad))
+    assert process.returncode != 0
+    assert "bad.yml: host web01: criticality 'urgent' is not one of" in process.stdout
+    with AssetStore(str(tmp_path / 'assets.db'), readonly=True) as store:
+        assert store.register() == {'web01': {'criticality': 'high', 'exposure': 'internet'}}
+
+
+def test_corrupt_database_fails_clearly(tmp_path):
+    (tmp_path / 'assets.db').write_bytes(b'\0garbage' * 512)
+    process, _result = _play(tmp_path, {'web01': record()})
+    assert process.returncode != 0
+    assert 'assets.db: not a usable asset database' in process.stdout

@@ -1,0 +1,180 @@
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sqlite3
+import stat
+
+import pytest
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError, is_stale
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import SCHEMA
+from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.asset_records import BASE, record
+
+
+def test_first_store_creates_private_database_and_history(tmp_path):
+    path = str(tmp_path / 'sub' / 'assets.db')
+    with AssetStore(path) as store:
+        outcome = store.store_records({'web01': record(), 'web02': record('web02')}, run_id='run-1', now='2026-11-01T10:05:00Z')
+        assert outcome == {'web01': {'changed': True, 'new': True, 'changes': ['first_seen']},
+                           'web02': {'changed': True, 'new': True, 'changes': ['first_seen']}}
+        assert [entry['kind'] for entry in store.history(host='web01')] == ['first_seen']
+        assert store.record('web02')['host']['hostname'] == 'web02'
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_same_record_again_is_not_a_change_but_moves_last_seen(tmp_path):
+    path = str(tmp_path / 'assets.db')
+    with AssetStore(path) as store:
+        store.store_records({'web01': record()}, now='2026-11-01T10:05:00Z')
+        outcome = store.store_records({'web01': record(collected_at='2026-11-05T09:00:00Z')}, now='2026-11-05T09:01:00Z')
+        assert outcome['web01'] == {'changed': False, 'new': False, 'changes': []}
+        host, = store.hosts(now='2026-11-05T09:01:00Z')
+        assert (host['first_seen'], host['last_seen']) == ('2026-11-01T10:00:00Z', '2026-11-05T09:00:00Z')
+        assert len(store.history(host='web01')) == 1
+
+
+def test_upgrade_is_recorded_in_history(tmp_path):
+    with AssetStore(str(tmp_path / 'assets.db')) as store:
+        store.store_records({'web01': record()}, run_id='r1', now='2026-11-01T10:05:00Z')
+        upgraded = [dict(BASE['packages'][0], version='3.0.15-1~deb12u1'), *BASE['packages'][1:]]
+        outcome = store.store_records({'web01': record(collected_at='2026-11-02T10:00:00Z', packages=upgraded, updates=[])},
+                                      run_id='r2', now='2026-11-02T10:05:00Z')
+        assert outcome['web01'] == {'changed': True, 'new': False, 'changes': ['packages', 'updates']}
+        entry, = store.history(host='web01', kind='packages')
+        assert entry['run_id'] == 'r2'
+        assert entry['detail']['upgraded'] == [{'name': 'openssl', 'arch': 'amd64', 'from': '3.0.14-1~deb12u1', 'to': '3.0.15-1~deb12u1'}]
+        assert store.record('web01')['packages'][0]['version'] == '3.0.15-1~deb12u1'
+        assert store.hosts()[0]['summary']['counts']['security_updates'] == 0
+
+
+def test_check_mode_reports_and_writes_nothing(tmp_path):
+    with AssetStore(str(tmp_path / 'assets.db')) as store:
+        store.store_records({'web01': record()})
+        outcome = store.store_records({'web01': record(updates=[]), 'web02': record('web02')}, check_mode=True)
+        assert outcome['web01']['changes'] == ['updates'] and outcome['web02']['new']
+        assert [host['name'] for host in store.hosts()] == ['web01']
+        assert store.record('web01')['updates']
+
+
+def test_bad_record_is_refused_and_nothing_written(tmp_path):
+    with AssetStore(str(tmp_path / 'assets.db')) as store:
+        with pytest.raises(AssetStoreError, match='host web02: asset record schema 7'):
+            store.store_records({'web01': record(), 'web02': record('web02', schema=7)})
+        with pytest.raises(AssetStoreError, match='host web03: collected_at'):
+            store.store_records({'web03': record('web03', collected_at='yesterday')})
+        assert store.hosts() == []
+
+
+def test_failure_mid_transaction_rolls_back(tmp_path, monkeypatch):
+    from ansible_collections.patchwise.patching.plugins.plugin_utils import asset_store as module
+
+    def broken_summary(rec):
+        if rec['host']['hostname'] == 'web02':
+            raise RuntimeError('boom')
+        return {'ok': True}
+
+    with AssetStore(str(tmp_path / 'assets.db')) as store:
+        monkeypatch.setattr(module, 'record_summary', broken_summary)
+        with pytest.raises(RuntimeError):
+            store.store_records({'web01': record(), 'web02': record('web02')})
+        assert store.hosts() == []
+
+
+def test_not_a_database_and_foreign_database(tmp_path):
+    garbage = tmp_path / 'garbage.db'
+    garbage.write_bytes(b'this is not sqlite at all' * 100)
+    with pytest.raises(AssetStoreError, match=r'garbage\.db: not a usable asset database'):
+        AssetStore(str(garbage))
+    foreign = tmp_path / 'foreign.db'
+    with sqlite3.connect(str(foreign)) as connection:
+        connection.execute('CREATE TABLE something (x)')
+    with pytest.raises(AssetStoreError, match=r'foreign\.db: this SQLite file is not a patchwise asset database'):
+        AssetStore(str(foreign))
+    with pytest.raises(AssetStoreError, match=r'missing\.db: the asset database does not exist'):
+        AssetStore(str(tmp_path / 'missing.db'), readonly=True)
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = str(tmp_path / 'assets.db')
+    AssetStore(path).close()
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA + 1),))
+    with pytest.raises(AssetStoreError, match='newer than this collection supports'):
+        AssetStore(path)
+
+
+def test_readonly_cannot_write(tmp_path):
+    path = str(tmp_path / 'assets.db')
+    AssetStore(path).close()
+    with AssetStore(path, readonly=True) as store, pytest.raises(AssetStoreError, match='read-only'):
+        store.store_records({'web01': record()})
+
+
+def test_stale_hosts():
+    assert is_stale('2026-11-01T00:00:00Z', 14, '2026-11-16T00:00:00Z')
+    assert not is_stale('2026-11-01T00:00:00Z', 14, '2026-11-14T00:00:00Z')
+    assert not is_stale('2020-01-01T00:00:00Z', 0, '2026-11-14T00:00:00Z')
+
+
+def test_register_replacement_reports_changed_hosts(tmp_path):
+    with AssetStore(str(tmp_path / 'assets.db')) as store:
+        assert store.replace_register({'web01': {'criticality': 'high'}}, 'reg.yml') == ['web01']
+        assert store.replace_register({'web01': {'criticality': 'high'}}, 'reg.yml') == []
+        assert store.replace_register({'web02': {'exposure': 'internet'}}, 'reg.yml') == ['web01', 'web02']
+        assert store.register() == {'web02': {'exposure': 'internet'}}
+
+
+def test_findings_lifecycle(tmp_path):
+    finding = {'id': 'CVE-2099-0001', 'package': 'openssl', 'kind': 'os', 'tier': 'high', 'due': '2026-11-20'}
+    other = {'id': 'CVE-2099-0002', 'package': 'bash', 'kind': 'os', 'tier': 'low', 'due': '2027-01-01'}
+    with AssetStore(str(tmp_path / 'assets.db')) as store:
+        store.store_records({'web01': record()})
+        result = {'tier': 'high', 'findings': [dict(finding), dict(other)]}
+        assert store.store_risk_results({'web01': result}, now='2026-11-02T00:00:00Z') == {'web01': {'opened': 2, 'closed': 0}}
+        again = {'tier': 'high', 'findings': [dict(finding)]}
+        assert store.store_risk_results({'web01': again}, now='2026-11-03T00:00:00Z') == {'web01': {'opened': 0, 'closed': 1}}
+        assert again['findings'][0]['first_seen'] == '2026-11-02T00:00:00Z'
+        by_id = {item['id']: item for item in store.findings(host='web01')}
+        assert by_id['CVE-2099-0002']['status'] == 'fixed' and by_id['CVE-2099-0002']['closed'] == '2026-11-03T00:00:00Z'
+        assert by_id['CVE-2099-0001']['status'] == 'open'
+        assert store.hosts()[0]['tier'] == 'high'
+        assert store.risk_result('web01')['tier'] == 'high'
+
+
+def test_plans_and_patch_outcomes(tmp_path):
+    with AssetStore(str(tmp_path / 'assets.db')) as store:
+        store.store_plans({'web01': {'schema': 1, 'system': {'mode': 'security'}}}, run_id='r1')
+        assert store.plan('web01')['system']['mode'] == 'security'
+        assert store.plan('web02') is None
+        store.add_patch_outcome('web01', 'app', 'ok', {'name': 'shop', 'from': '1.0', 'to': '1.1'}, run_id='r2')
+        outcome, = store.patch_outcomes(host='web01')
+        assert (outcome['kind'], outcome['status'], outcome['detail']['to'], outcome['run_id']) == ('app', 'ok', '1.1', 'r2')
+        assert store.history(host='web01', kind='patch_app')[0]['detail']['status'] == 'ok'
+        with pytest.raises(AssetStoreError, match='kind must be system or app'):
+            store.add_patch_outcome('web01', 'other', 'ok', {})
+
+
+def _writer(path, prefix, count):
+    for index in range(count):
+        name = '%s%03d' % (prefix, index)
+        with AssetStore(path, busy_timeout=60) as store:
+            store.store_records({name: record(name)}, run_id=prefix)
+
+
+def test_concurrent_writers_lose_nothing(tmp_path):
+    path = str(tmp_path / 'assets.db')
+    AssetStore(path).close()
+    context = multiprocessing.get_context('fork')
+    writers = [context.Process(target=_writer, args=(path, prefix, 40)) for prefix in ('a', 'b', 'c')]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(120)
+        assert writer.exitcode == 0
+    with AssetStore(path, readonly=True) as store:
+        assert len(store.hosts()) == 120
+        assert len(store.history(kind='first_seen')) == 120
