@@ -201,15 +201,22 @@ class AssetStore:
 
         return self._write(work, check_mode)
 
-    def hosts(self, stale_after_days=None, now=None):
-        """Every stored host, sorted: ``[{name, first_seen, last_seen, stale, summary, tier, due}]``."""
+    def iter_hosts(self, stale_after_days=None, now=None):
+        """Yield every stored host, sorted by name: ``{name, first_seen, last_seen, stale, summary, tier, due}``.
+
+        One row at a time, so a large fleet is never held twice in memory.
+        """
         now = now or utc_now()
         rows = self._db.execute(
             'SELECT h.name, h.first_seen, h.last_seen, h.summary, r.tier, r.due FROM hosts h '
             'LEFT JOIN risk_results r ON r.host = h.name ORDER BY h.name')
-        return [{'name': name, 'first_seen': first, 'last_seen': last, 'stale': is_stale(last, stale_after_days, now),
-                 'summary': json.loads(summary), 'tier': tier, 'due': due}
-                for name, first, last, summary, tier, due in rows]
+        for name, first, last, summary, tier, due in rows:
+            yield {'name': name, 'first_seen': first, 'last_seen': last, 'stale': is_stale(last, stale_after_days, now),
+                   'summary': json.loads(summary), 'tier': tier, 'due': due}
+
+    def hosts(self, stale_after_days=None, now=None):
+        """Every stored host, sorted by name (see ``iter_hosts``), as a list."""
+        return list(self.iter_hosts(stale_after_days, now))
 
     def record(self, host):
         """The latest full record of ``host``, or None."""
