@@ -74,12 +74,12 @@ keyed_groups:
 compose:
   patchwise_needs_attention: patchwise_security_updates > 0 or patchwise_reboot_required
 
-# inventory/production.patchwise_assets.yml - the register alone, before the first discovery, cached
-plugin: patchwise.patching.assets
-register: /etc/patchwise/register.csv
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: ~/.cache/patchwise-inventory
+# inventory/production.patchwise_assets.yml - the register alone, before the first discovery, cached:
+#   plugin: patchwise.patching.assets
+#   register: /etc/patchwise/register.csv
+#   cache: true
+#   cache_plugin: ansible.builtin.jsonfile
+#   cache_connection: ~/.cache/patchwise-inventory
 """
 
 import os
