@@ -1,0 +1,207 @@
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The risk engine: findings, SSVC decisions, tiers and due dates for asset records.
+
+``RiskEngine(policy, advisories)`` loads the policy's decision tables once and
+checks that the data can supply every decision point they use.
+``engine.classify(host, record, register_entry, lifecycle)`` returns the risk
+result of the design document for one host; the fleet pass calls it per
+host with the same engine, so advisory look-ups and SSVC outcomes are
+memoised across hosts.
+
+Per finding: the decision points come from ``risk_points.derive_points``; the
+decision table (``ssvc-deployer`` by default) gives the decision and, through
+``policy.tiers``, the tier; the due table (``bod-26-04`` by default) gives
+the due class and so the days.  The due clock starts when the finding was
+first seen (or when CISA added it to KEV, as the policy says); a KEV
+``dueDate`` that is earlier wins.  Then the policy's custom rules,
+acceptances and holds apply.  Every step leaves a line in ``reasons``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+
+from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import TIERS
+from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_findings import record_findings
+from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_points import DERIVABLE_POINTS, derive_points
+from ansible_collections.patchwise.patching.plugins.plugin_utils.ssvc import SSVCError, resolve_table
+
+RESULT_SCHEMA = 1
+TIER_ORDER = {'none': 0, 'low': 1, 'medium': 2, 'high': 3, 'critical': 4}
+# Debian tracker urgency that the security team itself rates as no real risk.
+_CAPPED_URGENCY = {'unimportant': 'low'}
+
+
+class RiskError(ValueError):
+    """The policy's tables cannot be used with the data, or the advisory data is unusable."""
+
+
+def _date(text):
+    return datetime.date.fromisoformat(str(text)[:10])
+
+
+def finding_score(finding):
+    """A number that orders findings within the same outcome: CVSS (5.0 when unknown) + 10 x EPSS + 10 for KEV."""
+    cvss = (finding.get('cvss') or {}).get('score')
+    epss = (finding.get('epss') or {}).get('score') or 0.0
+    return round((cvss if cvss is not None else 5.0) + 10.0 * epss + (10.0 if finding.get('kev') else 0.0), 3)
+
+
+def _matches(entry, host, finding):
+    """A hold or acceptance applies when every key it names matches (package may be a glob)."""
+    if entry.get('host') and entry['host'] != host:
+        return False
+    if entry.get('finding') and entry['finding'] != finding['id'] and entry['finding'] not in finding['aliases']:
+        return False
+    if entry.get('package'):
+        names = [finding['package'], *finding['binary_packages']]
+        if not any(fnmatch.fnmatchcase(name, entry['package']) for name in names):
+            return False
+    return True
+
+
+class RiskEngine:
+    """Classifies asset records under one policy, with one advisory database."""
+
+    def __init__(self, policy, advisories=None, today=None):
+        self.policy = policy
+        self.advisories = advisories
+        self.today = today or datetime.datetime.now(datetime.timezone.utc).date()
+        try:
+            self.decision_table = resolve_table(policy['tables']['decision'])
+            self.due_table = resolve_table(policy['tables']['due'])
+            for table in (self.decision_table, self.due_table):
+                table.check_suppliable(DERIVABLE_POINTS, policy['point_defaults'])
+        except SSVCError as exc:
+            raise RiskError('patchwise_policy.tables: %s' % exc) from exc
+        missing = [outcome for outcome in self.decision_table.outcomes if outcome not in policy['tiers']]
+        if missing:
+            raise RiskError('patchwise_policy.tiers: no tier for outcome(s) %s of decision table %s'
+                            % (', '.join(missing), self.decision_table.source))
+        self._outcomes = {}
+
+    def _lookup(self, table, points):
+        key = (id(table), tuple(points[point] for point in table.inputs))
+        outcome = self._outcomes.get(key)
+        if outcome is None:
+            outcome = self._outcomes[key] = table.outcome_for(points)
+        return outcome
+
+    def _due_days(self, due_class, tier):
+        if due_class in self.policy['due_days']:
+            return self.policy['due_days'][due_class], 'due class %s: %d days' % (due_class, self.policy['due_days'][due_class])
+        if due_class == 'FSU':
+            return self.policy['upgrade_horizon_days'], 'due class FSU (fix on system upgrade): upgrade horizon %d days' % (
+                self.policy['upgrade_horizon_days'])
+        days = self.policy['sla_days'].get(tier)
+        return days, 'due class %s has no days in the policy: SLA for %s, %s days' % (due_class, tier, days)
+
+    def _decide(self, finding, register_entry, first_seen):
+        reasons = []
+        epss = (finding.get('epss') or {}).get('score')
+        points, point_reasons = derive_points(
+            {'cvss': finding.get('cvss'), 'epss': epss, 'kev': finding.get('kev'), 'vulnrichment': finding.get('vulnrichment'),
+             'exploit_public': finding.get('exploit_public')},
+            register_entry, self.policy['epss_threshold'], self.policy['point_defaults'])
+        for point, value in self.policy['point_defaults'].items():
+            # Points of a user's own table that the data cannot supply at all.
+            points.setdefault(point, value)
+        reasons.extend(point_reasons)
+        decision = self._lookup(self.decision_table, points)
+        tier = self.policy['tiers'][decision]
+        due_class = self._lookup(self.due_table, points)
+        reasons.append('%s -> %s (%s)' % (self.decision_table.key or self.decision_table.source,
+                                          decision, ', '.join('%s=%s' % (p, points[p]) for p in self.decision_table.inputs)))
+        reasons.append('%s -> %s (%s)' % (self.due_table.key or self.due_table.source,
+                                          due_class, ', '.join('%s=%s' % (p, points[p]) for p in self.due_table.inputs)))
+        capped = _CAPPED_URGENCY.get(finding.get('urgency'))
+        if capped and TIER_ORDER[tier] > TIER_ORDER[capped]:
+            reasons.append('tier %s capped at %s: Debian rates it %s' % (tier, capped, finding['urgency']))
+            tier = capped
+        if finding.get('tracker_status') in ('no-dsa', 'ignored', 'postponed'):
+            reasons.append('Debian tracker status %s: fixed in a point release, not a security advisory' % finding['tracker_status'])
+        days, due_reason = self._due_days(due_class, tier)
+        reasons.append(due_reason)
+        kev = finding.get('kev') or {}
+        start = _date(kev['added']) if self.policy['due_from'] == 'kev_added' and kev.get('added') else _date(first_seen)
+        due = start + datetime.timedelta(days=days)
+        reasons.append('due %s: %d days from %s (%s)' % (due, days, start, 'KEV date added' if start != _date(first_seen) else 'first seen'))
+        if kev.get('due') and _date(kev['due']) < due:
+            due = _date(kev['due'])
+            reasons.append('due %s: the CISA KEV due date is earlier' % due)
+        return {
+            'points': points, 'decision': decision, 'due_class': due_class, 'tier': tier, 'due': due.isoformat(),
+            'incident': due_class in self.policy['forensic_triage_outcomes'], 'reasons': reasons,
+        }
+
+    def _apply_rules(self, host_context, finding):
+        for rule in self.policy['rules']:
+            if rule['compiled'].search({'host': host_context, 'finding': finding}):
+                if rule.get('tier') and rule['tier'] != finding['tier']:
+                    finding['reasons'].append('rule %r: tier %s -> %s' % (rule.get('name', rule['when']), finding['tier'], rule['tier']))
+                    finding['tier'] = rule['tier']
+                if rule.get('status'):
+                    finding['status'] = rule['status']
+                    finding['reasons'].append('rule %r: status %s%s' % (rule.get('name', rule['when']), rule['status'],
+                                                                         (' - ' + rule['reason']) if rule.get('reason') else ''))
+
+    def _apply_exceptions(self, host, finding):
+        for acceptance in self.policy['acceptances']:
+            if _matches(acceptance, host, finding):
+                if acceptance['expires'] >= self.today:
+                    finding['status'] = 'accepted'
+                    finding['acceptance'] = {'owner': acceptance['owner'], 'reason': acceptance['reason'],
+                                             'expires': acceptance['expires'].isoformat()}
+                    finding['reasons'].append('accepted by %s until %s: %s' % (acceptance['owner'], acceptance['expires'], acceptance['reason']))
+                else:
+                    finding['reasons'].append('acceptance by %s expired on %s: reopened' % (acceptance['owner'], acceptance['expires']))
+                break
+        for hold in self.policy['holds']:
+            if _matches(hold, host, finding) and (hold.get('until') is None or hold['until'] >= self.today):
+                finding['hold'] = {'until': hold['until'].isoformat() if hold.get('until') else None, 'reason': hold['reason']}
+                finding['reasons'].append('held%s: %s' % (' until %s' % hold['until'] if hold.get('until') else '', hold['reason']))
+                break
+
+    def classify(self, host, record, register_entry=None, lifecycle=None, run_id=None):
+        """The risk result of one host.  ``lifecycle``: {(id, package): first_seen} of findings already known."""
+        lifecycle = lifecycle or {}
+        raw, skipped = record_findings(record, self.advisories)
+        today = self.today.isoformat()
+        host_context = {'name': host, 'register': register_entry or {}, 'os': record.get('os') or {}}
+        findings = []
+        for item in raw:
+            first_seen = lifecycle.get((item['id'], item['package'])) or today
+            decided = self._decide(item, register_entry, first_seen)
+            finding = dict(item, status='open', first_seen=first_seen, closed=None, hold=None, acceptance=None,
+                           decision=decided['decision'], due_class=decided['due_class'], tier=decided['tier'], due=decided['due'],
+                           incident=decided['incident'], ssvc=decided['points'], reasons=decided['reasons'],
+                           score=finding_score(item))
+            if item['fixed'] is None:
+                finding['reasons'].append('no fix yet')
+            if item['source'] == 'distribution':
+                finding['reasons'].append('no advisory in the database names it; the distribution marks the update as a security fix')
+            self._apply_rules(host_context, finding)
+            self._apply_exceptions(host, finding)
+            findings.append(finding)
+        findings.sort(key=lambda f: (-TIER_ORDER[f['tier']], f['due'], -f['score'], f['id'], f['package']))
+        open_findings = [f for f in findings if f['status'] == 'open']
+        top = open_findings[0] if open_findings else None
+        counts = {tier: sum(1 for f in open_findings if f['tier'] == tier) for tier in TIERS}
+        return {
+            'schema': RESULT_SCHEMA,
+            'host': host,
+            'run_id': run_id,
+            'assessed_on': today,
+            'tier': top['tier'] if top else 'none',
+            'score': max((f['score'] for f in open_findings), default=0.0),
+            'decision': top['decision'] if top else None,
+            'due': min((f['due'] for f in open_findings), default=None),
+            'incident': any(f['incident'] for f in open_findings),
+            'counts': dict(counts, open=len(open_findings), accepted=sum(1 for f in findings if f['status'] == 'accepted'),
+                           held=sum(1 for f in open_findings if f['hold'])),
+            'findings': findings,
+            'skipped': skipped,
+        }

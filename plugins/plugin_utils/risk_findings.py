@@ -1,0 +1,154 @@
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The raw findings of one asset record: what the advisory database says affects it.
+
+``record_findings(record, advisories)`` matches
+
+* each installed OS package, by source package and source version on Debian
+  (the tracker and Debian's OSV records are filed per source package), by
+  binary name elsewhere;
+* each discovered application in its own ecosystem (PyPI, npm, ...);
+* each pending update the distribution marks as a security fix that no
+  advisory names, so a host is never "clean" only because no feed is loaded.
+
+A raw finding carries the advisory facts; the risk engine (``risk.py``)
+adds decisions, tiers and due dates.  ``advisories`` is an
+``advisory_db.AdvisoryDB`` (or None: only distribution security updates).
+"""
+
+from __future__ import annotations
+
+from ansible_collections.patchwise.patching.plugins.module_utils.versions import compare_versions, scheme_for_ecosystem
+
+# Application ecosystems without advisories: declared applications with a generic version.
+_UNMATCHED_ECOSYSTEMS = ('generic', '', None)
+
+
+def _first_fix(fixed_versions, installed, scheme):
+    """The lowest fixed version above the installed one, or None (no fix yet)."""
+    candidates = []
+    for version in fixed_versions or []:
+        try:
+            if compare_versions(version, installed, scheme) > 0:
+                candidates.append(version)
+        except ValueError:
+            continue
+    if not candidates:
+        return None
+    best = candidates[0]
+    for version in candidates[1:]:
+        if compare_versions(version, best, scheme) < 0:
+            best = version
+    return best
+
+
+def _finding(match, kind, package, installed, *, binaries, scheme):
+    return {
+        'id': match['id'],
+        'aliases': sorted(alias for alias in match['aliases'] if alias != match['id']),
+        'kind': kind,
+        'package': package,
+        'binary_packages': binaries,
+        'installed': installed,
+        'fixed': _first_fix(match['fixed'], installed, scheme),
+        'ecosystem': match['ecosystem'],
+        'summary': match.get('summary'),
+        'source': match.get('source'),
+        'cvss': match.get('cvss'),
+        'epss': match.get('epss'),
+        'kev': match.get('kev'),
+        'tracker_status': match.get('status'),
+        'urgency': match.get('urgency'),
+        'distribution_security_update': None,
+    }
+
+
+def _os_findings(record, advisories, skipped):
+    ecosystem = (record.get('os') or {}).get('ecosystem')
+    packages = record.get('packages') or []
+    if not packages:
+        return []
+    if not ecosystem:
+        skipped.append('OS packages not matched: the record names no OSV ecosystem for %s %s'
+                       % ((record.get('os') or {}).get('distribution'), (record.get('os') or {}).get('version')))
+        return []
+    try:
+        scheme = scheme_for_ecosystem(ecosystem)
+    except ValueError:
+        skipped.append('OS packages not matched: unknown ecosystem %s' % ecosystem)
+        return []
+    by_source = record.get('os', {}).get('pkg_mgr') == 'apt'
+    binaries = {}
+    for package in packages:
+        name, version = (package.get('source_name') or package['name'], package.get('source_version') or package['version']) \
+            if by_source else (package['name'], package['version'])
+        binaries.setdefault((name, version), []).append(package['name'])
+    matches = advisories.match(ecosystem, sorted(binaries)) if advisories is not None else {}
+    findings = []
+    for (name, version), found in sorted(matches.items()):
+        for match in found:
+            findings.append(_finding(match, 'os', name, version, binaries=sorted(set(binaries[(name, version)])), scheme=scheme))
+    return findings
+
+
+def _app_findings(record, advisories, skipped):
+    if advisories is None:
+        return []
+    by_ecosystem = {}
+    for app in record.get('applications') or []:
+        if app.get('ecosystem') in _UNMATCHED_ECOSYSTEMS or not app.get('version'):
+            continue
+        by_ecosystem.setdefault(app['ecosystem'], set()).add((app['name'], app['version']))
+    findings = []
+    for ecosystem, wanted in sorted(by_ecosystem.items()):
+        try:
+            scheme = scheme_for_ecosystem(ecosystem)
+        except ValueError:
+            skipped.append('applications not matched: unknown ecosystem %s' % ecosystem)
+            continue
+        for (name, version), found in sorted(advisories.match(ecosystem, sorted(wanted)).items()):
+            findings.extend(_finding(match, 'app', name, version, binaries=[], scheme=scheme) for match in found)
+    return findings
+
+
+def _distribution_updates(record, findings):
+    """Mark findings fixed by a pending security update; add the security updates no advisory names."""
+    source_of = {p['name']: (p.get('source_name') or p['name']) for p in record.get('packages') or []}
+    covered = {}
+    for finding in findings:
+        if finding['kind'] == 'os':
+            for binary in finding['binary_packages']:
+                covered.setdefault(binary, []).append(finding)
+    extra = []
+    for update in record.get('updates') or []:
+        if not update.get('security'):
+            continue
+        if update['name'] in covered:
+            for finding in covered[update['name']]:
+                finding['distribution_security_update'] = {'name': update['name'], 'available': update['available'],
+                                                           'origin': update.get('origin')}
+            continue
+        extra.append({
+            'id': 'security-update:%s' % update['name'],
+            'aliases': [],
+            'kind': 'os',
+            'package': source_of.get(update['name'], update['name']),
+            'binary_packages': [update['name']],
+            'installed': update.get('current'),
+            'fixed': update.get('available'),
+            'ecosystem': (record.get('os') or {}).get('ecosystem'),
+            'summary': 'pending update marked as a security fix by the distribution (%s)' % update.get('origin'),
+            'source': 'distribution',
+            'cvss': None, 'epss': None, 'kev': None, 'tracker_status': None, 'urgency': None,
+            'distribution_security_update': {'name': update['name'], 'available': update['available'], 'origin': update.get('origin')},
+        })
+    return extra
+
+
+def record_findings(record, advisories):
+    """Return (raw findings, [reasons something was not matched]) for one asset record."""
+    skipped = []
+    findings = _os_findings(record, advisories, skipped) + _app_findings(record, advisories, skipped)
+    findings.extend(_distribution_updates(record, findings))
+    return findings, skipped
