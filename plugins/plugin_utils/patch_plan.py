@@ -1,0 +1,112 @@
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The patch plan of one host: what to patch, how, when, and whether it may run now.
+
+System and application patches are planned apart, because they follow
+different cycles (``system_patch`` and ``app_patch`` consume the two halves;
+docs/plan.md describes the format)::
+
+    {schema, host, run_id, tier, due, incident,
+     system: {mode: security|none, packages: [{name, target, findings}], held: [...], no_fix: [...],
+              reboot, window: {name, open}, approval_required, approval: {reference, approver, valid}, may_run_now, reasons},
+     applications: [{name, current, target, findings}]}
+"""
+
+from __future__ import annotations
+
+from ansible_collections.patchwise.patching.plugins.module_utils.versions import compare_versions, scheme_for_ecosystem
+from ansible_collections.patchwise.patching.plugins.plugin_utils.maintenance_windows import in_window
+from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import TIER_ORDER
+
+PLAN_SCHEMA = 1
+
+
+def _later(ecosystem, left, right):
+    """The later of two target versions in the ecosystem's version order."""
+    if right is None:
+        return left
+    try:
+        return left if compare_versions(left, right, scheme_for_ecosystem(ecosystem)) > 0 else right
+    except ValueError:
+        return max(left, right)
+
+
+def _approval(change_ref, register_entry):
+    """The approval reference as {reference, approver, valid}: valid when present and, if the register names approvers, by one of them."""
+    if isinstance(change_ref, dict):
+        reference, approver = change_ref.get('id') or change_ref.get('reference'), change_ref.get('approver')
+    else:
+        reference, approver = change_ref or None, None
+    approvers = (register_entry or {}).get('approvers') or []
+    valid = bool(reference) and (not approvers or approver in approvers)
+    return {'reference': reference, 'approver': approver, 'valid': valid}
+
+
+def patch_plan(result, policy, register_entry=None, *, change_ref=None, moment=None, run_id=None):
+    """Build the plan of one host from its risk result; ``moment`` (aware datetime) decides whether its window is open."""
+    register_entry = register_entry or {}
+    reasons = []
+    packages, held, no_fix, applications = {}, [], [], {}
+    for finding in result.get('findings') or []:
+        if finding.get('status') != 'open':
+            continue
+        if finding.get('hold'):
+            held.append({'finding': finding['id'], 'package': finding['package'], 'until': finding['hold']['until'],
+                         'reason': finding['hold']['reason']})
+            continue
+        if not finding.get('fixed'):
+            no_fix.append(finding['id'])
+            continue
+        if finding['kind'] == 'app':
+            app = applications.setdefault(finding['package'], {'name': finding['package'], 'current': finding['installed'],
+                                                               'target': None, 'findings': []})
+            app['target'] = _later(finding.get('ecosystem'), finding['fixed'], app['target'])
+            app['findings'].append(finding['id'])
+            continue
+        update = finding.get('distribution_security_update')
+        # Advisories name the source version; the pending update names the binary package's own version.
+        targets = [(update['name'], update['available'])] if update else [(name, finding['fixed']) for name in finding['binary_packages']]
+        for name, target in targets:
+            entry = packages.setdefault(name, {'name': name, 'target': None, 'findings': []})
+            entry['target'] = _later(finding.get('ecosystem'), target, entry['target'])
+            entry['findings'].append(finding['id'])
+    tier = result.get('tier', 'none')
+    window_name = register_entry.get('window')
+    window = policy['windows'].get(window_name) if window_name else None
+    if window_name and window is None:
+        reasons.append('the register names window %s, which the policy does not define: treated as closed' % window_name)
+    window_open = in_window(window, moment) if window and moment else (not window_name)
+    if not window_name:
+        reasons.append('no maintenance window in the register: patching may run at any time')
+    approval_required = tier in policy['approval']['tiers'] or register_entry.get('environment') in policy['approval']['environments']
+    approval = _approval(change_ref, register_entry)
+    if approval_required and not approval['valid']:
+        reasons.append('approval required (%s) and %s' % (
+            'tier %s' % tier if tier in policy['approval']['tiers'] else 'environment %s' % register_entry.get('environment'),
+            'no change reference given' if not approval['reference'] else 'the approver is not one of the register\'s approvers'))
+    if held:
+        reasons.append('%d finding(s) held by policy' % len(held))
+    mode = 'security' if packages else 'none'
+    reboot = policy['reboot'].get(tier, 'never') if TIER_ORDER.get(tier, 0) > 0 else 'never'
+    return {
+        'schema': PLAN_SCHEMA,
+        'host': result.get('host'),
+        'run_id': run_id if run_id is not None else result.get('run_id'),
+        'tier': tier,
+        'due': result.get('due'),
+        'incident': bool(result.get('incident')),
+        'system': {
+            'mode': mode,
+            'packages': sorted(packages.values(), key=lambda p: p['name']),
+            'held': held,
+            'no_fix': sorted(set(no_fix)),
+            'reboot': reboot,
+            'window': {'name': window_name, 'open': bool(window_open)},
+            'approval_required': bool(approval_required),
+            'approval': approval,
+            'may_run_now': mode != 'none' and bool(window_open) and (not approval_required or approval['valid']),
+            'reasons': reasons,
+        },
+        'applications': sorted(applications.values(), key=lambda a: a['name']),
+    }
