@@ -268,10 +268,12 @@ class AssetStore:
     def store_risk_results(self, results, run_id=None, now=None, check_mode=False):
         """Store ``{host: risk_result}`` and keep each finding's lifecycle.
 
-        A finding (host, id, package) seen for the first time is ``open`` with
-        ``first_seen`` now; one no longer reported is ``fixed`` and ``closed``
-        now; an ``accepted`` finding stays accepted.  Returns ``{host: {'opened': n, 'closed': n}}``
-        and gives each finding of ``results`` its stored ``first_seen`` and ``status``.
+        A finding (host, id, package) not known, or known as ``fixed``, is
+        (re)opened with ``first_seen`` now; a known one keeps its ``first_seen``;
+        its status (``open`` or ``accepted``) is the one the risk engine gave.
+        One no longer reported becomes ``fixed``, ``closed`` now.  Returns
+        ``{host: {'opened': n, 'closed': n}}`` and sets each finding's stored
+        ``first_seen`` and ``status`` in ``results``.
         """
         now = now or utc_now()
 
@@ -285,9 +287,10 @@ class AssetStore:
                 for finding in result.get('findings') or []:
                     key = (finding['id'], finding['package'])
                     current.add(key)
-                    status, first_seen = known.get(key, (None, None))
-                    if status is None or status == 'fixed':
-                        status, first_seen, opened = 'open', now, opened + 1
+                    known_status, first_seen = known.get(key, (None, None))
+                    if known_status is None or known_status == 'fixed':
+                        first_seen, opened = now, opened + 1
+                    status = finding.get('status') or 'open'
                     finding['status'], finding['first_seen'] = status, first_seen
                     finding.setdefault('closed', None)
                     db.execute('INSERT OR REPLACE INTO findings (host, finding_id, package, kind, status, tier, due, first_seen, closed, detail) '

@@ -14,6 +14,8 @@ import copy
 import datetime
 import re
 
+import yaml
+
 try:
     import jmespath
     from jmespath.exceptions import JMESPathError
@@ -173,3 +175,16 @@ def load_policy(data=None):
     _entries(policy, 'acceptances', ('finding', 'package', 'host', 'owner', 'reason', 'expires'), ('owner', 'reason', 'expires'))
     _rules(policy['rules'])
     return policy
+
+
+def read_policy(value):
+    """The policy as a mapping: given inline, or a YAML file holding it (optionally under ``patchwise_policy``)."""
+    if isinstance(value, str):
+        try:
+            with open(value, encoding='utf-8') as handle:
+                value = yaml.safe_load(handle) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise PolicyError('%s: cannot read the policy: %s' % (value, exc)) from exc
+        if isinstance(value, dict) and set(value) == {'patchwise_policy'}:
+            value = value['patchwise_policy']
+    return load_policy(value)

@@ -1,0 +1,63 @@
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import datetime
+import os
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import AdvisoryDB, AdvisoryDBError
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_register import RegisterError, load_register
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError
+from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import PolicyError, read_policy
+from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import RiskError
+from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_pass import assess_fleet, check_advisory_age
+from ansible_collections.patchwise.patching.plugins.plugin_utils.ssvc import SSVCError
+
+_ARGUMENT_SPEC = {
+    'asset_db': {'type': 'path', 'required': True},
+    'advisory_db': {'type': 'path', 'required': True},
+    'policy': {'type': 'raw', 'default': {}},
+    'register': {'type': 'path'},
+    'hosts': {'type': 'list', 'elements': 'str'},
+    'run_id': {'type': 'str'},
+    'change_ref': {'type': 'raw'},
+    'allow_stale_advisories': {'type': 'bool', 'default': False},
+}
+
+
+class ActionModule(ActionBase):
+    """One controller-side risk pass over the play's hosts."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        _validation, args = self.validate_argument_spec(argument_spec=_ARGUMENT_SPEC)
+        hosts = args['hosts'] if args['hosts'] is not None else list(task_vars.get('ansible_play_hosts') or [])
+        run_id = args['run_id'] or task_vars.get('patchwise_run_id') or os.environ.get('PATCHWISE_RUN_ID')
+        change_ref = args['change_ref'] if args['change_ref'] is not None else task_vars.get('patchwise_change_ref')
+        try:
+            policy = read_policy(args['policy'])
+            advisories = AdvisoryDB(args['advisory_db'])
+            try:
+                now = datetime.datetime.now(datetime.timezone.utc)
+                stale_note = check_advisory_age(advisories, policy, now, args['allow_stale_advisories'])
+                with AssetStore(args['asset_db']) as store:
+                    register = load_register(args['register']) if args['register'] else store.register()
+                    summary = assess_fleet(store, advisories, policy, register, hosts, run_id=run_id, change_ref=change_ref,
+                                           check_mode=self._task.check_mode, now=now)
+            finally:
+                advisories.close()
+        except (AdvisoryDBError, AssetStoreError, PolicyError, RegisterError, RiskError, SSVCError) as exc:
+            raise AnsibleActionFail(str(exc)) from exc
+        if summary['missing']:
+            result['warnings'] = ['not in the asset database (run discovery first): %s' % ', '.join(summary['missing'])]
+        result.update(summary, advisory_db={'path': args['advisory_db'], 'built_at': advisories.built_at, 'stale': stale_note},
+                      run_id=run_id)
+        return result

@@ -1,0 +1,147 @@
+#!/usr/bin/python
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: risk_assess
+short_description: Classify every host's risk from the asset and advisory databases, and plan its patches
+version_added: 0.1.0
+author: patchwise developers !UNKNOWN
+description:
+  - One pass on the controller over the hosts of the play (or O(hosts)) - run it with C(run_once). For each host it
+    reads the latest asset record from the asset database, matches every installed OS package (by source package on
+    Debian) and every discovered application against the advisory database with the ecosystem's exact version
+    ordering, and decides each finding with SSVC decision tables - by default C(ssvc-deployer) for the decision and
+    tier, and CISA BOD 26-04 for the due date.
+  - Decision point values come from the data - CISA KEV membership, EPSS against the policy's threshold, the CVSS
+    vector, and the asset register's exposure and criticality; a value the data cannot supply takes the policy's
+    conservative default, and the finding's C(reasons) say so. Pending updates the distribution marks as security
+    fixes count even when no advisory names them.
+  - Custom rules (JMESPath), risk acceptances with expiry and holds from the policy apply; the host's tier is its
+    highest open finding's, its due date the earliest.
+  - Writes the risk results, the findings with their lifecycle (open, accepted, fixed with first-seen and closed
+    dates) and each host's patch plan (see C(docs/plan.md)) to the asset database, so the
+    P(patchwise.patching.assets#inventory) inventory plugin builds C(risk_<tier>) groups.
+  - Refuses an advisory database older than the policy's C(max_advisory_age_hours) unless
+    O(allow_stale_advisories) is set.
+  - The advisory database is opened once and look-ups are memoised, so identical package versions across hosts cost
+    one look-up.
+extends_documentation_fragment:
+  - patchwise.patching.attributes
+  - patchwise.patching.attributes.ACTION
+attributes:
+  check_mode:
+    support: full
+    details: Classifies and returns the summary, and writes nothing to the asset database.
+  diff_mode:
+    support: none
+  action:
+    support: full
+  async:
+    support: none
+  platform:
+    support: full
+    platforms: posix
+options:
+  asset_db:
+    description: The asset database written by M(patchwise.patching.asset_store).
+    type: path
+    required: true
+  advisory_db:
+    description: The advisory database built by M(patchwise.patching.advisory_db).
+    type: path
+    required: true
+  policy:
+    description:
+      - The risk policy (C(docs/policy.md)) as a mapping, or the path of a YAML file holding it (at top level or under
+        C(patchwise_policy)). Invalid policies fail before anything is assessed, naming the key.
+    type: raw
+    default: {}
+  register:
+    description: An asset register file to use instead of the register stored in the asset database.
+    type: path
+  hosts:
+    description: The hosts to assess. Default - the play's hosts (C(ansible_play_hosts)).
+    type: list
+    elements: str
+  run_id:
+    description: Run id stored with the results. Default - C(patchwise_run_id), then C(PATCHWISE_RUN_ID).
+    type: str
+  change_ref:
+    description:
+      - The change or approval reference for plans that need one, as a string or C({id, approver}); when the register
+        lists approvers, the approver must be one of them. Default - C(patchwise_change_ref).
+    type: raw
+  allow_stale_advisories:
+    description: Assess with an advisory database older than the policy allows (the result says so).
+    type: bool
+    default: false
+seealso:
+  - module: patchwise.patching.advisory_db
+  - module: patchwise.patching.asset_store
+  - plugin: patchwise.patching.risk_classify
+    plugin_type: filter
+  - plugin: patchwise.patching.patch_plan
+    plugin_type: filter
+"""
+
+EXAMPLES = r"""
+- name: Assess every host of the play
+  patchwise.patching.risk_assess:
+    asset_db: "{{ patchwise_asset_db }}"
+    advisory_db: "{{ patchwise_advisory_db }}"
+    policy: "{{ patchwise_policy | default({}) }}"
+  run_once: true
+  delegate_to: localhost
+  register: assessed
+
+- name: Put each host's tier in its facts
+  ansible.builtin.set_fact:
+    risk_tier: "{{ assessed.hosts[inventory_hostname].tier | default('none') }}"
+"""
+
+RETURN = r"""
+hosts:
+  description:
+    - Per host - tier, due (earliest), score, decision, incident (a finding needs forensic triage), counts of open
+      findings per tier and of accepted and held ones, and the plan in short (mode, packages, applications, reboot,
+      window_open, approval_required, approval_valid, may_run_now).
+  returned: always
+  type: dict
+tiers:
+  description: Number of hosts per tier (none, low, medium, high, critical).
+  returned: always
+  type: dict
+  sample: {none: 10, low: 2, medium: 5, high: 1, critical: 0}
+ranked:
+  description:
+    - The highest-ranked open findings across the hosts (at most 15) - host, id, package, installed, fixed, tier,
+      decision, due, score, kev, and a one-line rendering in C(line).
+  returned: always
+  type: list
+  elements: dict
+open_findings:
+  description: Number of open findings across the hosts.
+  returned: always
+  type: int
+missing:
+  description: Hosts with no record in the asset database.
+  returned: always
+  type: list
+  elements: str
+skipped:
+  description: Per host, what could not be matched and why (unknown ecosystem, old record schema).
+  returned: always
+  type: dict
+advisory_db:
+  description: The advisory database's path, build time, and the staleness note when it was older than the policy allows.
+  returned: always
+  type: dict
+run_id:
+  description: The run id stored with the results.
+  returned: always
+  type: str
+"""

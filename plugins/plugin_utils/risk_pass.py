@@ -1,0 +1,104 @@
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The fleet risk pass: every host's record through one engine, results and plans into the asset DB.
+
+Templating runs in a worker per host per task, so nothing a filter caches
+survives to the next host; this pass runs once on the controller instead,
+with one advisory database connection whose look-ups are memoised, so
+identical package versions across hosts cost one look-up.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import RECORD_SCHEMA
+from ansible_collections.patchwise.patching.plugins.plugin_utils.maintenance_windows import utc
+from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_plan import patch_plan
+from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import TIER_ORDER, RiskEngine, RiskError
+
+_TOP_FINDINGS = 15
+
+
+def advisory_age_hours(built_at, now):
+    """Hours since the advisory database was built (``built_at`` as stored by advisory_db)."""
+    return (now - utc(built_at)).total_seconds() / 3600.0
+
+
+def check_advisory_age(advisories, policy, now, allow_stale):
+    """The staleness gate: refuse a database older than the policy allows, unless overridden.  Returns a note or None."""
+    if not advisories.built_at:
+        raise RiskError('%s: the advisory database records no build time; rebuild it' % advisories.path)
+    age = advisory_age_hours(advisories.built_at, now)
+    limit = policy['max_advisory_age_hours']
+    if age <= limit:
+        return None
+    message = '%s was built %s, %.0f hours ago; the policy allows %d hours (max_advisory_age_hours)' % (
+        advisories.path, advisories.built_at, age, limit)
+    if not allow_stale:
+        raise RiskError(message + '. Refresh it with patchwise.patching.advisory_db, or set allow_stale_advisories to assess anyway')
+    return message + ': assessed anyway (allow_stale_advisories)'
+
+
+def host_summary(result, plan):
+    """The small per-host summary that becomes the host's fact."""
+    return {
+        'tier': result['tier'], 'due': result['due'], 'score': result['score'], 'decision': result['decision'],
+        'incident': result['incident'], 'counts': result['counts'],
+        'plan': {'mode': plan['system']['mode'], 'packages': [p['name'] for p in plan['system']['packages']],
+                 'applications': [a['name'] for a in plan['applications']], 'reboot': plan['system']['reboot'],
+                 'window_open': plan['system']['window']['open'], 'approval_required': plan['system']['approval_required'],
+                 'approval_valid': plan['system']['approval']['valid'], 'may_run_now': plan['system']['may_run_now']},
+    }
+
+
+def assess_fleet(store, advisories, policy, register, hosts, **options):
+    """Classify ``hosts`` (names in the asset DB); store results and plans unless ``check_mode``.
+
+    Options: run_id, change_ref, check_mode, now (aware datetime), today (date).
+    Returns {hosts: {host: summary}, missing, skipped, ranked, changed}.
+    """
+    now = options.get('now') or datetime.datetime.now(datetime.timezone.utc)
+    engine = RiskEngine(policy, advisories, today=options.get('today') or now.date())
+    results, plans, missing, skipped = {}, {}, [], {}
+    previous = {}
+    for host in hosts:
+        record = store.record(host)
+        if record is None:
+            missing.append(host)
+            continue
+        if record.get('schema') != RECORD_SCHEMA:
+            skipped[host] = ['asset record schema %r; run discovery again to refresh it' % record.get('schema')]
+            continue
+        lifecycle = {(f['id'], f['package']): f['first_seen'] for f in store.findings(host=host) if f['status'] != 'fixed'}
+        result = engine.classify(host, record, register.get(host), lifecycle, run_id=options.get('run_id'))
+        if result['skipped']:
+            skipped[host] = result['skipped']
+        results[host] = result
+        before = store.risk_result(host)
+        previous[host] = (before or {}).get('tier'), (before or {}).get('due')
+        plans[host] = patch_plan(result, policy, register.get(host), change_ref=options.get('change_ref'), moment=now,
+                                 run_id=options.get('run_id'))
+    lifecycle_changes = store.store_risk_results(results, run_id=options.get('run_id'), check_mode=options.get('check_mode', False))
+    store.store_plans(plans, run_id=options.get('run_id'), check_mode=options.get('check_mode', False))
+    changed = any(item['opened'] or item['closed'] for item in lifecycle_changes.values()) or any(
+        previous[host] != (result['tier'], result['due']) for host, result in results.items())
+    ranked = sorted(
+        ({'host': host, 'id': f['id'], 'package': f['package'], 'installed': f['installed'], 'fixed': f['fixed'], 'tier': f['tier'],
+          'decision': f['decision'], 'due': f['due'], 'score': f['score'], 'kev': bool(f['kev'])}
+         for host, result in results.items() for f in result['findings'] if f['status'] == 'open'),
+        key=lambda f: (-TIER_ORDER[f['tier']], f['due'], -f['score'], f['host'], f['id']))
+    for finding in ranked:
+        finding['line'] = '%-8s due %s  %s  %s %s %s -> %s%s' % (
+            finding['tier'], finding['due'], finding['host'], finding['id'], finding['package'], finding['installed'],
+            finding['fixed'] or 'no fix yet', ' (KEV)' if finding['kev'] else '')
+    return {
+        'hosts': {host: host_summary(results[host], plans[host]) for host in results},
+        'tiers': {tier: sum(1 for result in results.values() if result['tier'] == tier) for tier in TIER_ORDER},
+        'missing': missing,
+        'skipped': skipped,
+        'ranked': ranked[:_TOP_FINDINGS],
+        'open_findings': len(ranked),
+        'changed': changed,
+    }

@@ -1,0 +1,121 @@
+"""The risk_assess action plugin, run through ansible-playbook on localhost."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import build
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore
+from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.asset_records import record
+
+FEEDS = os.path.join(os.path.dirname(__file__), '..', 'fixtures', 'feeds')
+# tests/unit/plugins/action -> the folder holding ansible_collections/
+COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 7)))
+PACKAGES = [{'name': 'pw-demo-security', 'version': '1.0-1', 'arch': 'all', 'source_name': 'pw-demo-security', 'source_version': '1.0-1'},
+            {'name': 'pw-libdemo', 'version': '1.0-2', 'arch': 'all', 'source_name': 'pw-libdemo', 'source_version': '1.0-2'}]
+UPDATES = [{'name': 'pw-demo-security', 'current': '1.0-1', 'available': '1.0-2', 'security': True, 'origin': 'Debian-Security:bookworm-security'}]
+
+
+def _setup(tmp_path):
+    build(str(tmp_path / 'adv.db'), [{'type': 'debian', 'src': os.path.join(FEEDS, 'debian-tracker.json')},
+                                     {'type': 'epss', 'src': os.path.join(FEEDS, 'epss.csv')}])
+    with AssetStore(str(tmp_path / 'assets.db')) as store:
+        store.store_records({'web01': record(packages=PACKAGES, updates=UPDATES), 'db01': record('db01', packages=PACKAGES[1:], updates=[])})
+        store.replace_register({'web01': {'exposure': 'internet', 'criticality': 'high'}, 'db01': {'exposure': 'isolated'}}, 'test')
+
+
+def _play(tmp_path, options='', check=False):
+    playbook = tmp_path / 'play.yml'
+    playbook.write_text(
+        '- hosts: localhost\n'
+        '  gather_facts: false\n'
+        '  tasks:\n'
+        '    - patchwise.patching.risk_assess:\n'
+        '        asset_db: "%s"\n'
+        '        advisory_db: "%s"\n'
+        '        hosts: [web01, db01, ghost01]\n'
+        '%s'
+        '      register: assessed\n'
+        '    - ansible.builtin.copy: {content: "{{ assessed | to_json }}", dest: "%s"}\n'
+        '      check_mode: false\n'
+        % (tmp_path / 'assets.db', tmp_path / 'adv.db', options, tmp_path / 'result.json'),
+        encoding='utf-8')
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_NOCOLOR='1')
+    command = [sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local',
+               '-e', 'ansible_python_interpreter=%s' % sys.executable, str(playbook)] + (['--check'] if check else [])
+    process = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    result_file = tmp_path / 'result.json'
+    result = json.loads(result_file.read_text()) if result_file.exists() else None
+    if result_file.exists():
+        result_file.unlink()
+    return process, result
+
+
+def test_assess_stores_results_plans_and_is_idempotent(tmp_path):
+    _setup(tmp_path)
+    process, result = _play(tmp_path, check=True)
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert result['changed'] is True
+    with AssetStore(str(tmp_path / 'assets.db'), readonly=True) as store:
+        assert store.findings() == [], 'check mode must not write'
+
+    process, result = _play(tmp_path)
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert result['changed'] is True and result['missing'] == ['ghost01']
+    assert 'ghost01' in ' '.join(result['warnings'])
+    web = result['hosts']['web01']
+    assert web['tier'] in ('critical', 'high') and web['plan']['packages'] == ['pw-demo-security']
+    assert result['ranked'][0]['host'] == 'web01' and result['ranked'][0]['id'] == 'CVE-2099-0001'
+    assert result['hosts']['db01']['counts']['open'] == 1        # CVE-2099-0003, no fix yet
+    assert result['hosts']['db01']['plan']['mode'] == 'none'
+    with AssetStore(str(tmp_path / 'assets.db'), readonly=True) as store:
+        assert {f['id'] for f in store.findings(host='web01')} == {'CVE-2099-0001', 'CVE-2099-0003'}
+        assert store.plan('web01')['system']['packages'] == [{'name': 'pw-demo-security', 'target': '1.0-2', 'findings': ['CVE-2099-0001']}]
+        assert store.hosts()[1]['tier'] == web['tier']
+
+    process, result = _play(tmp_path)
+    assert result['changed'] is False, result
+
+
+def test_invalid_policy_names_the_key(tmp_path):
+    _setup(tmp_path)
+    process, _result = _play(tmp_path, '        policy: {epss_threshold: 3}\n')
+    assert process.returncode != 0
+    assert 'patchwise_policy.epss_threshold: must be a probability between 0 and 1' in process.stdout
+
+
+def test_stale_advisory_database_is_refused_unless_allowed(tmp_path):
+    _setup(tmp_path)
+    with sqlite3.connect(str(tmp_path / 'adv.db')) as connection:
+        connection.execute("UPDATE meta SET value = '2020-01-01T00:00:00Z' WHERE key = 'built_at'")
+    process, _result = _play(tmp_path)
+    assert process.returncode != 0
+    assert 'adv.db was built 2020-01-01T00:00:00Z' in process.stdout and 'allow_stale_advisories' in process.stdout
+    process, result = _play(tmp_path, '        allow_stale_advisories: true\n')
+    assert process.returncode == 0, process.stdout
+    assert 'assessed anyway' in result['advisory_db']['stale']
+
+
+def test_missing_advisory_database_and_corrupt_asset_database(tmp_path):
+    _setup(tmp_path)
+    (tmp_path / 'adv.db').unlink()
+    process, _result = _play(tmp_path)
+    assert 'adv.db: no advisory database' in process.stdout
+    _setup(tmp_path)
+    (tmp_path / 'assets.db').write_bytes(b'garbage' * 500)
+    process, _result = _play(tmp_path)
+    assert process.returncode != 0 and 'assets.db: not a usable asset database' in process.stdout
+
+
+def test_old_record_schema_is_reported_as_skipped(tmp_path):
+    _setup(tmp_path)
+    with sqlite3.connect(str(tmp_path / 'assets.db')) as connection:
+        connection.execute("UPDATE hosts SET record = json_set(record, '$.schema', 0) WHERE name = 'db01'")
+    process, result = _play(tmp_path)
+    assert process.returncode == 0, process.stdout
+    assert 'asset record schema 0' in result['skipped']['db01'][0]
+    assert 'db01' not in result['hosts']
