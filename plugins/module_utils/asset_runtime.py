@@ -1,7 +1,7 @@
 # Copyright: patchwise developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What runs on a managed host: pending updates, services, listening sockets, restart needs.
+"""What runs on a managed host: pending updates (apt and dnf), services, listening sockets, restart needs.
 
 Parsers take text (command output, /proc files) and return data; callers pass
 the text in, so every rule here is tested on captured output.
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import re
+
+from ansible_collections.patchwise.patching.plugins.module_utils.versions import compare_versions
 
 # apt-get -s prints: Inst NAME [OLD] (NEW ORIGIN[, ORIGIN...] [ARCH])
 # where ORIGIN is Label:Version/Suite, or Label:Suite when the Release has no Version.
@@ -38,6 +40,107 @@ def parse_apt_simulation(text):
             'available': match.group('available'),
             'security': any(_origin_is_security(origin) for origin in origins),
             'origin': ', '.join(origins),
+        })
+    return updates
+
+
+def split_nevra(nevra):
+    """(name, [epoch:]version-release, arch) of an RPM NEVRA such as ``openssl-libs-1:3.0.7-25.el9_3.x86_64``."""
+    rest, _dot, arch = nevra.rpartition('.')
+    parts = rest.rsplit('-', 2)
+    if not arch or len(parts) != 3 or not all(parts):
+        raise ValueError('not a name-version-release.arch: %r' % nevra)
+    name, version, release = parts
+    return name, '%s-%s' % (version, release), arch
+
+
+def parse_dnf_updateinfo(text):
+    """Advisories per (name, arch) from ``dnf -q updateinfo list --updates`` (dnf 4).
+
+    Each line is ``ADVISORY-ID TYPE NEVRA``; TYPE is ``<Severity>/Sec.`` for security
+    advisories, else ``bugfix``, ``enhancement``, ``newpackage`` or ``unknown``.
+    Returns {(name, arch): [{id, type, security, version}]}.
+    """
+    advisories = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) != 3:
+            continue
+        advisory, kind, nevra = fields
+        try:
+            name, version, arch = split_nevra(nevra)
+        except ValueError:
+            continue
+        advisories.setdefault((name, arch), []).append(
+            {'id': advisory, 'type': kind, 'security': kind.endswith('/Sec.') or kind == 'security', 'version': version})
+    return advisories
+
+
+def parse_dnf_check_update(text):
+    """Available updates [{name, arch, available, repo}] from ``dnf -q check-update`` (dnf 4).
+
+    Lines are ``name.arch  [epoch:]version-release  repo``; dnf wraps a long name onto a
+    line of its own, so fields are joined across lines.  The "Obsoleting Packages"
+    section that may follow lists replacements, not updates, and is left out.
+    """
+    updates = []
+    pending = []
+    for line in text.splitlines():
+        if line.strip().startswith('Obsoleting Packages'):
+            break
+        fields = pending + line.split()
+        if not fields:
+            pending = []
+            continue
+        name_arch = fields[0]
+        if '.' not in name_arch.strip('.') or ':' in name_arch:
+            pending = []
+            continue
+        if len(fields) < 3:
+            pending = fields
+            continue
+        pending = []
+        if len(fields) != 3:
+            continue
+        name, _dot, arch = name_arch.rpartition('.')
+        updates.append({'name': name, 'arch': arch, 'available': fields[1], 'repo': fields[2]})
+    return updates
+
+
+def newest_installed(packages):
+    """(name, arch) -> the newest installed [epoch:]version-release, from the record's RPM packages.
+
+    Several versions of one package (kernels) can be installed at once; an update replaces the newest.
+    """
+    newest = {}
+    for package in packages:
+        key = (package['name'], package['arch'])
+        if key not in newest or compare_versions(package['version'], newest[key], 'rpm') > 0:
+            newest[key] = package['version']
+    return newest
+
+
+def dnf_updates(check_update_text, updateinfo_text, packages):
+    """Pending updates [{name, arch, current, available, security, origin, advisories}].
+
+    ``packages`` are the installed RPM packages ({name, version, arch}).  An update is a
+    security update when a security advisory names the package, as ``dnf upgrade --security``
+    decides; ``advisories`` lists those advisory ids.
+    """
+    advisories = parse_dnf_updateinfo(updateinfo_text)
+    installed = newest_installed(packages)
+    updates = []
+    for update in parse_dnf_check_update(check_update_text):
+        key = (update['name'], update['arch'])
+        security = sorted({item['id'] for item in advisories.get(key, []) if item['security']})
+        updates.append({
+            'name': update['name'],
+            'arch': update['arch'],
+            'current': installed.get(key),
+            'available': update['available'],
+            'security': bool(security),
+            'origin': update['repo'],
+            'advisories': security,
         })
     return updates
 

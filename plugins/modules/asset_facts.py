@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: asset_facts
-short_description: Discover what runs on a host - OS, packages, services, sockets, pending updates, restart needs
+short_description: Discover what runs on a host - OS, packages, services, sockets, applications, pending updates, restart needs
 version_added: 0.1.0
 author: patchwise developers !UNKNOWN
 description:
@@ -15,9 +15,15 @@ description:
     (dpkg/apt) and RHEL-family (rpm/dnf) systems. It only reads; it never changes the host.
   - Installed packages come from one C(dpkg-query) (or C(rpm -qa)) call, with the source package name and
     version, since Debian files advisories against source packages.
-  - Pending updates come from C(apt-get -s dist-upgrade); an update is a security update when its candidate
-    comes from the C(Debian-Security) label or a C(*-security) suite, the rule unattended-upgrades uses. The
-    package lists are not refreshed unless O(update_cache=true).
+  - Pending updates on apt hosts come from C(apt-get -s dist-upgrade); an update is a security update when its
+    candidate comes from the C(Debian-Security) label or a C(*-security) suite, the rule unattended-upgrades uses.
+  - Pending updates on dnf hosts (dnf 4, RHEL 8 and later) come from C(dnf -q -C check-update); an update is a
+    security update when C(dnf -q -C updateinfo list --updates) names a security advisory (type C(<Severity>/Sec.))
+    for the package, as C(dnf upgrade --security) decides. The "Obsoleting Packages" section is not counted.
+  - The package lists are not refreshed unless O(update_cache=true); dnf runs from its cache only (C(-C)).
+  - Applications are Python distributions in O(python_paths) and npm packages in O(node_modules_paths), read
+    from their metadata files (no pip or npm call), and the applications declared in O(applications).
+    A path or package that cannot be read gives a warning and the rest is still collected.
   - Services come from systemd when it runs as PID 1; without it (in most containers) the record says
     C(service_manager=none) and lists no services.
   - Restart needs follow needrestart's method - processes that still map deleted or replaced shared
@@ -41,25 +47,86 @@ attributes:
 options:
   gather_subset:
     description:
-      - What to collect. V(all), or any of V(os), V(packages), V(services), V(listening), V(updates),
-        V(restart); prefix with V(!) to leave one out of V(all). V(os) is always collected.
+      - What to collect. V(all), or any of V(os), V(packages), V(services), V(listening), V(applications),
+        V(updates), V(restart); prefix with V(!) to leave one out of V(all). V(os) is always collected.
     type: list
     elements: str
     default: [all]
   update_cache:
-    description: Refresh the package lists before looking for updates (C(apt-get update)). This is the only
-      change the module can make, so it reports C(changed) when it does it.
+    description: Refresh the package lists before looking for updates (C(apt-get update), or C(dnf makecache)).
+      This is the only change the module can make, so it reports C(changed) when it does it; in check mode it
+      is not done.
     type: bool
     default: false
   facts_detail:
     description:
-      - V(summary) puts counts and the pending security updates in C(ansible_facts.patchwise); V(full) puts the
-        whole record there. The full record is always returned as RV(record).
+      - V(summary) puts counts, the pending security updates and the applications (name, version, ecosystem)
+        in C(ansible_facts.patchwise); V(full) puts the whole record there. The full record is always returned
+        as RV(record).
     type: str
     default: summary
     choices: [summary, full]
+  python_paths:
+    description:
+      - Virtualenvs or site-packages directories whose Python distributions are applications (ecosystem
+        C(PyPI), source C(python)). For a virtualenv, its C(lib/python*/site-packages) are read.
+      - Each C(*.dist-info/METADATA), C(*.egg-info) (directory or file) and C(*.egg/EGG-INFO/PKG-INFO) gives
+        the C(Name) and C(Version) headers; the name is normalised as PEP 503 says (lower case, runs of
+        C(-_.) as one C(-)), the form advisories use. Only read with O(gather_subset) including V(applications).
+    type: list
+    elements: path
+    default: []
+  node_modules_paths:
+    description:
+      - C(node_modules) directories whose packages are applications (ecosystem C(npm), source C(npm)), from
+        C(<dir>/<package>/package.json) and C(<dir>/@scope/<package>/package.json).
+      - Nested C(node_modules) of each package are read too (npm puts a second version of a dependency there);
+        each copy is listed with its own path. Entries starting with a dot (C(.bin), C(.pnpm)) are skipped and
+        symbolic links are followed once.
+    type: list
+    elements: path
+    default: []
+  applications:
+    description:
+      - Applications declared by name, with a command or a file that tells their version (source C(declared)).
+      - When the command fails, is not found, the file cannot be read or no version is found, the application
+        is still listed, with C(version=null) and an C(error) saying why, and the module warns; the rest of the
+        discovery is not lost because one application is missing on one host.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The application's name (for advisories, its package name in O(applications[].ecosystem)).
+        type: str
+        required: true
+      version_command:
+        description:
+          - A command printing the version, such as C(nginx -v). Split into arguments as a shell would
+            (C(shlex)) but run without a shell; a command name without C(/) is looked up in C(PATH).
+          - The version is searched in its standard output, then in its standard error. It has no timeout.
+          - Exactly one of O(applications[].version_command) and O(applications[].version_file) is required.
+        type: str
+      version_file:
+        description: A file holding the version, such as C(/opt/app/VERSION).
+        type: path
+      version_regex:
+        description:
+          - Regular expression (Python syntax) finding the version; its first group is the version, or the whole
+            match when it has no group.
+          - The default takes the first dotted number with an optional suffix, such as C(1.22.1), C(3.0.15) or
+            C(18.19.0-rc.1).
+        type: str
+      ecosystem:
+        description: The OSV ecosystem of the application (such as C(PyPI), C(npm), C(Go)), so advisories can be
+          matched; V(generic) for none.
+        type: str
+        default: generic
 notes:
   - Run with privileges (C(become)) to see every process's mapped libraries and sockets.
+  - The dnf update discovery is tested with hand-written dnf 4 output only, not yet on a RHEL-family host.
+    dnf 5 (Fedora 41 and later) prints advisories differently and is not supported yet.
+  - dnf's cache must exist for C(-C); on a host where dnf never ran, use O(update_cache=true) once.
 """
 
 EXAMPLES = r"""
@@ -76,6 +143,20 @@ EXAMPLES = r"""
 - name: Pending security updates
   ansible.builtin.debug:
     msg: "{{ ansible_facts.patchwise.updates_security }}"
+
+- name: Applications - a virtualenv, a node_modules tree and two declared applications
+  patchwise.patching.asset_facts:
+    gather_subset: [applications]
+    python_paths:
+      - /opt/app/venv
+    node_modules_paths:
+      - /srv/web/node_modules
+    applications:
+      - name: nginx
+        version_command: nginx -v
+      - name: myapp
+        version_file: /opt/myapp/VERSION
+        version_regex: '^release (\S+)'
 """
 
 RETURN = r"""
@@ -116,11 +197,22 @@ record:
       type: list
       elements: dict
     applications:
-      description: Discovered applications (this version of the module does not discover any yet).
+      description:
+        - Applications - name (PEP 503 normalised for PyPI), version, ecosystem (C(PyPI), C(npm), or the declared
+          one), path (the C(.dist-info)/C(.egg-info) entry, the npm package directory, or the declared
+          application's executable or version file) and source (C(python), C(npm), C(declared)).
+        - A declared application whose version could not be found has C(version=null) and an C(error).
       type: list
       elements: dict
+      sample:
+        - {name: ansible-core, version: 2.19.14, ecosystem: PyPI, source: python,
+           path: /opt/venv/lib/python3.11/site-packages/ansible_core-2.19.14.dist-info}
+        - {name: nginx, version: 1.22.1, ecosystem: generic, source: declared, path: /usr/sbin/nginx}
     updates:
-      description: Pending updates - name, current, available, security, origin.
+      description:
+        - Pending updates - name, current, available, security, origin (apt - the candidate's origins; dnf - the
+          repository).
+        - On dnf hosts also arch and advisories (the ids of the security advisories naming the package).
       type: list
       elements: dict
     restart:
@@ -138,7 +230,8 @@ ansible_facts:
     patchwise:
       description:
         - With O(facts_detail=summary) - schema, collected_at, host, os, kernel, counts (packages, services,
-          updates, security updates), updates_security (names), and restart. With V(full) - the record.
+          listening, applications, updates, security updates), updates_security (names), applications (unique
+          name, version, ecosystem), and restart. With V(full) - the record.
       type: dict
 """
 
@@ -147,10 +240,10 @@ import os
 import socket
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.patchwise.patching.plugins.module_utils import asset_runtime, asset_system
+from ansible_collections.patchwise.patching.plugins.module_utils import asset_apps, asset_runtime, asset_system
 from ansible_collections.patchwise.patching.plugins.module_utils.versions import compare_versions
 
-SUBSETS = ('os', 'packages', 'services', 'listening', 'updates', 'restart')
+SUBSETS = ('os', 'packages', 'services', 'listening', 'applications', 'updates', 'restart')
 
 
 def _subsets(module, requested):
@@ -182,12 +275,65 @@ def _run(module, args, environ=None):
     return out
 
 
+def _dnf_updates(module, packages):
+    dnf = module.get_bin_path('dnf', required=True)
+    if module.params['update_cache'] and not module.check_mode:
+        _run(module, [dnf, '-q', 'makecache'])
+    # -C: from the cache only, so discovery never downloads metadata unless asked to.
+    rc, check_update, err = module.run_command([dnf, '-q', '-C', 'check-update'], environ_update={'LC_ALL': 'C'})
+    # check-update exits 100 when updates are available, 0 when there are none.
+    if rc not in (0, 100):
+        module.fail_json(msg='dnf -q -C check-update failed (rc=%d): %s (with no dnf cache yet, use update_cache=true)'
+                         % (rc, err.strip()[:500]))
+    updateinfo = _run(module, [dnf, '-q', '-C', 'updateinfo', 'list', '--updates'])
+    if packages is None:
+        packages = asset_system.parse_rpm_query(
+            _run(module, [module.get_bin_path('rpm', required=True), '-qa', '--queryformat', asset_system.RPM_QUERY_FORMAT]))
+    return asset_runtime.dnf_updates(check_update, updateinfo, packages)
+
+
+def _applications(module):
+    error = asset_apps.compile_declared(module.params['applications'])
+    if error:
+        module.fail_json(msg=error)
+
+    def run(argv):
+        # handle_exceptions=False: a command that cannot start is that application's error, not the module's.
+        return module.run_command(argv, environ_update={'LC_ALL': 'C'}, expand_user_and_vars=False, errors='surrogate_or_replace',
+                                  handle_exceptions=False)
+
+    applications = []
+    for found, problems in (
+        asset_apps.find_python_applications(module.params['python_paths']),
+        asset_apps.find_node_applications(module.params['node_modules_paths']),
+        asset_apps.find_declared_applications(module.params['applications'], run, module.get_bin_path),
+    ):
+        applications.extend(found)
+        for problem in problems:
+            module.warn(problem)
+    return applications
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
             'gather_subset': {'type': 'list', 'elements': 'str', 'default': ['all']},
             'update_cache': {'type': 'bool', 'default': False},
             'facts_detail': {'type': 'str', 'default': 'summary', 'choices': ['summary', 'full']},
+            'python_paths': {'type': 'list', 'elements': 'path', 'default': []},
+            'node_modules_paths': {'type': 'list', 'elements': 'path', 'default': []},
+            'applications': {
+                'type': 'list', 'elements': 'dict', 'default': [],
+                'options': {
+                    'name': {'type': 'str', 'required': True},
+                    'version_command': {'type': 'str'},
+                    'version_file': {'type': 'path'},
+                    'version_regex': {'type': 'str'},
+                    'ecosystem': {'type': 'str', 'default': 'generic'},
+                },
+                'mutually_exclusive': [('version_command', 'version_file')],
+                'required_one_of': [('version_command', 'version_file')],
+            },
         },
         supports_check_mode=True,
     )
@@ -232,6 +378,9 @@ def main():
             changed = True
         out = _run(module, [apt_get, '-s', '-o', 'Debug::NoLocking=1', 'dist-upgrade'], environ)
         record['updates'] = asset_runtime.parse_apt_simulation(out)
+    elif 'updates' in subsets and os_info['pkg_mgr'] == 'dnf':
+        record['updates'] = _dnf_updates(module, record['packages'] if 'packages' in subsets else None)
+        changed = module.params['update_cache'] and not module.check_mode
 
     if 'services' in subsets and record['service_manager'] == 'systemd':
         systemctl = module.get_bin_path('systemctl', required=True)
@@ -246,6 +395,9 @@ def main():
                 inode = sock.pop('inode')
                 sock['process'] = owners.get(inode)
                 record['listening'].append(sock)
+
+    if 'applications' in subsets:
+        record['applications'] = _applications(module)
 
     if 'restart' in subsets:
         restart = record['restart']
@@ -267,9 +419,10 @@ def main():
             'schema': record['schema'], 'collected_at': record['collected_at'], 'host': record['host'],
             'os': record['os'], 'kernel': record['kernel'], 'service_manager': record['service_manager'],
             'counts': {'packages': len(record['packages']), 'services': len(record['services']),
-                       'listening': len(record['listening']), 'updates': len(record['updates']),
-                       'security_updates': len(security)},
+                       'listening': len(record['listening']), 'applications': len(record['applications']),
+                       'updates': len(record['updates']), 'security_updates': len(security)},
             'updates_security': security,
+            'applications': asset_apps.application_summary(record['applications']),
             'restart': {'reboot_required': record['restart']['reboot_required'], 'reasons': record['restart']['reasons'],
                         'services': record['restart']['services']},
             'collected': subsets,
