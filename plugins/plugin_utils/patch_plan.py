@@ -64,9 +64,9 @@ def patch_plan(result, policy, register_entry=None, *, change_ref=None, moment=N
             app['target'] = _later(finding.get('ecosystem'), finding['fixed'], app['target'])
             app['findings'].append(finding['id'])
             continue
-        update = finding.get('distribution_security_update')
-        # Advisories name the source version; the pending update names the binary package's own version.
-        targets = [(update['name'], update['available'])] if update else [(name, finding['fixed']) for name in finding['binary_packages']]
+        updates = finding.get('distribution_security_update')
+        # Advisories name the source version; a pending update names the binary package's own version.
+        targets = [(u['name'], u['available']) for u in updates] if updates else [(name, finding['fixed']) for name in finding['binary_packages']]
         for name, target in targets:
             entry = packages.setdefault(name, {'name': name, 'target': None, 'findings': []})
             entry['target'] = _later(finding.get('ecosystem'), target, entry['target'])

@@ -9,8 +9,9 @@
   (the tracker and Debian's OSV records are filed per source package), by
   binary name elsewhere;
 * each discovered application in its own ecosystem (PyPI, npm, ...);
-* each pending update the distribution marks as a security fix that no
-  advisory names, so a host is never "clean" only because no feed is loaded.
+* the pending updates the distribution marks as security fixes that no
+  advisory names (one finding per source package), so a host is never
+  "clean" only because no feed is loaded.
 
 A raw finding carries the advisory facts; the risk engine (``risk.py``)
 adds decisions, tiers and due dates.  ``advisories`` is an
@@ -113,35 +114,39 @@ def _app_findings(record, advisories, skipped):
 
 
 def _distribution_updates(record, findings):
-    """Mark findings fixed by a pending security update; add the security updates no advisory names."""
+    """Mark findings fixed by pending security updates; add one finding per source package no advisory names."""
     source_of = {p['name']: (p.get('source_name') or p['name']) for p in record.get('packages') or []}
     covered = {}
     for finding in findings:
         if finding['kind'] == 'os':
             for binary in finding['binary_packages']:
                 covered.setdefault(binary, []).append(finding)
-    extra = []
+    unnamed = {}
     for update in record.get('updates') or []:
         if not update.get('security'):
             continue
+        pending = {'name': update['name'], 'available': update['available'], 'origin': update.get('origin')}
         if update['name'] in covered:
             for finding in covered[update['name']]:
-                finding['distribution_security_update'] = {'name': update['name'], 'available': update['available'],
-                                                           'origin': update.get('origin')}
+                finding['distribution_security_update'] = [*(finding['distribution_security_update'] or []), pending]
             continue
+        unnamed.setdefault(source_of.get(update['name'], update['name']), []).append((update, pending))
+    extra = []
+    for source, updates in sorted(unnamed.items()):
+        first = updates[0][0]
         extra.append({
-            'id': 'security-update:%s' % update['name'],
+            'id': 'security-update:%s' % source,
             'aliases': [],
             'kind': 'os',
-            'package': source_of.get(update['name'], update['name']),
-            'binary_packages': [update['name']],
-            'installed': update.get('current'),
-            'fixed': update.get('available'),
+            'package': source,
+            'binary_packages': sorted(update['name'] for update, _pending in updates),
+            'installed': first.get('current'),
+            'fixed': first.get('available'),
             'ecosystem': (record.get('os') or {}).get('ecosystem'),
-            'summary': 'pending update marked as a security fix by the distribution (%s)' % update.get('origin'),
+            'summary': 'pending update marked as a security fix by the distribution (%s)' % first.get('origin'),
             'source': 'distribution',
             'cvss': None, 'epss': None, 'kev': None, 'tracker_status': None, 'urgency': None,
-            'distribution_security_update': {'name': update['name'], 'available': update['available'], 'origin': update.get('origin')},
+            'distribution_security_update': [pending for _update, pending in updates],
         })
     return extra
 

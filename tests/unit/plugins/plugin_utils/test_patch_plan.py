@@ -31,7 +31,7 @@ def test_security_packages_from_findings_and_distribution_updates():
         _finding('CVE-1', 'openssl', fixed='3.0.15-1~deb12u1', binaries=['libssl3', 'openssl']),
         _finding('CVE-2', 'openssl', fixed='3.0.16-1~deb12u1', binaries=['libssl3', 'openssl']),
         _finding('security-update:pw-demo-security', 'pw-demo-security',
-                 update={'name': 'pw-demo-security', 'available': '1.0-2', 'origin': 'Debian-Security'}),
+                 update=[{'name': 'pw-demo-security', 'available': '1.0-2', 'origin': 'Debian-Security'}]),
         _finding('CVE-3', 'bash', fixed=None),
         _finding('CVE-4', 'curl', hold={'until': '2026-12-31', 'reason': 'freeze'}),
         _finding('CVE-5', 'zlib', status='accepted'),

@@ -169,13 +169,16 @@ def test_binary_packages_grouped_by_source_and_matched_once():
 
 
 def test_distribution_security_update_without_advisory_counts():
-    result = RiskEngine(load_policy(), None, today=TODAY).classify('web01', record(), {'exposure': 'internal'})
+    updates = [{'name': name, 'current': '3.0.14-1~deb12u1', 'available': '3.0.15-1~deb12u1', 'security': True,
+                'origin': 'Debian-Security:bookworm-security'} for name in ('openssl', 'libssl3')]
+    result = RiskEngine(load_policy(), None, today=TODAY).classify('web01', record(updates=updates), {'exposure': 'internal'})
     finding, = result['findings']
     assert finding['id'] == 'security-update:openssl' and finding['fixed'] == '3.0.15-1~deb12u1'
+    assert finding['binary_packages'] == ['libssl3', 'openssl']
     assert finding['source'] == 'distribution' and result['tier'] != 'none'
     covered = _engine({'openssl': [_match()]}).classify('web01', record(), {})['findings']
     assert [f['id'] for f in covered] == ['CVE-2099-1000']
-    assert covered[0]['distribution_security_update']['available'] == '3.0.15-1~deb12u1'
+    assert covered[0]['distribution_security_update'][0]['available'] == '3.0.15-1~deb12u1'
 
 
 def test_acceptance_hold_and_rules():
@@ -234,6 +237,6 @@ def test_real_advisory_database(tmp_path):
     by_id = {f['id']: f for f in result['findings']}
     assert sorted(by_id) == ['CVE-2099-0001', 'CVE-2099-0003']
     assert by_id['CVE-2099-0001']['fixed'] == '1.0-2' and by_id['CVE-2099-0001']['epss']['score'] == 0.93021
-    assert by_id['CVE-2099-0001']['distribution_security_update']['available'] == '1.0-2'
+    assert by_id['CVE-2099-0001']['distribution_security_update'][0]['available'] == '1.0-2'
     assert by_id['CVE-2099-0001']['decision'] == 'O'        # public PoC (EPSS), open exposure, automatable default
     assert by_id['CVE-2099-0003']['fixed'] is None and by_id['CVE-2099-0003']['tier'] == 'low'
