@@ -186,7 +186,7 @@ def test_dnf_updates():
     assert updates[('tzdata', 'noarch')]['security'] is False                 # an enhancement
     assert updates[('tzdata', 'noarch')]['origin'] == 'appstream'
     assert updates[('subscription-manager-rhsm-certificates', 'noarch')]['security'] is False   # no advisory
-    assert sorted(name for name, _arch in updates if updates[(name, _arch)]['security']) == ['curl', 'glibc', 'glibc',
-                                                                                           'kernel', 'libcurl']
+    security = sorted(name for (name, _arch), update in updates.items() if update['security'])
+    assert security == ['curl', 'glibc', 'glibc', 'kernel', 'libcurl']
     # Installed data missing: current is None rather than a guess.
     assert dnf_updates('curl.x86_64 7.76.1-29.el9_4.1 baseos\n', '', [])[0]['current'] is None
