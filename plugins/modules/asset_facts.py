@@ -103,7 +103,9 @@ options:
       version_command:
         description:
           - A command printing the version, such as C(nginx -v). Split into arguments as a shell would
-            (C(shlex)) but run without a shell; a command name without C(/) is looked up in C(PATH).
+            (C(shlex)) but run without a shell - no pipes, globs or C($VARIABLES); a command name without C(/)
+            is looked up in C(PATH).
+          - It runs in check mode too, like every probe of this module, so declare only commands that only read.
           - The version is searched in its standard output, then in its standard error. It has no timeout.
           - Exactly one of O(applications[].version_command) and O(applications[].version_file) is required.
         type: str
