@@ -13,7 +13,7 @@ description:
   - Splits what a host needs into the B(system) plan (OS packages with their target versions, security-only, the
     reboot rule of its tier, its maintenance window and whether it is open now, whether an approval is needed and
     present) and the B(application) plan (applications with fixes and their target versions), because the two are
-    patched by different roles on different cycles - P(patchwise.patching.system_patch#role) and
+    patched by different roles on different cycles - C(patchwise.patching.system_patch) and
     P(patchwise.patching.app_patch#role). The format is described in C(docs/plan.md).
   - Held findings are listed and left out; findings without a fix are listed as C(no_fix).
 options:

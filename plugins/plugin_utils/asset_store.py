@@ -26,6 +26,9 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_changes i
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import MIGRATIONS, SCHEMA
 
 RECORD_SCHEMA = 1
+# Fields of a finding that belong to one host; everything else is shared by the hosts with the same detail_key.
+_HOST_FIELDS = frozenset(('status', 'first_seen', 'closed', 'due', 'tier', 'hold', 'acceptance', 'distribution_security_update',
+                          'host_reasons', 'reasons', 'host'))
 _TABLES = ('meta', 'hosts', 'history', 'register', 'runs', 'risk_results', 'findings', 'plans', 'patch_outcomes')
 
 
@@ -149,6 +152,9 @@ class AssetStore:
             raise AssetStoreError('%s: cannot lock the asset database for writing: %s' % (self.path, exc)) from exc
         try:
             answer = work(self._db)
+        except sqlite3.DatabaseError as exc:
+            self._db.execute('ROLLBACK')
+            raise AssetStoreError('%s: %s (nothing was written)' % (self.path, exc)) from exc
         except BaseException:
             self._db.execute('ROLLBACK')
             raise
@@ -265,24 +271,29 @@ class AssetStore:
 
     # -- risk results, findings and plans (written by the risk pass) ------------------
 
-    def store_risk_results(self, results, run_id=None, now=None, check_mode=False):
+    def store_risk_results(self, results, run_id=None, now=None, check_mode=False, details=None):
         """Store ``{host: risk_result}`` and keep each finding's lifecycle.
 
         A finding (host, id, package) not known, or known as ``fixed``, is
         (re)opened with ``first_seen`` now; a known one keeps its ``first_seen``;
         its status (``open`` or ``accepted``) is the one the risk engine gave.
-        One no longer reported becomes ``fixed``, ``closed`` now.  Returns
-        ``{host: {'opened': n, 'closed': n}}`` and sets each finding's stored
-        ``first_seen`` and ``status`` in ``results``.
+        One no longer reported becomes ``fixed``, ``closed`` now.  The shared
+        part of each finding (``details``: detail_key -> detail, as the risk
+        engine keeps them) is written once.  Returns ``{host: {'opened': n,
+        'closed': n}}`` and sets each finding's stored ``first_seen`` and
+        ``status`` in ``results``.
         """
         now = now or utc_now()
+        details = details or {}
 
         def work(db):
             outcome = {}
+            written = set()
             for host, result in sorted(results.items()):
                 known = {(fid, pkg): (status, first_seen) for fid, pkg, status, first_seen in
                          db.execute('SELECT finding_id, package, status, first_seen FROM findings WHERE host = ?', (host,))}
                 current = set()
+                rows = []
                 opened = 0
                 for finding in result.get('findings') or []:
                     key = (finding['id'], finding['package'])
@@ -290,20 +301,27 @@ class AssetStore:
                     known_status, first_seen = known.get(key, (None, None))
                     if known_status is None or known_status == 'fixed':
                         first_seen, opened = now, opened + 1
-                    status = finding.get('status') or 'open'
-                    finding['status'], finding['first_seen'] = status, first_seen
-                    finding.setdefault('closed', None)
-                    db.execute('INSERT OR REPLACE INTO findings (host, finding_id, package, kind, status, tier, due, first_seen, closed, detail) '
-                               'VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)',
-                               (host, key[0], key[1], finding.get('kind', 'os'), status, finding.get('tier'), finding.get('due'),
-                                first_seen, _dumps(finding)))
+                    finding['status'], finding['first_seen'] = finding.get('status') or 'open', first_seen
+                    detail_key = finding.get('detail_key') or '%s|%s|%s' % (host, key[0], key[1])
+                    if detail_key not in written:
+                        detail = details.get(detail_key) or {name: value for name, value in finding.items() if name not in _HOST_FIELDS}
+                        db.execute('INSERT OR REPLACE INTO finding_details (detail_key, detail) VALUES (?, ?)', (detail_key, _dumps(detail)))
+                        written.add(detail_key)
+                    extra = {name: finding[name] for name in ('hold', 'acceptance', 'distribution_security_update') if finding.get(name)}
+                    if len(finding.get('host_reasons') or []) > 1:
+                        extra['host_reasons'] = finding['host_reasons']
+                    rows.append((host, key[0], key[1], finding.get('kind', 'os'), finding['status'], finding.get('tier'), finding.get('due'),
+                                 first_seen, detail_key, _dumps(extra) if extra else None))
+                db.executemany('INSERT OR REPLACE INTO findings (host, finding_id, package, kind, status, tier, due, first_seen, closed, '
+                               'detail_key, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)', rows)
                 gone = [key for key, (status, _first) in known.items() if key not in current and status != 'fixed']
                 db.executemany("UPDATE findings SET status = 'fixed', closed = ? WHERE host = ? AND finding_id = ? AND package = ?",
                                [(now, host, fid, pkg) for fid, pkg in gone])
+                summary = {name: value for name, value in result.items() if name != 'findings'}
                 db.execute('INSERT OR REPLACE INTO risk_results (host, run_id, assessed_at, tier, score, decision, due, result) '
                            'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
                            (host, run_id, now, result.get('tier', 'none'), result.get('score'), result.get('decision'), result.get('due'),
-                            _dumps(result)))
+                            _dumps(summary)))
                 outcome[host] = {'opened': opened, 'closed': len(gone)}
             db.execute('INSERT OR REPLACE INTO runs (run_id, stage, at, hosts, changed) VALUES (?, ?, ?, ?, ?)',
                        (run_id or '', 'assess', now, len(outcome), sum(1 for item in outcome.values() if item['opened'] or item['closed'])))
@@ -311,16 +329,34 @@ class AssetStore:
 
         return self._write(work, check_mode)
 
-    def risk_result(self, host):
+    def risk_result(self, host, with_findings=True):
+        """The stored risk result of ``host`` (its findings from ``findings()`` when asked), or None."""
         row = self._db.execute('SELECT result FROM risk_results WHERE host = ?', (host,)).fetchone()
-        return json.loads(row[0]) if row else None
+        if row is None:
+            return None
+        result = json.loads(row[0])
+        if with_findings:
+            result['findings'] = [f for f in self.findings(host=host) if f['status'] != 'fixed']
+        return result
+
+    def finding_lifecycle(self, host):
+        """``{(finding id, package): (status, first_seen)}`` of ``host``'s stored findings, without their details."""
+        return {(fid, pkg): (status, first_seen) for fid, pkg, status, first_seen in
+                self._db.execute('SELECT finding_id, package, status, first_seen FROM findings WHERE host = ?', (host,))}
 
     def findings(self, host=None, status=None):
-        """Findings with their lifecycle, ``[detail + {host, status, first_seen, closed}]``."""
+        """Findings with their lifecycle: the shared detail plus host, status, tier, due, first_seen, closed and host extras."""
         rows = self._db.execute(
-            'SELECT host, status, first_seen, closed, detail FROM findings WHERE (?1 IS NULL OR host = ?1) AND (?2 IS NULL OR status = ?2) '
-            'ORDER BY host, finding_id, package', (host, status))
-        return [dict(json.loads(detail), host=h, status=s, first_seen=first, closed=closed) for h, s, first, closed, detail in rows]
+            'SELECT f.host, f.status, f.tier, f.due, f.first_seen, f.closed, f.extra, d.detail FROM findings f '
+            'LEFT JOIN finding_details d ON d.detail_key = f.detail_key '
+            'WHERE (?1 IS NULL OR f.host = ?1) AND (?2 IS NULL OR f.status = ?2) ORDER BY f.host, f.finding_id, f.package', (host, status))
+        found = []
+        for h, s, tier, due, first, closed, extra, detail in rows:
+            item = json.loads(detail) if detail else {}
+            item.update(json.loads(extra) if extra else {})
+            item.update(host=h, status=s, tier=tier, due=due, first_seen=first, closed=closed)
+            found.append(item)
+        return found
 
     def store_plans(self, plans, run_id=None, now=None, check_mode=False):
         """Store ``{host: plan}``, replacing each host's previous plan."""

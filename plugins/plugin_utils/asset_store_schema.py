@@ -96,5 +96,35 @@ CREATE TABLE patch_outcomes (
 CREATE INDEX patch_outcomes_by_host ON patch_outcomes (host, at);
 """
 
-MIGRATIONS = (_SCHEMA_1,)
+# Schema 2: each distinct finding detail is stored once and shared by the hosts
+# that have it; the per-host rows keep only the lifecycle (the old per-row JSON
+# made a fleet pass write the same detail thousands of times).
+_SCHEMA_2 = """
+ALTER TABLE findings RENAME TO findings_v1;
+CREATE TABLE findings (
+    host TEXT NOT NULL,
+    finding_id TEXT NOT NULL,
+    package TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    tier TEXT,
+    due TEXT,
+    first_seen TEXT NOT NULL,
+    closed TEXT,
+    detail_key TEXT,
+    extra TEXT,
+    PRIMARY KEY (host, finding_id, package));
+CREATE TABLE finding_details (
+    detail_key TEXT PRIMARY KEY,
+    detail TEXT NOT NULL);
+INSERT INTO finding_details (detail_key, detail)
+    SELECT host || '|' || finding_id || '|' || package, detail FROM findings_v1;
+INSERT INTO findings (host, finding_id, package, kind, status, tier, due, first_seen, closed, detail_key, extra)
+    SELECT host, finding_id, package, kind, status, tier, due, first_seen, closed, host || '|' || finding_id || '|' || package, NULL
+    FROM findings_v1;
+DROP TABLE findings_v1;
+CREATE INDEX findings_by_status ON findings (status, tier);
+"""
+
+MIGRATIONS = (_SCHEMA_1, _SCHEMA_2)
 SCHEMA = len(MIGRATIONS)

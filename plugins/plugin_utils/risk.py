@@ -82,6 +82,9 @@ class RiskEngine:
             raise RiskError('patchwise_policy.tiers: no tier for outcome(s) %s of decision table %s'
                             % (', '.join(missing), self.decision_table.source))
         self._outcomes = {}
+        self._raw = {}
+        # detail_key -> the shared part of a finding (see _detail); the store writes each once.
+        self.details = {}
 
     def _lookup(self, table, points):
         key = (id(table), tuple(points[point] for point in table.inputs))
@@ -99,12 +102,24 @@ class RiskEngine:
         days = self.policy['sla_days'].get(tier)
         return days, 'due class %s has no days in the policy: SLA for %s, %s days' % (due_class, tier, days)
 
-    def _decide(self, finding, register_entry, first_seen):
+    def _detail(self, item, register_entry):
+        """The shared part of a finding: advisory facts, SSVC inputs and outcomes, base tier, reasons.
+
+        Memoised by ``detail_key``: hosts with the same finding in the same
+        situation (same installed version, binaries, exposure and criticality)
+        share one detail, computed once per pass and stored once.
+        """
+        register_entry = register_entry or {}
+        key = '%s|%s|%s|%s|%s|%s|%s' % (item['id'], item['ecosystem'], item['package'], item['installed'],
+                                        ','.join(item['binary_packages']), register_entry.get('exposure'), register_entry.get('criticality'))
+        detail = self.details.get(key)
+        if detail is not None:
+            return detail
         reasons = []
-        epss = (finding.get('epss') or {}).get('score')
+        epss = (item.get('epss') or {}).get('score')
         points, point_reasons = derive_points(
-            {'cvss': finding.get('cvss'), 'epss': epss, 'kev': finding.get('kev'), 'vulnrichment': finding.get('vulnrichment'),
-             'exploit_public': finding.get('exploit_public')},
+            {'cvss': item.get('cvss'), 'epss': epss, 'kev': item.get('kev'), 'vulnrichment': item.get('vulnrichment'),
+             'exploit_public': item.get('exploit_public')},
             register_entry, self.policy['epss_threshold'], self.policy['point_defaults'])
         for point, value in self.policy['point_defaults'].items():
             # Points of a user's own table that the data cannot supply at all.
@@ -117,35 +132,46 @@ class RiskEngine:
                                           decision, ', '.join('%s=%s' % (p, points[p]) for p in self.decision_table.inputs)))
         reasons.append('%s -> %s (%s)' % (self.due_table.key or self.due_table.source,
                                           due_class, ', '.join('%s=%s' % (p, points[p]) for p in self.due_table.inputs)))
-        capped = _CAPPED_URGENCY.get(finding.get('urgency'))
+        capped = _CAPPED_URGENCY.get(item.get('urgency'))
         if capped and TIER_ORDER[tier] > TIER_ORDER[capped]:
-            reasons.append('tier %s capped at %s: Debian rates it %s' % (tier, capped, finding['urgency']))
+            reasons.append('tier %s capped at %s: Debian rates it %s' % (tier, capped, item['urgency']))
             tier = capped
-        if finding.get('tracker_status') in ('no-dsa', 'ignored', 'postponed'):
-            reasons.append('Debian tracker status %s: fixed in a point release, not a security advisory' % finding['tracker_status'])
+        if item.get('tracker_status') in ('no-dsa', 'ignored', 'postponed'):
+            reasons.append('Debian tracker status %s: fixed in a point release, not a security advisory' % item['tracker_status'])
         days, due_reason = self._due_days(due_class, tier)
         reasons.append(due_reason)
-        kev = finding.get('kev') or {}
-        start = _date(kev['added']) if self.policy['due_from'] == 'kev_added' and kev.get('added') else _date(first_seen)
-        due = start + datetime.timedelta(days=days)
-        reasons.append('due %s: %d days from %s (%s)' % (due, days, start, 'KEV date added' if start != _date(first_seen) else 'first seen'))
+        if item['fixed'] is None:
+            reasons.append('no fix yet')
+        if item['source'] == 'distribution':
+            reasons.append('no advisory in the database names it; the distribution marks the update as a security fix')
+        detail = dict(item, detail_key=key, decision=decision, due_class=due_class, tier=tier, days=days,
+                      incident=due_class in self.policy['forensic_triage_outcomes'], ssvc=points, reasons=reasons,
+                      score=finding_score(item))
+        detail.pop('distribution_security_update', None)
+        self.details[key] = detail
+        return detail
+
+    def _due(self, detail, first_seen):
+        """The due date and its reason: days from first seen (or KEV date added), a KEV due date when earlier."""
+        kev = detail.get('kev') or {}
+        from_kev = self.policy['due_from'] == 'kev_added' and kev.get('added')
+        start = _date(kev['added']) if from_kev else _date(first_seen)
+        due = start + datetime.timedelta(days=detail['days'])
+        reason = 'due %s: %d days from %s (%s)' % (due, detail['days'], start, 'KEV date added' if from_kev else 'first seen')
         if kev.get('due') and _date(kev['due']) < due:
             due = _date(kev['due'])
-            reasons.append('due %s: the CISA KEV due date is earlier' % due)
-        return {
-            'points': points, 'decision': decision, 'due_class': due_class, 'tier': tier, 'due': due.isoformat(),
-            'incident': due_class in self.policy['forensic_triage_outcomes'], 'reasons': reasons,
-        }
+            reason = 'due %s: the CISA KEV due date is earlier' % due
+        return due.isoformat(), reason
 
     def _apply_rules(self, host_context, finding):
         for rule in self.policy['rules']:
             if rule['compiled'].search({'host': host_context, 'finding': finding}):
                 if rule.get('tier') and rule['tier'] != finding['tier']:
-                    finding['reasons'].append('rule %r: tier %s -> %s' % (rule.get('name', rule['when']), finding['tier'], rule['tier']))
+                    finding['host_reasons'].append('rule %r: tier %s -> %s' % (rule.get('name', rule['when']), finding['tier'], rule['tier']))
                     finding['tier'] = rule['tier']
                 if rule.get('status'):
                     finding['status'] = rule['status']
-                    finding['reasons'].append('rule %r: status %s%s' % (rule.get('name', rule['when']), rule['status'],
+                    finding['host_reasons'].append('rule %r: status %s%s' % (rule.get('name', rule['when']), rule['status'],
                                                                          (' - ' + rule['reason']) if rule.get('reason') else ''))
 
     def _apply_exceptions(self, host, finding):
@@ -155,36 +181,34 @@ class RiskEngine:
                     finding['status'] = 'accepted'
                     finding['acceptance'] = {'owner': acceptance['owner'], 'reason': acceptance['reason'],
                                              'expires': acceptance['expires'].isoformat()}
-                    finding['reasons'].append('accepted by %s until %s: %s' % (acceptance['owner'], acceptance['expires'], acceptance['reason']))
+                    finding['host_reasons'].append('accepted by %s until %s: %s' % (acceptance['owner'], acceptance['expires'], acceptance['reason']))
                 else:
-                    finding['reasons'].append('acceptance by %s expired on %s: reopened' % (acceptance['owner'], acceptance['expires']))
+                    finding['host_reasons'].append('acceptance by %s expired on %s: reopened' % (acceptance['owner'], acceptance['expires']))
                 break
         for hold in self.policy['holds']:
             if _matches(hold, host, finding) and (hold.get('until') is None or hold['until'] >= self.today):
                 finding['hold'] = {'until': hold['until'].isoformat() if hold.get('until') else None, 'reason': hold['reason']}
-                finding['reasons'].append('held%s: %s' % (' until %s' % hold['until'] if hold.get('until') else '', hold['reason']))
+                finding['host_reasons'].append('held%s: %s' % (' until %s' % hold['until'] if hold.get('until') else '', hold['reason']))
                 break
 
     def classify(self, host, record, register_entry=None, lifecycle=None, run_id=None):
         """The risk result of one host.  ``lifecycle``: {(id, package): first_seen} of findings already known."""
         lifecycle = lifecycle or {}
-        raw, skipped = record_findings(record, self.advisories)
+        raw, skipped = record_findings(record, self.advisories, self._raw)
         today = self.today.isoformat()
         host_context = {'name': host, 'register': register_entry or {}, 'os': record.get('os') or {}}
         findings = []
         for item in raw:
+            detail = self._detail(item, register_entry)
             first_seen = lifecycle.get((item['id'], item['package'])) or today
-            decided = self._decide(item, register_entry, first_seen)
-            finding = dict(item, status='open', first_seen=first_seen, closed=None, hold=None, acceptance=None,
-                           decision=decided['decision'], due_class=decided['due_class'], tier=decided['tier'], due=decided['due'],
-                           incident=decided['incident'], ssvc=decided['points'], reasons=decided['reasons'],
-                           score=finding_score(item))
-            if item['fixed'] is None:
-                finding['reasons'].append('no fix yet')
-            if item['source'] == 'distribution':
-                finding['reasons'].append('no advisory in the database names it; the distribution marks the update as a security fix')
-            self._apply_rules(host_context, finding)
-            self._apply_exceptions(host, finding)
+            due, due_reason = self._due(detail, first_seen)
+            finding = dict(detail, status='open', first_seen=first_seen, closed=None, hold=None, acceptance=None, due=due,
+                           distribution_security_update=item.get('distribution_security_update'), host_reasons=[due_reason])
+            if self.policy['rules']:
+                self._apply_rules(host_context, finding)
+            if self.policy['acceptances'] or self.policy['holds']:
+                self._apply_exceptions(host, finding)
+            finding['reasons'] = [*detail['reasons'], *finding['host_reasons']]
             findings.append(finding)
         findings.sort(key=lambda f: (-TIER_ORDER[f['tier']], f['due'], -f['score'], f['id'], f['package']))
         open_findings = [f for f in findings if f['status'] == 'open']

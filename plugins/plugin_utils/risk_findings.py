@@ -65,7 +65,16 @@ def _finding(match, kind, package, installed, *, binaries, scheme):
     }
 
 
-def _os_findings(record, advisories, skipped):
+def _memoised(cache, match, kind, package, installed, *, binaries, scheme):
+    """A fresh copy of the raw finding for this match; the matching work is done once per pass."""
+    key = (match['id'], match['ecosystem'], kind, package, installed, tuple(binaries))
+    base = cache.get(key)
+    if base is None:
+        base = cache[key] = _finding(match, kind, package, installed, binaries=binaries, scheme=scheme)
+    return dict(base)
+
+
+def _os_findings(record, advisories, skipped, cache):
     ecosystem = (record.get('os') or {}).get('ecosystem')
     packages = record.get('packages') or []
     if not packages:
@@ -88,12 +97,15 @@ def _os_findings(record, advisories, skipped):
     matches = advisories.match(ecosystem, sorted(binaries)) if advisories is not None else {}
     findings = []
     for (name, version), found in sorted(matches.items()):
+        if not found:
+            continue
+        built_from = sorted(set(binaries[(name, version)]))
         for match in found:
-            findings.append(_finding(match, 'os', name, version, binaries=sorted(set(binaries[(name, version)])), scheme=scheme))
+            findings.append(_memoised(cache, match, 'os', name, version, binaries=built_from, scheme=scheme))
     return findings
 
 
-def _app_findings(record, advisories, skipped):
+def _app_findings(record, advisories, skipped, cache):
     if advisories is None:
         return []
     by_ecosystem = {}
@@ -109,7 +121,7 @@ def _app_findings(record, advisories, skipped):
             skipped.append('applications not matched: unknown ecosystem %s' % ecosystem)
             continue
         for (name, version), found in sorted(advisories.match(ecosystem, sorted(wanted)).items()):
-            findings.extend(_finding(match, 'app', name, version, binaries=[], scheme=scheme) for match in found)
+            findings.extend(_memoised(cache, match, 'app', name, version, binaries=[], scheme=scheme) for match in found)
     return findings
 
 
@@ -151,9 +163,14 @@ def _distribution_updates(record, findings):
     return extra
 
 
-def record_findings(record, advisories):
-    """Return (raw findings, [reasons something was not matched]) for one asset record."""
+def record_findings(record, advisories, cache=None):
+    """Return (raw findings, [reasons something was not matched]) for one asset record.
+
+    ``cache`` (a dict kept across the records of one pass) memoises the raw
+    findings; each record gets its own copies.
+    """
+    cache = {} if cache is None else cache
     skipped = []
-    findings = _os_findings(record, advisories, skipped) + _app_findings(record, advisories, skipped)
+    findings = _os_findings(record, advisories, skipped, cache) + _app_findings(record, advisories, skipped, cache)
     findings.extend(_distribution_updates(record, findings))
     return findings, skipped

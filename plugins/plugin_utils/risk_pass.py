@@ -71,16 +71,17 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
         if record.get('schema') != RECORD_SCHEMA:
             skipped[host] = ['asset record schema %r; run discovery again to refresh it' % record.get('schema')]
             continue
-        lifecycle = {(f['id'], f['package']): f['first_seen'] for f in store.findings(host=host) if f['status'] != 'fixed'}
+        lifecycle = {key: first_seen for key, (status, first_seen) in store.finding_lifecycle(host).items() if status != 'fixed'}
         result = engine.classify(host, record, register.get(host), lifecycle, run_id=options.get('run_id'))
         if result['skipped']:
             skipped[host] = result['skipped']
         results[host] = result
-        before = store.risk_result(host)
+        before = store.risk_result(host, with_findings=False)
         previous[host] = (before or {}).get('tier'), (before or {}).get('due')
         plans[host] = patch_plan(result, policy, register.get(host), change_ref=options.get('change_ref'), moment=now,
                                  run_id=options.get('run_id'))
-    lifecycle_changes = store.store_risk_results(results, run_id=options.get('run_id'), check_mode=options.get('check_mode', False))
+    lifecycle_changes = store.store_risk_results(results, run_id=options.get('run_id'), check_mode=options.get('check_mode', False),
+                                                 details=engine.details)
     store.store_plans(plans, run_id=options.get('run_id'), check_mode=options.get('check_mode', False))
     changed = any(item['opened'] or item['closed'] for item in lifecycle_changes.values()) or any(
         previous[host] != (result['tier'], result['due']) for host, result in results.items())

@@ -178,3 +178,21 @@ def test_concurrent_writers_lose_nothing(tmp_path):
     with AssetStore(path, readonly=True) as store:
         assert len(store.hosts()) == 120
         assert len(store.history(kind='first_seen')) == 120
+
+
+def test_schema_1_database_is_migrated_keeping_findings(tmp_path):
+    from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import MIGRATIONS
+
+    path = str(tmp_path / 'old.db')
+    with sqlite3.connect(path) as connection:
+        connection.executescript(MIGRATIONS[0])
+        connection.execute("INSERT INTO meta (key, value) VALUES ('schema', '1')")
+        connection.execute("INSERT INTO findings (host, finding_id, package, kind, status, tier, due, first_seen, closed, detail) "
+                           "VALUES ('web01', 'CVE-2099-0001', 'openssl', 'os', 'open', 'high', '2099-01-10', '2099-01-01T00:00:00Z', NULL, "
+                           "'{\"fixed\": \"3.0.15-1\"}')")
+    with AssetStore(path) as store:
+        finding, = store.findings(host='web01')
+        assert (finding['fixed'], finding['first_seen'], finding['status']) == ('3.0.15-1', '2099-01-01T00:00:00Z', 'open')
+        assert store.finding_lifecycle('web01') == {('CVE-2099-0001', 'openssl'): ('open', '2099-01-01T00:00:00Z')}
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (str(SCHEMA),)

@@ -1,0 +1,146 @@
+"""Risk assessment over 1,000 hosts (issue 5 targets).
+
+Data: the SYNTHETIC advisory feed of bench_advisory_db (300,000 affected entries for
+~30,000 Debian:12 packages; generated, not real advisories) and 1,000 generated
+asset records of 2,000 packages each, 90 % of package versions identical across
+hosts, stored through the asset store.  A register gives every host an exposure and
+a criticality.
+
+Figures, each beside its baseline or target:
+- the classification pass itself (risk_pass.assess_fleet: classify, store results,
+  findings and plans) for the 1,000 hosts, target < 3 s;
+- the assess playbook (role patchwise.patching.risk_assessment) over the 1,000 hosts
+  (local connection, no SSH) against a play with the same number of tasks per host,
+  each an ansible.builtin.debug, run in the same way; target at most 1.3 x the baseline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+COLLECTIONS = os.path.join(ROOT, '.venv', 'collections')
+sys.path.insert(0, COLLECTIONS)
+sys.path.insert(0, BENCH)
+OUTPUT = os.path.join(ROOT, 'bench', 'output', 'risk.txt')
+HOSTS = int(os.environ.get('BENCH_HOSTS', '1000'))
+ROUNDS = int(os.environ.get('BENCH_ROUNDS', '3'))
+FORKS = 20
+
+from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import AdvisoryDB, build  # noqa: E402
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore  # noqa: E402
+from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy  # noqa: E402
+from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_pass import assess_fleet  # noqa: E402
+from bench_advisory_db import _installed_version, make_feed  # noqa: E402
+
+# The role's tasks as each host sees them: argument validation, advisory_db (skipped:
+# no feeds), risk_assess (run_once), set_fact, three group_by, the summary (run_once).
+ROLE_TASKS_PER_HOST = 8
+
+
+def _record(name, packages):
+    return {
+        'schema': 1, 'collected_at': '2026-11-28T10:00:00Z',
+        'host': {'hostname': name, 'fqdn': name + '.example.org', 'machine_id': name.ljust(32, '0')},
+        'os': {'family': 'debian', 'distribution': 'debian', 'version': '12', 'codename': 'bookworm', 'arch': 'amd64',
+               'pkg_mgr': 'apt', 'ecosystem': 'Debian:12'},
+        'kernel': {'running': '6.1.0-25-amd64', 'latest_installed': '6.1.0-25-amd64'},
+        'packages': [{'name': pkg, 'version': version, 'arch': 'amd64', 'source_name': pkg, 'source_version': version}
+                     for pkg, version in packages],
+        'service_manager': 'systemd', 'services': [], 'listening': [], 'applications': [], 'updates': [],
+        'restart': {'reboot_required': False, 'reasons': [], 'services': [], 'processes': []},
+        'collected': ['os', 'packages'],
+    }
+
+
+def make_fleet(work, names, rng):
+    base = [(name, _installed_version(name, rng)) for name in rng.sample(names, 2000)]
+    hosts = ['host%04d' % index for index in range(HOSTS)]
+    path = os.path.join(work, 'assets.db')
+    with AssetStore(path) as store:
+        store.store_records({host: _record(host, [(name, version if rng.random() < 0.9 else _installed_version(name, rng))
+                                                  for name, version in base]) for host in hosts})
+        store.replace_register({host: {'exposure': rng.choice(['internet', 'internal', 'isolated']),
+                                       'criticality': rng.choice(['low', 'medium', 'high', 'very_high'])} for host in hosts}, 'bench')
+    return path, hosts
+
+
+def run_playbook(playbook, inventory, extra):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR='1', ANSIBLE_FORKS=str(FORKS),
+               ANSIBLE_HOST_KEY_CHECKING='0', ANSIBLE_RETRY_FILES_ENABLED='0')
+    command = [os.path.join(ROOT, '.venv', 'bin', 'ansible-playbook'), '-i', inventory, playbook, '-e', json.dumps(extra)]
+    start = time.perf_counter()
+    process = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if process.returncode != 0:
+        raise SystemExit('%s failed:\n%s' % (playbook, process.stdout[-3000:]))
+    return elapsed
+
+
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
+def main():
+    rng = random.Random(2026)
+    lines = []
+    with tempfile.TemporaryDirectory() as work:
+        feed = os.path.join(work, 'synthetic-osv.zip')
+        names, _weights = make_feed(feed, rng)
+        advisory_path = os.path.join(work, 'advisories.db')
+        build(advisory_path, [{'type': 'osv', 'src': feed}])
+        asset_path, hosts = make_fleet(work, names, rng)
+
+        policy = load_policy()
+        with AssetStore(asset_path) as store:
+            register = store.register()
+            advisories = AdvisoryDB(advisory_path)
+            start = time.perf_counter()
+            summary = assess_fleet(store, advisories, policy, register, hosts, run_id='bench')
+            first_pass = time.perf_counter() - start
+            advisories.close()
+            advisories = AdvisoryDB(advisory_path)
+            start = time.perf_counter()
+            assess_fleet(store, advisories, policy, register, hosts, run_id='bench')
+            second_pass = time.perf_counter() - start
+            advisories.close()
+        findings = summary['open_findings']
+        lines.append('classification pass, %d hosts x 2,000 packages, %d open findings: first pass %.2f s, '
+                     'next pass (findings known) %.2f s (target < 3 s)' % (len(hosts), findings, first_pass, second_pass))
+
+        inventory = os.path.join(work, 'hosts.ini')
+        with open(inventory, 'w', encoding='utf-8') as handle:
+            handle.write('[fleet]\n' + '\n'.join(hosts) + '\n\n[fleet:vars]\nansible_connection=local\n'
+                         'ansible_python_interpreter=%s\n' % sys.executable)
+        assess = os.path.join(work, 'assess.yml')
+        with open(assess, 'w', encoding='utf-8') as handle:
+            handle.write('- hosts: fleet\n  gather_facts: false\n  roles:\n    - role: patchwise.patching.risk_assessment\n')
+        baseline = os.path.join(work, 'baseline.yml')
+        with open(baseline, 'w', encoding='utf-8') as handle:
+            handle.write('- hosts: fleet\n  gather_facts: false\n  tasks:\n' + ''.join(
+                '    - name: Task %d\n      ansible.builtin.debug:\n        msg: task %d\n' % (n, n) for n in range(ROLE_TASKS_PER_HOST)))
+        extra = {'patchwise_asset_db': asset_path, 'patchwise_advisory_db': advisory_path}
+        ours, theirs = [], []
+        for _round in range(ROUNDS):
+            theirs.append(run_playbook(baseline, inventory, extra))
+            ours.append(run_playbook(assess, inventory, extra))
+        ratio = median(ours) / median(theirs)
+        lines.append('assess playbook over %d hosts (forks %d): %.1f s; baseline %d debug tasks per host: %.1f s; '
+                     'ratio %.2f (target <= 1.3), median of %d interleaved rounds'
+                     % (len(hosts), FORKS, median(ours), ROLE_TASKS_PER_HOST, median(theirs), ratio, ROUNDS))
+    os.makedirs(os.path.dirname(OUTPUT), exist_ok=True)
+    with open(OUTPUT, 'w', encoding='utf-8') as handle:
+        handle.write('\n'.join(lines) + '\n')
+    print('\n'.join(lines))
+
+
+if __name__ == '__main__':
+    main()
