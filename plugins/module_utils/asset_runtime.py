@@ -19,7 +19,8 @@ from ansible_collections.patchwise.patching.plugins.module_utils.versions import
 _APT_INST = re.compile(r'^Inst (?P<name>\S+)(?: \[(?P<current>[^\]]+)\])? \((?P<available>\S+) (?P<origins>.*?)(?: \[(?P<arch>[^\]]+)\])?\)')
 
 
-def _origin_is_security(origin):
+def origin_is_security(origin):
+    """An apt origin (``Label:Version/Archive``) is a security origin: the rule unattended-upgrades uses."""
     label, _colon, rest = origin.partition(':')
     suite = rest.rsplit('/', 1)[-1]
     # The rule unattended-upgrades applies: Debian's security label, or a *-security suite (Ubuntu).
@@ -38,7 +39,7 @@ def parse_apt_simulation(text):
             'name': match.group('name'),
             'current': match.group('current'),
             'available': match.group('available'),
-            'security': any(_origin_is_security(origin) for origin in origins),
+            'security': any(origin_is_security(origin) for origin in origins),
             'origin': ', '.join(origins),
         })
     return updates

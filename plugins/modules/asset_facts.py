@@ -15,8 +15,10 @@ description:
     (dpkg/apt) and RHEL-family (rpm/dnf) systems. It only reads; it never changes the host.
   - Installed packages come from one C(dpkg-query) (or C(rpm -qa)) call, with the source package name and
     version, since Debian files advisories against source packages.
-  - Pending updates on apt hosts come from C(apt-get -s dist-upgrade); an update is a security update when its
-    candidate comes from the C(Debian-Security) label or a C(*-security) suite, the rule unattended-upgrades uses.
+  - Pending updates on apt hosts are the packages a dist-upgrade would change - resolved in-process with python3-apt
+    when the module's Python has it (the same answer as C(apt-get -s dist-upgrade), without simulating the
+    installation), else read from C(apt-get -s dist-upgrade). An update is a security update when its candidate
+    comes from the C(Debian-Security) label or a C(*-security) suite, the rule unattended-upgrades uses.
   - Pending updates on dnf hosts (dnf 4, RHEL 8 and later) come from C(dnf -q -C check-update); an update is a
     security update when C(dnf -q -C updateinfo list --updates) names a security advisory (type C(<Severity>/Sec.))
     for the package, as C(dnf upgrade --security) decides. The "Obsoleting Packages" section is not counted.
@@ -242,7 +244,7 @@ import os
 import socket
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.patchwise.patching.plugins.module_utils import asset_apps, asset_runtime, asset_system
+from ansible_collections.patchwise.patching.plugins.module_utils import apt_pending, asset_apps, asset_runtime, asset_system
 from ansible_collections.patchwise.patching.plugins.module_utils.versions import compare_versions
 
 SUBSETS = ('os', 'packages', 'services', 'listening', 'applications', 'updates', 'restart')
@@ -378,8 +380,11 @@ def main():
         if module.params['update_cache'] and not module.check_mode:
             _run(module, [apt_get, 'update', '-q'], environ)
             changed = True
-        out = _run(module, [apt_get, '-s', '-o', 'Debug::NoLocking=1', 'dist-upgrade'], environ)
-        record['updates'] = asset_runtime.parse_apt_simulation(out)
+        updates = apt_pending.pending_updates()
+        if updates is None:
+            out = _run(module, [apt_get, '-s', '-o', 'Debug::NoLocking=1', 'dist-upgrade'], environ)
+            updates = asset_runtime.parse_apt_simulation(out)
+        record['updates'] = updates
     elif 'updates' in subsets and os_info['pkg_mgr'] == 'dnf':
         record['updates'] = _dnf_updates(module, record['packages'] if 'packages' in subsets else None)
         changed = module.params['update_cache'] and not module.check_mode

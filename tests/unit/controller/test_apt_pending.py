@@ -1,0 +1,38 @@
+"""Pending updates read with python3-apt equal what apt-get -s dist-upgrade reports.
+
+The machine running the unit tests is a Debian host (make setup installs
+python3-apt for Debian's own /usr/bin/python3), so both paths of asset_facts'
+pending-update discovery are compared on its real package lists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+from ansible_collections.patchwise.patching.plugins.module_utils.asset_runtime import parse_apt_simulation
+
+# tests/unit/controller -> the folder holding ansible_collections/
+COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 6)))
+DEBIAN_PYTHON = '/usr/bin/python3'
+READ = ('import json, sys; sys.path.insert(0, sys.argv[1]); '
+        'from ansible_collections.patchwise.patching.plugins.module_utils import apt_pending; '
+        'print(json.dumps(apt_pending.pending_updates()))')
+
+
+def test_python_apt_equals_apt_get_simulation():
+    process = subprocess.run([DEBIAN_PYTHON, '-c', READ, COLLECTIONS_ROOT], capture_output=True, text=True, check=True)
+    ours = json.loads(process.stdout)
+    assert ours is not None, '%s cannot import apt_pkg: install python3-apt' % DEBIAN_PYTHON
+    simulated = subprocess.run(['apt-get', '-s', '-o', 'Debug::NoLocking=1', 'dist-upgrade'], capture_output=True, text=True, check=True,
+                               env=dict(os.environ, LC_ALL='C'))
+    theirs = sorted(parse_apt_simulation(simulated.stdout), key=lambda update: update['name'])
+    assert ours == theirs
+
+
+def test_without_python_apt_there_is_no_answer(monkeypatch):
+    from ansible_collections.patchwise.patching.plugins.module_utils import apt_pending
+
+    monkeypatch.setattr(apt_pending, 'apt_pkg', None)
+    assert apt_pending.pending_updates() is None
