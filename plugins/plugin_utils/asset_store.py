@@ -272,7 +272,11 @@ class AssetStore:
     # -- risk results, findings and plans (written by the risk pass) ------------------
 
     def store_risk_results(self, results, run_id=None, now=None, check_mode=False, details=None):
-        """Store ``{host: risk_result}`` and keep each finding's lifecycle.
+        """Store ``{host: risk_result}`` (or an iterable of ``(host, risk_result)``) and keep each finding's lifecycle.
+
+        An iterable is consumed inside the transaction, one host at a time, so
+        a fleet's findings never have to be in memory at once; it may read
+        this store while it is consumed.
 
         A finding (host, id, package) not known, or known as ``fixed``, is
         (re)opened with ``first_seen`` now; a known one keeps its ``first_seen``;
@@ -286,10 +290,12 @@ class AssetStore:
         now = now or utc_now()
         details = details or {}
 
+        pairs = sorted(results.items()) if isinstance(results, dict) else results
+
         def work(db):
             outcome = {}
             written = set()
-            for host, result in sorted(results.items()):
+            for host, result in pairs:
                 known = {(fid, pkg): (status, first_seen) for fid, pkg, status, first_seen in
                          db.execute('SELECT finding_id, package, status, first_seen FROM findings WHERE host = ?', (host,))}
                 current = set()

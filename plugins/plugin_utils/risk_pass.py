@@ -53,53 +53,68 @@ def host_summary(result, plan):
     }
 
 
+def _ranked_entry(host, finding):
+    return {'host': host, 'id': finding['id'], 'package': finding['package'], 'installed': finding['installed'], 'fixed': finding['fixed'],
+            'tier': finding['tier'], 'decision': finding['decision'], 'due': finding['due'], 'score': finding['score'],
+            'kev': bool(finding['kev'])}
+
+
+def _rank_key(entry):
+    return (-TIER_ORDER[entry['tier']], entry['due'], -entry['score'], entry['host'], entry['id'])
+
+
 def assess_fleet(store, advisories, policy, register, hosts, **options):
     """Classify ``hosts`` (names in the asset DB); store results and plans unless ``check_mode``.
 
     Options: run_id, change_ref, check_mode, now (aware datetime), today (date).
-    Returns {hosts: {host: summary}, missing, skipped, ranked, changed}.
+    Hosts are classified and written one at a time inside one transaction, so
+    memory holds one host's findings, not the fleet's.
+    Returns {hosts: {host: summary}, tiers, missing, skipped, ranked, open_findings, changed}.
     """
     now = options.get('now') or datetime.datetime.now(datetime.timezone.utc)
+    run_id, check_mode = options.get('run_id'), options.get('check_mode', False)
     engine = RiskEngine(policy, advisories, today=options.get('today') or now.date())
-    results, plans, missing, skipped = {}, {}, [], {}
-    previous = {}
-    for host in hosts:
-        record = store.record(host)
-        if record is None:
-            missing.append(host)
-            continue
-        if record.get('schema') != RECORD_SCHEMA:
-            skipped[host] = ['asset record schema %r; run discovery again to refresh it' % record.get('schema')]
-            continue
-        lifecycle = {key: first_seen for key, (status, first_seen) in store.finding_lifecycle(host).items() if status != 'fixed'}
-        result = engine.classify(host, record, register.get(host), lifecycle, run_id=options.get('run_id'))
-        if result['skipped']:
-            skipped[host] = result['skipped']
-        results[host] = result
-        before = store.risk_result(host, with_findings=False)
-        previous[host] = (before or {}).get('tier'), (before or {}).get('due')
-        plans[host] = patch_plan(result, policy, register.get(host), change_ref=options.get('change_ref'), moment=now,
-                                 run_id=options.get('run_id'))
-    lifecycle_changes = store.store_risk_results(results, run_id=options.get('run_id'), check_mode=options.get('check_mode', False),
-                                                 details=engine.details)
-    store.store_plans(plans, run_id=options.get('run_id'), check_mode=options.get('check_mode', False))
-    changed = any(item['opened'] or item['closed'] for item in lifecycle_changes.values()) or any(
-        previous[host] != (result['tier'], result['due']) for host, result in results.items())
-    ranked = sorted(
-        ({'host': host, 'id': f['id'], 'package': f['package'], 'installed': f['installed'], 'fixed': f['fixed'], 'tier': f['tier'],
-          'decision': f['decision'], 'due': f['due'], 'score': f['score'], 'kev': bool(f['kev'])}
-         for host, result in results.items() for f in result['findings'] if f['status'] == 'open'),
-        key=lambda f: (-TIER_ORDER[f['tier']], f['due'], -f['score'], f['host'], f['id']))
+    summaries, plans, missing, skipped, candidates = {}, {}, [], {}, []
+    moved = []
+    totals = {'open': 0}
+
+    def classified():
+        for host in hosts:
+            record = store.record(host)
+            if record is None:
+                missing.append(host)
+                continue
+            if record.get('schema') != RECORD_SCHEMA:
+                skipped[host] = ['asset record schema %r; run discovery again to refresh it' % record.get('schema')]
+                continue
+            lifecycle = {key: first_seen for key, (status, first_seen) in store.finding_lifecycle(host).items() if status != 'fixed'}
+            result = engine.classify(host, record, register.get(host), lifecycle, run_id=run_id)
+            if result['skipped']:
+                skipped[host] = result['skipped']
+            before = store.risk_result(host, with_findings=False) or {}
+            if (before.get('tier'), before.get('due')) != (result['tier'], result['due']):
+                moved.append(host)
+            plans[host] = patch_plan(result, policy, register.get(host), change_ref=options.get('change_ref'), moment=now, run_id=run_id)
+            summaries[host] = host_summary(result, plans[host])
+            open_findings = [f for f in result['findings'] if f['status'] == 'open']
+            totals['open'] += len(open_findings)
+            # Findings come ranked per host: a host's first few are all it can add to the fleet's top.
+            candidates.extend(_ranked_entry(host, f) for f in open_findings[:_TOP_FINDINGS])
+            yield host, result
+
+    lifecycle_changes = store.store_risk_results(classified(), run_id=run_id, check_mode=check_mode, details=engine.details)
+    store.store_plans(plans, run_id=run_id, check_mode=check_mode)
+    ranked = sorted(candidates, key=_rank_key)[:_TOP_FINDINGS]
     for finding in ranked:
         finding['line'] = '%-8s due %s  %s  %s %s %s -> %s%s' % (
             finding['tier'], finding['due'], finding['host'], finding['id'], finding['package'], finding['installed'],
             finding['fixed'] or 'no fix yet', ' (KEV)' if finding['kev'] else '')
     return {
-        'hosts': {host: host_summary(results[host], plans[host]) for host in results},
-        'tiers': {tier: sum(1 for result in results.values() if result['tier'] == tier) for tier in TIER_ORDER},
+        'hosts': summaries,
+        'tiers': {tier: sum(1 for summary in summaries.values() if summary['tier'] == tier) for tier in TIER_ORDER},
         'missing': missing,
         'skipped': skipped,
-        'ranked': ranked[:_TOP_FINDINGS],
-        'open_findings': len(ranked),
-        'changed': changed,
+        'ranked': ranked,
+        'open_findings': totals['open'],
+        'changed': bool(moved) or any(item['opened'] or item['closed'] for item in lifecycle_changes.values()),
     }
