@@ -15,12 +15,12 @@ description:
     before any discovery ran; with a database alone it lists every host ever discovered.
   - 'The configuration file must be named C(patchwise_assets.yml) or end in C(.patchwise_assets.yml) (or
     C(.yaml)), and contain C(plugin: patchwise.patching.assets).'
-  - 'Host variables: C(patchwise_os) (family, distribution, version, codename, arch, pkg_mgr, ecosystem),
+  - 'Host variables: C(patchwise_os) (family, distribution, id, version, codename, arch, pkg_mgr, ecosystem),
     C(patchwise_kernel), C(patchwise_first_seen), C(patchwise_last_seen), C(patchwise_stale),
     C(patchwise_pending_updates), C(patchwise_security_updates) (counts), C(patchwise_reboot_required),
     C(patchwise_applications), C(patchwise_register) (the register entry), C(ansible_host) (from the register''s
     C(address)), and C(patchwise_risk_tier) / C(patchwise_risk_due) once the risk pass stored results.'
-  - 'Groups: C(os_<family>), C(os_<distribution>_<major>), C(env_<environment>), C(criticality_<level>),
+  - 'Groups: C(os_<family>), C(os_<id>_<major>) (the os-release ID, as in C(os_debian_12)), C(env_<environment>), C(criticality_<level>),
     C(exposure_<level>), C(window_<name>), C(patch_group_<name>), C(app_<name>), C(pending_security) (hosts with
     pending security updates), C(reboot_required), C(stale), and C(risk_<tier>). Names are lower-cased, with
     characters other than letters, digits and C(_) replaced by C(_).'

@@ -52,8 +52,10 @@ def host_entry(row, register_entry):
         })
         if os_info.get('family'):
             groups.append(group_name('os', os_info['family']))
-        if os_info.get('distribution') and os_info.get('version'):
-            groups.append(group_name('os', '%s_%s' % (os_info['distribution'], _major(os_info['version']))))
+        # The os-release ID (debian, ubuntu, rhel), not its NAME ("Debian GNU/Linux").
+        distribution = os_info.get('id') or os_info.get('distribution')
+        if distribution and os_info.get('version'):
+            groups.append(group_name('os', '%s_%s' % (distribution, _major(os_info['version']))))
         groups.extend(group_name('app', app['name']) for app in summary.get('applications') or [] if app.get('name'))
         if counts.get('security_updates'):
             groups.append('pending_security')

@@ -11,7 +11,7 @@ BASE = {
     'schema': 1,
     'collected_at': '2026-11-01T10:00:00Z',
     'host': {'hostname': 'web01', 'fqdn': 'web01.example.org', 'machine_id': 'a' * 32},
-    'os': {'family': 'debian', 'distribution': 'debian', 'version': '12', 'codename': 'bookworm', 'arch': 'amd64',
+    'os': {'family': 'debian', 'distribution': 'Debian GNU/Linux', 'id': 'debian', 'version': '12', 'codename': 'bookworm', 'arch': 'amd64',
            'pkg_mgr': 'apt', 'ecosystem': 'Debian:12'},
     'kernel': {'running': '6.1.0-25-amd64', 'latest_installed': '6.1.0-25-amd64'},
     'packages': [
