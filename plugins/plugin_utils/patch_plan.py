@@ -67,7 +67,11 @@ def patch_plan(result, policy, register_entry=None, *, change_ref=None, moment=N
         updates = finding.get('distribution_security_update')
         # Advisories name the source version; a pending update names the binary package's own version.
         targets = [(u['name'], u['available']) for u in updates] if updates else [(name, finding['fixed']) for name in finding['binary_packages']]
+        held_binaries = set(finding.get('held_binaries') or [])
         for name, target in targets:
+            if name in held_binaries:
+                held.append({'finding': finding['id'], 'package': name, 'until': None, 'reason': 'held by the package manager (apt-mark hold)'})
+                continue
             entry = packages.setdefault(name, {'name': name, 'target': None, 'findings': []})
             entry['target'] = _later(finding.get('ecosystem'), target, entry['target'])
             entry['findings'].append(finding['id'])

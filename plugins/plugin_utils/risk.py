@@ -148,6 +148,7 @@ class RiskEngine:
                       incident=due_class in self.policy['forensic_triage_outcomes'], ssvc=points, reasons=reasons,
                       score=finding_score(item))
         detail.pop('distribution_security_update', None)
+        detail.pop('held_binaries', None)
         self.details[key] = detail
         return detail
 
@@ -203,7 +204,8 @@ class RiskEngine:
             first_seen = lifecycle.get((item['id'], item['package'])) or today
             due, due_reason = self._due(detail, first_seen)
             finding = dict(detail, status='open', first_seen=first_seen, closed=None, hold=None, acceptance=None, due=due,
-                           distribution_security_update=item.get('distribution_security_update'), host_reasons=[due_reason])
+                           distribution_security_update=item.get('distribution_security_update'), host_reasons=[due_reason],
+                           held_binaries=item.get('held_binaries') or [])
             if self.policy['rules']:
                 self._apply_rules(host_context, finding)
             if self.policy['acceptances'] or self.policy['holds']:

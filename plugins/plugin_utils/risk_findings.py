@@ -89,6 +89,7 @@ def _os_findings(record, advisories, skipped, cache):
         skipped.append('OS packages not matched: unknown ecosystem %s' % ecosystem)
         return []
     by_source = record.get('os', {}).get('pkg_mgr') == 'apt'
+    held = {package['name'] for package in packages if package.get('held')}
     binaries = {}
     for package in packages:
         name, version = (package.get('source_name') or package['name'], package.get('source_version') or package['version']) \
@@ -100,8 +101,12 @@ def _os_findings(record, advisories, skipped, cache):
         if not found:
             continue
         built_from = sorted(set(binaries[(name, version)]))
+        held_here = [binary for binary in built_from if binary in held]
         for match in found:
-            findings.append(_memoised(cache, match, 'os', name, version, binaries=built_from, scheme=scheme))
+            finding = _memoised(cache, match, 'os', name, version, binaries=built_from, scheme=scheme)
+            if held_here:
+                finding['held_binaries'] = held_here
+            findings.append(finding)
     return findings
 
 

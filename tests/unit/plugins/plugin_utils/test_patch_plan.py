@@ -79,3 +79,11 @@ def test_nothing_to_do():
     plan = patch_plan(_result([], tier='none'), POLICY, None, moment=MONDAY)
     assert plan['system']['mode'] == 'none' and plan['system']['reboot'] == 'never' and plan['system']['may_run_now'] is False
     assert plan['applications'] == [] and plan['system']['window']['open'] is True
+
+
+def test_package_manager_holds_are_left_out_and_listed():
+    finding = _finding('CVE-1', 'openssl', binaries=['libssl3', 'openssl'])
+    finding['held_binaries'] = ['libssl3']
+    plan = patch_plan(_result([finding]), POLICY, {}, moment=MONDAY)
+    assert [p['name'] for p in plan['system']['packages']] == ['openssl']
+    assert plan['system']['held'] == [{'finding': 'CVE-1', 'package': 'libssl3', 'until': None, 'reason': 'held by the package manager (apt-mark hold)'}]

@@ -240,3 +240,12 @@ def test_real_advisory_database(tmp_path):
     assert by_id['CVE-2099-0001']['distribution_security_update'][0]['available'] == '1.0-2'
     assert by_id['CVE-2099-0001']['decision'] == 'O'        # public PoC (EPSS), open exposure, automatable default
     assert by_id['CVE-2099-0003']['fixed'] is None and by_id['CVE-2099-0003']['tier'] == 'low'
+
+
+def test_held_binaries_are_marked_per_host():
+    packages = [dict(p, held=(p['name'] == 'libssl3')) for p in record()['packages']]
+    engine = _engine({'openssl': [_match()]})
+    held, = engine.classify('web01', _only_openssl(packages=packages), {})['findings']
+    free, = engine.classify('web02', _only_openssl(), {})['findings']
+    assert held['held_binaries'] == ['libssl3'] and free['held_binaries'] == []
+    assert held['detail_key'] == free['detail_key']
