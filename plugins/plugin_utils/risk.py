@@ -83,6 +83,7 @@ class RiskEngine:
                             % (', '.join(missing), self.decision_table.source))
         self._outcomes = {}
         self._raw = {}
+        self._dues = {}
         # detail_key -> the shared part of a finding (see _detail); the store writes each once.
         self.details = {}
 
@@ -155,10 +156,17 @@ class RiskEngine:
     def _due(self, detail, first_seen):
         """The due date and its reason: days from first seen (or KEV date added), a KEV due date when earlier."""
         kev = detail.get('kev') or {}
+        key = (detail['days'], kev.get('added'), kev.get('due'), first_seen[:10])
+        known = self._dues.get(key)
+        if known is None:
+            known = self._dues[key] = self._compute_due(detail['days'], kev, first_seen)
+        return known
+
+    def _compute_due(self, days, kev, first_seen):
         from_kev = self.policy['due_from'] == 'kev_added' and kev.get('added')
         start = _date(kev['added']) if from_kev else _date(first_seen)
-        due = start + datetime.timedelta(days=detail['days'])
-        reason = 'due %s: %d days from %s (%s)' % (due, detail['days'], start, 'KEV date added' if from_kev else 'first seen')
+        due = start + datetime.timedelta(days=days)
+        reason = 'due %s: %d days from %s (%s)' % (due, days, start, 'KEV date added' if from_kev else 'first seen')
         if kev.get('due') and _date(kev['due']) < due:
             due = _date(kev['due'])
             reason = 'due %s: the CISA KEV due date is earlier' % due
