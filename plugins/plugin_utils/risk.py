@@ -111,8 +111,8 @@ class RiskEngine:
         share one detail, computed once per pass and stored once.
         """
         register_entry = register_entry or {}
-        key = '%s|%s|%s|%s|%s|%s|%s' % (item['id'], item['ecosystem'], item['package'], item['installed'],
-                                        ','.join(item['binary_packages']), register_entry.get('exposure'), register_entry.get('criticality'))
+        key = '%s|%s|%s|%s|%s|%s|%s|%s' % (item['id'], item['ecosystem'], item['package'], item['installed'], item['fixed'],
+                                           ','.join(item['binary_packages']), register_entry.get('exposure'), register_entry.get('criticality'))
         detail = self.details.get(key)
         if detail is not None:
             return detail

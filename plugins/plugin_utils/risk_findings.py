@@ -146,6 +146,9 @@ def _distribution_updates(record, findings):
         if update['name'] in covered:
             for finding in covered[update['name']]:
                 finding['distribution_security_update'] = [*(finding['distribution_security_update'] or []), pending]
+                if finding['fixed'] is None:
+                    # The advisory knows no fix yet (or no DSA), but the security archive has one for this host.
+                    finding['fixed'] = update['available']
             continue
         unnamed.setdefault(source_of.get(update['name'], update['name']), []).append((update, pending))
     extra = []

@@ -249,3 +249,13 @@ def test_held_binaries_are_marked_per_host():
     free, = engine.classify('web02', _only_openssl(), {})['findings']
     assert held['held_binaries'] == ['libssl3'] and free['held_binaries'] == []
     assert held['detail_key'] == free['detail_key']
+
+
+def test_pending_security_update_fixes_an_advisory_without_fix():
+    update = [{'name': 'openssl', 'current': '3.0.14-1~deb12u1', 'available': '3.0.15-1~deb12u1', 'security': True,
+               'origin': 'Debian-Security:bookworm-security'}]
+    engine = _engine({'openssl': [_match(fixed=(), status='no-dsa', urgency='low')]})
+    with_update, = engine.classify('web01', record(updates=update), {})['findings']
+    without, = engine.classify('web02', _only_openssl(), {})['findings']
+    assert with_update['fixed'] == '3.0.15-1~deb12u1' and 'no fix yet' not in with_update['reasons']
+    assert without['fixed'] is None and 'no fix yet' in without['reasons']
