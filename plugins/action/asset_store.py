@@ -16,6 +16,15 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_sch
 _ARGUMENT_SPEC = {
     'path': {'type': 'path', 'required': True},
     'records': {'type': 'dict', 'default': {}},
+    'outcomes': {
+        'type': 'list', 'elements': 'dict', 'default': [],
+        'options': {
+            'host': {'type': 'str'},
+            'kind': {'type': 'str', 'required': True, 'choices': ['system', 'app']},
+            'status': {'type': 'str', 'required': True},
+            'detail': {'type': 'dict', 'default': {}},
+        },
+    },
     'register': {'type': 'path'},
     'run_id': {'type': 'str'},
     'stale_after_days': {'type': 'int', 'default': 14},
@@ -55,18 +64,23 @@ class ActionModule(ActionBase):
             register = load_register(args['register']) if args['register'] else None
             if check_mode and not os.path.exists(args['path']):
                 # Nothing to compare with: every host would be new.
-                result.update(changed=bool(records), path=args['path'], schema=SCHEMA, run_id=run_id,
+                result.update(changed=bool(records) or bool(args['outcomes']), path=args['path'], schema=SCHEMA, run_id=run_id,
+                              outcomes=len(args['outcomes']),
                               hosts={host: {'changed': True, 'new': True, 'changes': ['first_seen']} for host in records},
                               register_changed=sorted(register or {}), stale=[], summary=None)
                 return result
             with AssetStore(args['path'], busy_timeout=args['busy_timeout']) as store:
                 register_changed = store.replace_register(register, args['register'], check_mode=check_mode) if register is not None else []
                 stored = store.store_records(records, run_id=run_id, check_mode=check_mode)
+                for outcome in args['outcomes']:
+                    store.add_patch_outcome(outcome['host'] or task_vars.get('inventory_hostname'), outcome['kind'], outcome['status'],
+                                            outcome['detail'], run_id=run_id, check_mode=check_mode)
                 summary = fleet_summary(store.hosts(stale_after_days=args['stale_after_days']))
         except (AssetStoreError, RegisterError) as exc:
             raise AnsibleActionFail(str(exc)) from exc
         result.update(
-            changed=bool(register_changed) or any(item['changed'] for item in stored.values()),
+            changed=bool(register_changed) or bool(args['outcomes']) or any(item['changed'] for item in stored.values()),
+            outcomes=len(args['outcomes']),
             path=args['path'], schema=SCHEMA, run_id=run_id, hosts=stored,
             register_changed=register_changed, stale=summary['stale'], summary=summary,
         )

@@ -52,6 +52,30 @@ options:
         is used; failed or skipped results are left out).
     type: dict
     default: {}
+  outcomes:
+    description:
+      - Patch outcomes to append to the asset database's history (what the patch roles did on a host), each stamped
+        with the run id.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      host:
+        description: The host; default the task's C(inventory_hostname).
+        type: str
+      kind:
+        description: V(system) for operating-system patches, V(app) for application patches.
+        type: str
+        required: true
+        choices: [system, app]
+      status:
+        description: The outcome, such as V(ok), V(changed), V(failed), V(rolled_back).
+        type: str
+        required: true
+      detail:
+        description: What changed (packages or applications with old and new versions, health, rollback, reason).
+        type: dict
+        default: {}
   register:
     description:
       - An asset register file, YAML or C(.csv) (see the collection's C(docs/register.md)). It replaces the stored
@@ -88,9 +112,22 @@ EXAMPLES = r"""
     records: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'discovered'))) }}"
   run_once: true
   delegate_to: localhost
+
+- name: Record what app_patch did on this host
+  patchwise.patching.asset_store:
+    path: "{{ patchwise_asset_db }}"
+    outcomes:
+      - kind: app
+        status: "{{ 'failed' if app_patch_outcome.failed else 'ok' }}"
+        detail: "{{ app_patch_outcome }}"
+  delegate_to: localhost
 """
 
 RETURN = r"""
+outcomes:
+  description: Number of patch outcomes appended.
+  returned: always
+  type: int
 path:
   description: The asset database.
   returned: always

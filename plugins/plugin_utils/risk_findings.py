@@ -95,11 +95,10 @@ def _os_findings(record, advisories, skipped, cache):
         name, version = (package.get('source_name') or package['name'], package.get('source_version') or package['version']) \
             if by_source else (package['name'], package['version'])
         binaries.setdefault((name, version), []).append(package['name'])
-    matches = advisories.match(ecosystem, sorted(binaries)) if advisories is not None else {}
+    matches = advisories.match(ecosystem, list(binaries)) if advisories is not None else {}
     findings = []
-    for (name, version), found in sorted(matches.items()):
-        if not found:
-            continue
+    # Only the few packages with advisories need ordering (for a stable result).
+    for (name, version), found in sorted(item for item in matches.items() if item[1]):
         built_from = sorted(set(binaries[(name, version)]))
         held_here = [binary for binary in built_from if binary in held]
         for match in found:

@@ -51,3 +51,28 @@ def test_virtualenv_service_upgraded_and_rolled_back_by_hand(host):
 
 def test_package_strategy_pinned_the_update(host):
     assert host.package('pw-demo-normal').version == '1.1-1'
+
+
+def _outcomes(name):
+    import json
+    import os
+    import sqlite3
+
+    directory = os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY')
+    if not directory:
+        pytest.fail('MOLECULE_EPHEMERAL_DIRECTORY is not set: run this through `molecule verify`')
+    with sqlite3.connect(os.path.join(directory, 'assets.db')) as connection:
+        return [(status, json.loads(detail)) for status, detail in connection.execute(
+            "SELECT status, detail FROM patch_outcomes WHERE host = ? AND kind = 'app' ORDER BY id", (name,))]
+
+
+def test_outcomes_recorded_in_the_asset_database(host):
+    outcomes = _outcomes(_hostname(host))
+    first_status, first = outcomes[0]
+    assert first_status == 'changed', 'converge updated every application to 2.0.0'
+    assert [app['current'] for app in first['applications']] == ['2.0.0', '2.0.0', '1.1-1']
+    rolled_back = [app for status, detail in outcomes if status == 'failed' for app in detail['applications'] if app['rolled_back']]
+    if _hostname(host) == 'app-patch-1':
+        assert [(app['name'], app['target'], app['current']) for app in rolled_back] == [('demo', '3.0.0', '2.0.0')]
+    else:
+        assert rolled_back == [], 'the rollout stopped before the second host'

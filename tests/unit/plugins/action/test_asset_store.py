@@ -86,3 +86,32 @@ def test_corrupt_database_fails_clearly(tmp_path):
     process, _result = _play(tmp_path, {'web01': record()})
     assert process.returncode != 0
     assert 'assets.db: not a usable asset database' in process.stdout
+
+
+def test_patch_outcomes_are_appended_with_the_run_id(tmp_path):
+    playbook = tmp_path / 'outcome.yml'
+    playbook.write_text(
+        '- hosts: localhost\n'
+        '  gather_facts: false\n'
+        '  tasks:\n'
+        '    - patchwise.patching.asset_store:\n'
+        '        path: "%s"\n'
+        '        run_id: run-7\n'
+        '        outcomes:\n'
+        '          - {kind: app, status: failed, detail: {name: shop, previous: "1.0", target: "2.0", rolled_back: true}}\n'
+        '          - {host: web02, kind: system, status: ok, detail: {packages: [{name: openssl, from: "3.0.14", to: "3.0.15"}]}}\n'
+        % (tmp_path / 'assets.db'), encoding='utf-8')
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_NOCOLOR='1')
+    command = [sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local',
+               '-e', 'ansible_python_interpreter=%s' % sys.executable, str(playbook)]
+    process = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert process.returncode == 0, process.stdout + process.stderr
+    with AssetStore(str(tmp_path / 'assets.db'), readonly=True) as store:
+        app, = store.patch_outcomes(host='localhost')
+        assert (app['kind'], app['status'], app['run_id'], app['detail']['rolled_back']) == ('app', 'failed', 'run-7', True)
+        system, = store.patch_outcomes(host='web02')
+        assert system['detail']['packages'][0]['to'] == '3.0.15'
+    process = subprocess.run([*command, '--check'], env=env, capture_output=True, text=True, check=False)
+    assert process.returncode == 0
+    with AssetStore(str(tmp_path / 'assets.db'), readonly=True) as store:
+        assert len(store.patch_outcomes()) == 2, 'check mode must not append'
