@@ -21,7 +21,7 @@ def group_name(prefix, value):
 
 
 def _major(version):
-    return str(version or '').split('.')[0]
+    return str(version or '').split('.', maxsplit=1)[0]
 
 
 def host_entry(row, register_entry):

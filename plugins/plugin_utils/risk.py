@@ -180,8 +180,8 @@ class RiskEngine:
                     finding['tier'] = rule['tier']
                 if rule.get('status'):
                     finding['status'] = rule['status']
-                    finding['host_reasons'].append('rule %r: status %s%s' % (rule.get('name', rule['when']), rule['status'],
-                                                                         (' - ' + rule['reason']) if rule.get('reason') else ''))
+                    because = (' - ' + rule['reason']) if rule.get('reason') else ''
+                    finding['host_reasons'].append('rule %r: status %s%s' % (rule.get('name', rule['when']), rule['status'], because))
 
     def _apply_exceptions(self, host, finding):
         for acceptance in self.policy['acceptances']:
