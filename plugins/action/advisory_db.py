@@ -13,7 +13,7 @@ _ARGUMENT_SPEC = {
     'feeds': {
         'type': 'list', 'elements': 'dict', 'required': True,
         'options': {
-            'type': {'type': 'str', 'required': True, 'choices': ['osv', 'debian', 'kev', 'epss']},
+            'type': {'type': 'str', 'required': True, 'choices': ['osv', 'debian', 'kev', 'epss', 'cve5']},
             'src': {'type': 'str', 'required': True},
             'sha256': {'type': 'str'},
         },

@@ -218,3 +218,58 @@ def parse_epss(text, source):
             raise FeedError('%s: line %d: invalid EPSS row %r' % (source, number, ','.join(row)))
         entries[cve] = (score, rank)
     return {'model_version': meta.get('model_version'), 'score_date': meta.get('score_date'), 'entries': entries}
+
+
+_SSVC_OPTIONS = {'exploitation': ('none', 'poc', 'active'), 'automatable': ('yes', 'no'), 'technical impact': ('partial', 'total')}
+
+
+def _cve5_cvss(metrics):
+    """The first CVSS v3.x vector and score among a container's metrics (v4.0 is not used: other metric names)."""
+    for metric in metrics or []:
+        for key in ('cvssV3_1', 'cvssV3_0'):
+            cvss = metric.get(key) if isinstance(metric, dict) else None
+            if isinstance(cvss, dict) and cvss.get('vectorString'):
+                return {'vector': cvss['vectorString'], 'score': cvss.get('baseScore')}
+    return None
+
+
+def _cve5_ssvc(metrics):
+    """CISA Vulnrichment's SSVC options ({exploitation, automatable, technical impact}) from an ADP container."""
+    for metric in metrics or []:
+        other = metric.get('other') if isinstance(metric, dict) else None
+        if not isinstance(other, dict) or str(other.get('type', '')).lower() != 'ssvc':
+            continue
+        options = {}
+        for option in (other.get('content') or {}).get('options') or []:
+            for raw_name, raw_value in (option.items() if isinstance(option, dict) else ()):
+                name, value = str(raw_name).lower(), str(raw_value).lower()
+                if value in _SSVC_OPTIONS.get(name, ()):
+                    options[name] = value
+        return options or None
+    return None
+
+
+def parse_cve5_record(record, source):
+    """One CVE JSON 5 record to ``{cve, cvss, ssvc}``, or None for a rejected or reserved CVE.
+
+    CVSS comes from the CNA's v3.x metrics, else from an ADP container's (CISA adds
+    them when the CNA gave none); ``ssvc`` holds CISA Vulnrichment's Exploitation,
+    Automatable and Technical Impact, which the risk engine prefers to derived values.
+    """
+    if not isinstance(record, dict) or record.get('dataType') != 'CVE_RECORD':
+        raise FeedError('%s: not a CVE JSON 5 record (dataType is not CVE_RECORD)' % source)
+    metadata = record.get('cveMetadata') or {}
+    cve = metadata.get('cveId')
+    if not cve or not _CVE.match(cve):
+        raise FeedError('%s: cveMetadata.cveId %r is not a CVE id' % (source, cve))
+    if metadata.get('state') != 'PUBLISHED':
+        return None
+    containers = record.get('containers') or {}
+    adp = [container for container in containers.get('adp') or [] if isinstance(container, dict)]
+    cvss = _cve5_cvss((containers.get('cna') or {}).get('metrics'))
+    for container in adp:
+        cvss = cvss or _cve5_cvss(container.get('metrics'))
+    ssvc = None
+    for container in adp:
+        ssvc = ssvc or _cve5_ssvc(container.get('metrics'))
+    return {'cve': cve, 'cvss': cvss, 'ssvc': ssvc}

@@ -19,6 +19,9 @@ description:
   - C(debian) is the Debian Security Tracker's JSON; each release codename becomes its OSV ecosystem
     (V(bookworm) is C(Debian:12)), and the tracker's status and urgency are kept.
   - C(kev) is the CISA Known Exploited Vulnerabilities catalog JSON; C(epss) is FIRST's EPSS CSV, plain or gzipped.
+  - C(cve5) is CVE JSON 5 records (a file, a directory tree such as C(cvelistV5), or a zip) - their CVSS v3.x vector
+    fills in where an advisory has none, and CISA Vulnrichment's SSVC options (Exploitation, Automatable, Technical
+    Impact) are used by the risk engine before values derived from other data. Rejected and reserved CVEs are skipped.
   - The new database is written next to O(path) and renamed over it, so a failed or interrupted build leaves
     the previous database untouched. Unchanged inputs leave the database as it is and report no change.
   - Runs on the controller (it is an action plugin); it never touches managed hosts.
@@ -53,7 +56,7 @@ options:
         description: The feed format.
         type: str
         required: true
-        choices: [osv, debian, kev, epss]
+        choices: [osv, debian, kev, epss, cve5]
       src:
         description:
           - A local file or directory, or an C(https://) (or C(file://)) URL, downloaded to a temporary file next

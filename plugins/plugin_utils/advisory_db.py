@@ -16,11 +16,12 @@ object.  A match is::
 
     {'id', 'aliases', 'summary', 'source', 'ecosystem', 'package', 'installed',
      'fixed': [versions] (empty: no fix yet), 'status', 'urgency',
-     'cvss': {'vector', 'score'} or None,
+     'cvss': {'vector', 'score'} or None (the CVE JSON 5 record's when the advisory has none),
      'kev': {'added', 'due', 'ransomware'} or None,
-     'epss': {'score', 'percentile'} or None}
+     'epss': {'score', 'percentile'} or None,
+     'vulnrichment': {'exploitation', 'automatable', 'technical impact'} or None}
 
-KEV and EPSS data attach through the advisory id or any CVE alias.
+KEV, EPSS and CVE JSON 5 data attach through the advisory id or any CVE alias.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from ansible_collections.patchwise.patching.plugins.module_utils.advisories impo
 from ansible_collections.patchwise.patching.plugins.module_utils.versions import scheme_for_ecosystem, version_key
 from ansible_collections.patchwise.patching.plugins.plugin_utils.feed_files import fetch, read_feed, sha256_of
 
-SCHEMA = 3
+SCHEMA = 4
 
 _DDL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -54,6 +55,8 @@ CREATE INDEX aliases_by_alias ON aliases (alias);
 CREATE TABLE kev (cve TEXT PRIMARY KEY, added TEXT NOT NULL, due TEXT, ransomware TEXT,
     vendor TEXT, product TEXT, name TEXT);
 CREATE TABLE epss (cve TEXT PRIMARY KEY, score REAL NOT NULL, percentile REAL NOT NULL);
+-- CVE JSON 5 records: CVSS where the advisory has none, and CISA Vulnrichment's SSVC options.
+CREATE TABLE cve_records (cve TEXT PRIMARY KEY, cvss_vector TEXT, cvss_score REAL, ssvc TEXT);
 """
 
 
@@ -166,6 +169,12 @@ def _write(connection, parsed):
                 'INSERT OR REPLACE INTO epss VALUES (?, ?, ?)',
                 [(cve, score, percentile) for cve, (score, percentile) in payload['entries'].items()],
             )
+        elif kind == 'cve5':
+            connection.executemany(
+                'INSERT OR REPLACE INTO cve_records VALUES (?, ?, ?, ?)',
+                ((r['cve'], (r['cvss'] or {}).get('vector'), (r['cvss'] or {}).get('score'), json.dumps(r['ssvc']) if r['ssvc'] else None)
+                 for r in payload),
+            )
     return len(headers), ecosystems
 
 
@@ -249,7 +258,7 @@ class AdvisoryDB:
         self._connection.close()
 
     def _details(self, advisory_id, aliases_json):
-        """(aliases, kev, epss) of an advisory, looked up once per advisory."""
+        """(aliases, kev, epss, CVE record) of an advisory, looked up once per advisory."""
         details = self._advisory_details.get(advisory_id)
         if details is None:
             aliases = json.loads(aliases_json)
@@ -272,28 +281,39 @@ class AdvisoryDB:
             'SELECT k.cve, k.added, k.due, k.ransomware FROM temp.wanted_cves w JOIN kev k ON k.cve = w.cve')}
         epss_rows = {row[0]: row[1:] for row in self._connection.execute(
             'SELECT e.cve, e.score, e.percentile FROM temp.wanted_cves w JOIN epss e ON e.cve = w.cve')}
+        cve_rows = {row[0]: row[1:] for row in self._connection.execute(
+            'SELECT c.cve, c.cvss_vector, c.cvss_score, c.ssvc FROM temp.wanted_cves w JOIN cve_records c ON c.cve = w.cve')}
         for advisory_id, aliases in wanted.items():
-            kev = epss = None
-            for cve in [advisory_id, *aliases]:
-                row = kev_rows.get(cve)
-                if row and kev is None:
-                    kev = {'cve': cve, 'added': row[0], 'due': row[1], 'ransomware': row[2]}
-                row = epss_rows.get(cve)
-                if row and (epss is None or row[0] > epss['score']):
-                    epss = {'cve': cve, 'score': row[0], 'percentile': row[1]}
-            self._advisory_details[advisory_id] = (aliases, kev, epss)
+            self._advisory_details[advisory_id] = (aliases, *self._combine([advisory_id, *aliases], kev_rows, epss_rows, cve_rows))
+
+    @staticmethod
+    def _combine(names, kev_rows, epss_rows, cve_rows):
+        """(kev, epss, cve record) of an advisory from the rows found for its CVE names."""
+        kev = epss = record = None
+        for cve in names:
+            row = kev_rows.get(cve)
+            if row and kev is None:
+                kev = {'cve': cve, 'added': row[0], 'due': row[1], 'ransomware': row[2]}
+            row = epss_rows.get(cve)
+            if row and (epss is None or row[0] > epss['score']):
+                epss = {'cve': cve, 'score': row[0], 'percentile': row[1]}
+            row = cve_rows.get(cve)
+            if row and record is None:
+                record = {'cve': cve, 'cvss': {'vector': row[0], 'score': row[1]} if row[0] else None,
+                          'ssvc': json.loads(row[2]) if row[2] else None}
+        return kev, epss, record
 
     def _enrich(self, advisory_id, aliases):
         cves = [name for name in [advisory_id, *aliases] if name.startswith('CVE-')]
-        kev = epss = None
+        kev_rows, epss_rows, cve_rows = {}, {}, {}
         for cve in cves:
-            row = self._connection.execute('SELECT added, due, ransomware FROM kev WHERE cve = ?', (cve,)).fetchone()
-            if row and kev is None:
-                kev = {'cve': cve, 'added': row[0], 'due': row[1], 'ransomware': row[2]}
-            row = self._connection.execute('SELECT score, percentile FROM epss WHERE cve = ?', (cve,)).fetchone()
-            if row and (epss is None or row[0] > epss['score']):
-                epss = {'cve': cve, 'score': row[0], 'percentile': row[1]}
-        return kev, epss
+            for rows, query in ((kev_rows, 'SELECT added, due, ransomware FROM kev WHERE cve = ?'),
+                                (epss_rows, 'SELECT score, percentile FROM epss WHERE cve = ?'),
+                                (cve_rows, 'SELECT cvss_vector, cvss_score, ssvc FROM cve_records WHERE cve = ?')):
+                row = self._connection.execute(query, (cve,)).fetchone()
+                if row:
+                    rows[cve] = row
+        return self._combine(cves, kev_rows, epss_rows, cve_rows)
 
     def match(self, ecosystem, packages):
         """Applicable advisories for each (package, version) of one ecosystem."""
@@ -352,12 +372,13 @@ class AdvisoryDB:
                     )
                     if not hit:
                         continue
-                alias_list, kev, epss = self._details(advisory_id, aliases)
+                alias_list, kev, epss, cve_record = self._details(advisory_id, aliases)
+                cvss = {'vector': vector, 'score': score} if vector else (cve_record or {}).get('cvss')
                 found.append({
                     'id': advisory_id, 'aliases': list(alias_list), 'summary': summary, 'source': source,
                     'ecosystem': ecosystem, 'package': name, 'installed': version, 'fixed': json.loads(fixed),
-                    'status': status, 'urgency': urgency,
-                    'cvss': {'vector': vector, 'score': score} if vector else None, 'kev': kev, 'epss': epss,
+                    'status': status, 'urgency': urgency, 'cvss': cvss, 'kev': kev, 'epss': epss,
+                    'vulnrichment': (cve_record or {}).get('ssvc'),
                 })
             self._memo[(ecosystem, name, version)] = found
             results[(name, version)] = found

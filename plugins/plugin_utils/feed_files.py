@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 import yaml
 from ansible.module_utils.urls import open_url
 from ansible_collections.patchwise.patching.plugins.module_utils.advisories import FeedError
-from ansible_collections.patchwise.patching.plugins.module_utils.feeds import parse_debian_tracker, parse_epss, parse_kev, parse_osv_record
+from ansible_collections.patchwise.patching.plugins.module_utils.feeds import parse_cve5_record, parse_debian_tracker, parse_epss, parse_kev, parse_osv_record
 
-FEED_TYPES = ('osv', 'debian', 'kev', 'epss')
+FEED_TYPES = ('osv', 'debian', 'kev', 'epss', 'cve5')
 
 
 def sha256_of(path):
@@ -126,12 +126,28 @@ def _osv_advisories(path, lenient, stats):
         raise FeedError('%s: every OSV record was rejected; first error: %s' % (path, stats['errors'][0]))
 
 
+def _cve5_records(path, lenient, stats):
+    """CVE JSON 5 records of a file, directory tree (as cvelistV5) or zip, one at a time."""
+    for name, data in _osv_documents(path):
+        try:
+            record = parse_cve5_record(_load_document(name, data), name)
+        except FeedError as exc:
+            if not lenient:
+                raise
+            stats['skipped'] += 1
+            stats['errors'].append(str(exc))
+            continue
+        stats['records'] += 1
+        if record is not None:
+            yield record
+
+
 def read_feed(feed_type, path, lenient=False):
     """Parse a feed.  Returns ``(kind, payload, stats)``.
 
     kind 'advisories': payload is an iterable of advisories (OSV feeds are read
     lazily: ``stats`` is complete once it has been consumed); 'kev' and 'epss':
-    the parsed catalog.  ``stats`` counts records, skipped records and GIT ranges.
+    the parsed catalog; 'cve5': an iterable of {cve, cvss, ssvc} (lazy too).  ``stats`` counts records, skipped records and GIT ranges.
     With ``lenient``, a bad OSV record is skipped and counted instead of
     failing the whole feed.
     """
@@ -150,4 +166,6 @@ def read_feed(feed_type, path, lenient=False):
         scores = parse_epss(_read_text(path), path)
         stats['records'] = len(scores['entries'])
         return 'epss', scores, stats
+    if feed_type == 'cve5':
+        return 'cve5', _cve5_records(path, lenient, stats), stats
     raise FeedError('unknown feed type %r; use one of %s' % (feed_type, ', '.join(FEED_TYPES)))

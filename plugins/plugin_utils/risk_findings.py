@@ -60,6 +60,7 @@ def _finding(match, kind, package, installed, *, binaries, scheme):
         'epss': match.get('epss'),
         'kev': match.get('kev'),
         'tracker_status': match.get('status'),
+        'vulnrichment': match.get('vulnrichment'),
         'urgency': match.get('urgency'),
         'distribution_security_update': None,
     }

@@ -113,3 +113,42 @@ def test_epss():
 def test_epss_errors(text, message):
     with pytest.raises(FeedError, match=message):
         parse_epss(text, 'epss.csv')
+
+
+def _cve5(**containers):
+    return {'dataType': 'CVE_RECORD', 'dataVersion': '5.1', 'cveMetadata': {'cveId': 'CVE-2099-0100', 'state': 'PUBLISHED'},
+            'containers': containers}
+
+
+def test_cve5_cna_cvss_and_vulnrichment_options():
+    from ansible_collections.patchwise.patching.plugins.module_utils.feeds import parse_cve5_record
+
+    record = _cve5(
+        cna={'metrics': [{'cvssV4_0': {'vectorString': 'CVSS:4.0/AV:N'}}, {'cvssV3_1': {'vectorString': 'CVSS:3.1/AV:N/AC:L', 'baseScore': 7.5}}]},
+        adp=[{'providerMetadata': {'shortName': 'CISA-ADP'},
+              'metrics': [{'cvssV3_1': {'vectorString': 'CVSS:3.1/AV:L', 'baseScore': 1.0}},
+                          {'other': {'type': 'ssvc', 'content': {'options': [{'Exploitation': 'PoC'}, {'Automatable': 'no'},
+                                                                             {'Technical Impact': 'partial'}, {'Other': 'x'}]}}}]}])
+    assert parse_cve5_record(record, 'r.json') == {
+        'cve': 'CVE-2099-0100', 'cvss': {'vector': 'CVSS:3.1/AV:N/AC:L', 'score': 7.5},
+        'ssvc': {'exploitation': 'poc', 'automatable': 'no', 'technical impact': 'partial'}}
+
+
+def test_cve5_adp_cvss_when_the_cna_has_none_and_rejected_records():
+    from ansible_collections.patchwise.patching.plugins.module_utils.feeds import parse_cve5_record
+
+    record = _cve5(cna={}, adp=[{'metrics': [{'cvssV3_0': {'vectorString': 'CVSS:3.0/AV:N', 'baseScore': 5.3}}]}])
+    assert parse_cve5_record(record, 'r.json') == {'cve': 'CVE-2099-0100', 'cvss': {'vector': 'CVSS:3.0/AV:N', 'score': 5.3}, 'ssvc': None}
+    rejected = dict(record, cveMetadata={'cveId': 'CVE-2099-0100', 'state': 'REJECTED'})
+    assert parse_cve5_record(rejected, 'r.json') is None
+
+
+@pytest.mark.parametrize(('record', 'message'), [
+    ({'dataType': 'CVE_RECORD_X'}, 'not a CVE JSON 5 record'),
+    ({'dataType': 'CVE_RECORD', 'cveMetadata': {'cveId': 'GHSA-1'}}, "cveMetadata.cveId 'GHSA-1' is not a CVE id"),
+])
+def test_cve5_bad_records(record, message):
+    from ansible_collections.patchwise.patching.plugins.module_utils.feeds import parse_cve5_record
+
+    with pytest.raises(FeedError, match=message):
+        parse_cve5_record(record, 'r.json')

@@ -223,3 +223,20 @@ def test_single_interval_ranges_are_decided_in_sql(tmp_path):
     versions = [('p', '1.0-0'), ('p', '1.0-1'), ('p', '1.0-3'), ('p', '1.0-3+b1'), ('q', '1:9'), ('q', '2:1.0'), ('q', '3:1')]
     matches = db.match('Debian:12', versions)
     assert [bool(matches[v]) for v in versions] == [False, True, True, False, True, False, True]
+
+
+def test_cve5_records_enrich_matches(tmp_path):
+    path = str(tmp_path / 'adv.db')
+    result = build(path, [{'type': 'debian', 'src': os.path.join(FIXTURES, 'debian-tracker.json')},
+                          {'type': 'cve5', 'src': os.path.join(FIXTURES, 'cve5')}])
+    assert {feed['type']: feed['records'] for feed in result['feeds']}['cve5'] == 3
+    db = AdvisoryDB(path)
+    try:
+        matched = db.match('Debian:12', [('pw-demo-security', '1.0-1'), ('pw-libdemo', '1.0-2')])
+    finally:
+        db.close()
+    security, = matched[('pw-demo-security', '1.0-1')]
+    assert security['cvss'] == {'vector': 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', 'score': 9.8}
+    assert security['vulnrichment'] == {'exploitation': 'active', 'automatable': 'yes', 'technical impact': 'total'}
+    libdemo, = matched[('pw-libdemo', '1.0-2')]
+    assert libdemo['cvss']['score'] == 2.5 and libdemo['vulnrichment'] is None

@@ -259,3 +259,11 @@ def test_pending_security_update_fixes_an_advisory_without_fix():
     without, = engine.classify('web02', _only_openssl(), {})['findings']
     assert with_update['fixed'] == '3.0.15-1~deb12u1' and 'no fix yet' not in with_update['reasons']
     assert without['fixed'] is None and 'no fix yet' in without['reasons']
+
+
+def test_vulnrichment_values_are_used_first():
+    match = dict(_match(vector=VECTORS[('N', 'P')], epss=0.001),
+                 vulnrichment={'exploitation': 'active', 'automatable': 'yes', 'technical impact': 'total'})
+    finding, = _engine({'openssl': [match]}).classify('web01', _only_openssl(), {'exposure': 'internet', 'criticality': 'high'})['findings']
+    assert finding['ssvc']['ssvc:E:1.1.0'] == 'A' and finding['ssvc']['ssvc:A:2.0.0'] == 'Y' and finding['ssvc']['ssvc:TI:1.0.0'] == 'T'
+    assert any('CISA Vulnrichment' in reason for reason in finding['reasons'])
