@@ -90,19 +90,30 @@ def _os_findings(record, advisories, skipped, cache):
         skipped.append('OS packages not matched: unknown ecosystem %s' % ecosystem)
         return []
     by_source = record.get('os', {}).get('pkg_mgr') == 'apt'
-    held = {package['name'] for package in packages if package.get('held')}
-    binaries = {}
+
+    def key_of(package):
+        if by_source:
+            return package.get('source_name') or package['name'], package.get('source_version') or package['version']
+        return package['name'], package['version']
+
+    # One set of (package, version) to match; the binaries behind a key are gathered
+    # only for the few keys an advisory names (a host has thousands of packages).
+    matches = advisories.match(ecosystem, list({key_of(package) for package in packages})) if advisories is not None else {}
+    found_keys = {key for key, found in matches.items() if found}
+    if not found_keys:
+        return []
+    binaries, held = {}, set()
     for package in packages:
-        name, version = (package.get('source_name') or package['name'], package.get('source_version') or package['version']) \
-            if by_source else (package['name'], package['version'])
-        binaries.setdefault((name, version), []).append(package['name'])
-    matches = advisories.match(ecosystem, list(binaries)) if advisories is not None else {}
+        key = key_of(package)
+        if key in found_keys:
+            binaries.setdefault(key, set()).add(package['name'])
+            if package.get('held'):
+                held.add(package['name'])
     findings = []
-    # Only the few packages with advisories need ordering (for a stable result).
-    for (name, version), found in sorted(item for item in matches.items() if item[1]):
-        built_from = sorted(set(binaries[(name, version)]))
+    for name, version in sorted(found_keys):
+        built_from = sorted(binaries[(name, version)])
         held_here = [binary for binary in built_from if binary in held]
-        for match in found:
+        for match in matches[(name, version)]:
             finding = _memoised(cache, match, 'os', name, version, binaries=built_from, scheme=scheme)
             if held_here:
                 finding['held_binaries'] = held_here
@@ -132,7 +143,6 @@ def _app_findings(record, advisories, skipped, cache):
 
 def _distribution_updates(record, findings):
     """Mark findings fixed by pending security updates; add one finding per source package no advisory names."""
-    source_of = {p['name']: (p.get('source_name') or p['name']) for p in record.get('packages') or []}
     covered = {}
     for finding in findings:
         if finding['kind'] == 'os':
@@ -150,7 +160,14 @@ def _distribution_updates(record, findings):
                     # The advisory knows no fix yet (or no DSA), but the security archive has one for this host.
                     finding['fixed'] = update['available']
             continue
-        unnamed.setdefault(source_of.get(update['name'], update['name']), []).append((update, pending))
+        unnamed.setdefault(update['name'], []).append((update, pending))
+    if unnamed:
+        # Group the binaries no advisory names by their source package (only built when there are some).
+        source_of = {p['name']: (p.get('source_name') or p['name']) for p in record.get('packages') or []}
+        by_source = {}
+        for binary, updates in unnamed.items():
+            by_source.setdefault(source_of.get(binary, binary), []).extend(updates)
+        unnamed = by_source
     extra = []
     for source, updates in sorted(unnamed.items()):
         first = updates[0][0]
