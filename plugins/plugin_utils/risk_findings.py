@@ -91,20 +91,18 @@ def _os_findings(record, advisories, skipped, cache):
         return []
     by_source = record.get('os', {}).get('pkg_mgr') == 'apt'
 
-    def key_of(package):
-        if by_source:
-            return package.get('source_name') or package['name'], package.get('source_version') or package['version']
-        return package['name'], package['version']
-
+    if by_source:
+        keys = [(p.get('source_name') or p['name'], p.get('source_version') or p['version']) for p in packages]
+    else:
+        keys = [(p['name'], p['version']) for p in packages]
     # One set of (package, version) to match; the binaries behind a key are gathered
     # only for the few keys an advisory names (a host has thousands of packages).
-    matches = advisories.match(ecosystem, list({key_of(package) for package in packages})) if advisories is not None else {}
+    matches = advisories.match(ecosystem, list(set(keys))) if advisories is not None else {}
     found_keys = {key for key, found in matches.items() if found}
     if not found_keys:
         return []
     binaries, held = {}, set()
-    for package in packages:
-        key = key_of(package)
+    for package, key in zip(packages, keys):
         if key in found_keys:
             binaries.setdefault(key, set()).add(package['name'])
             if package.get('held'):
