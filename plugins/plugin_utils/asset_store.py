@@ -296,15 +296,16 @@ class AssetStore:
             outcome = {}
             written = set()
             for host, result in pairs:
-                known = {(fid, pkg): (status, first_seen) for fid, pkg, status, first_seen in
-                         db.execute('SELECT finding_id, package, status, first_seen FROM findings WHERE host = ?', (host,))}
+                known = {(row[0], row[1]): row[2:] for row in db.execute(
+                    'SELECT finding_id, package, status, first_seen, kind, tier, due, detail_key, extra FROM findings WHERE host = ?', (host,))}
                 current = set()
                 rows = []
                 opened = 0
                 for finding in result.get('findings') or []:
                     key = (finding['id'], finding['package'])
                     current.add(key)
-                    known_status, first_seen = known.get(key, (None, None))
+                    stored = known.get(key)
+                    known_status, first_seen = stored[:2] if stored else (None, None)
                     if known_status is None or known_status == 'fixed':
                         first_seen, opened = now, opened + 1
                     finding['status'], finding['first_seen'] = finding.get('status') or 'open', first_seen
@@ -317,11 +318,13 @@ class AssetStore:
                              if finding.get(name)}
                     if len(finding.get('host_reasons') or []) > 1:
                         extra['host_reasons'] = finding['host_reasons']
-                    rows.append((host, key[0], key[1], finding.get('kind', 'os'), finding['status'], finding.get('tier'), finding.get('due'),
-                                 first_seen, detail_key, _dumps(extra) if extra else None))
-                db.executemany('INSERT OR REPLACE INTO findings (host, finding_id, package, kind, status, tier, due, first_seen, closed, '
-                               'detail_key, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)', rows)
-                gone = [key for key, (status, _first) in known.items() if key not in current and status != 'fixed']
+                    row = (finding['status'], first_seen, finding.get('kind', 'os'), finding.get('tier'), finding.get('due'), detail_key,
+                           _dumps(extra) if extra else None)
+                    if row != stored:  # a steady fleet rewrites nothing
+                        rows.append((host, key[0], key[1], *row))
+                db.executemany('INSERT OR REPLACE INTO findings (host, finding_id, package, status, first_seen, kind, tier, due, '
+                               'detail_key, extra, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)', rows)
+                gone = [key for key, stored in known.items() if key not in current and stored[0] != 'fixed']
                 db.executemany("UPDATE findings SET status = 'fixed', closed = ? WHERE host = ? AND finding_id = ? AND package = ?",
                                [(now, host, fid, pkg) for fid, pkg in gone])
                 summary = {name: value for name, value in result.items() if name != 'findings'}
