@@ -8,7 +8,8 @@ gather_facts false) over a generated INI inventory of 1,000 hosts, all
 whole ansible-playbook process (start-up is the same in every variant).
 
 Variants, interleaved in every round (the order rotates), BENCH_ROUNDS rounds
-(default 3), medians reported:
+(default 2: one run takes 60-110 s on the 2-core build machine, so 2 rounds of
+3 variants take 6-11 minutes), medians reported:
 - (a) baseline: the default stdout callback only;
 - (b) patchwise.patching.audit enabled, writing its file sink to a temp dir with
   its defaults (plain SHA-256 chain, flush per record, no fsync);
@@ -117,7 +118,7 @@ def check_log(log, hosts):
 def main():
     if not (VENV / 'bin' / 'ansible-playbook').exists():
         sys.exit('bench_audit: %s is missing; run make setup first' % (VENV / 'bin' / 'ansible-playbook'))
-    rounds = int(os.environ.get('BENCH_ROUNDS', '3'))
+    rounds = int(os.environ.get('BENCH_ROUNDS', '2'))
     hosts = int(os.environ.get('BENCH_HOSTS', '1000'))
     names = [BASELINE, AUDIT, JUNIT]
     times = {name: [] for name in names}
