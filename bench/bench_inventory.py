@@ -43,6 +43,7 @@ sys.path.insert(0, COLLECTIONS)
 OUTPUT = os.path.join(ROOT, 'bench', 'output', 'inventory.txt')
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore  # noqa: E402
+from bench_advisory_db import median  # noqa: E402
 
 HOSTS = int(os.environ.get('BENCH_HOSTS', '10000'))
 ROUNDS = int(os.environ.get('BENCH_ROUNDS', '3'))
@@ -191,11 +192,6 @@ def load_listing(path):
 
 def _canonical(value):
     return json.dumps(value, sort_keys=True)
-
-
-def median(values):
-    values = sorted(values)
-    return values[len(values) // 2]
 
 
 def main():

@@ -40,7 +40,7 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db imp
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore  # noqa: E402
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy  # noqa: E402
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_pass import assess_fleet  # noqa: E402
-from bench_advisory_db import _installed_version, _upstream, make_feed  # noqa: E402
+from bench_advisory_db import _installed_version, _upstream, make_feed, median  # noqa: E402
 
 # The role's tasks as each host sees them: argument validation, advisory_db (skipped:
 # no feeds), risk_assess (run_once), set_fact, three group_by, the summary (run_once).
@@ -89,11 +89,6 @@ def run_playbook(playbook, inventory, extra):
     if process.returncode != 0:
         raise SystemExit('%s failed:\n%s' % (playbook, process.stdout[-3000:]))
     return elapsed
-
-
-def median(values):
-    values = sorted(values)
-    return values[len(values) // 2]
 
 
 def main():

@@ -229,18 +229,6 @@ class AssetStore:
         row = self._db.execute('SELECT record FROM hosts WHERE name = ?', (host,)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def records(self, hosts=None):
-        """Yield ``(host, record)`` for the given hosts (all when None), one row in memory at a time."""
-        if hosts is None:
-            cursor = self._db.execute('SELECT name, record FROM hosts ORDER BY name')
-            for name, record in cursor:
-                yield name, json.loads(record)
-            return
-        for host in hosts:
-            record = self.record(host)
-            if record is not None:
-                yield host, record
-
     def history(self, host=None, kind=None, since=None, run_id=None):
         """History entries, oldest first: ``[{host, at, run_id, kind, detail}]``, filtered by what is given."""
         rows = self._db.execute(

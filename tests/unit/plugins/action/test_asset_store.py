@@ -8,40 +8,20 @@ import subprocess
 import sys
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore
+from ansible_collections.patchwise.patching.tests.unit.plugins.action.localhost_play import COLLECTIONS_ROOT, run_task
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.asset_records import record
-
-# tests/unit/plugins/action -> the folder holding ansible_collections/
-COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 7)))
 
 
 def _play(tmp_path, records, register=None, check=False):
     (tmp_path / 'records.json').write_text(json.dumps({'records_in': records}))
     register_line = '        register: "%s"\n' % register if register else ''
-    playbook = tmp_path / 'play.yml'
-    playbook.write_text(
-        '- hosts: localhost\n'
-        '  gather_facts: false\n'
-        '  vars_files: ["%s"]\n'
-        '  tasks:\n'
-        '    - patchwise.patching.asset_store:\n'
-        '        path: "%s"\n'
-        '        records: "{{ records_in }}"\n'
-        '%s'
-        '        run_id: test-run\n'
-        '      register: stored\n'
-        '    - ansible.builtin.copy: {content: "{{ stored | to_json }}", dest: "%s"}\n'
-        '      check_mode: false\n'
-        % (tmp_path / 'records.json', tmp_path / 'assets.db', register_line, tmp_path / 'result.json'),
-        encoding='utf-8')
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_NOCOLOR='1')
-    command = [sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local',
-               '-e', 'ansible_python_interpreter=%s' % sys.executable, str(playbook)] + (['--check'] if check else [])
-    process = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    result_file = tmp_path / 'result.json'
-    result = json.loads(result_file.read_text()) if result_file.exists() else None
-    if result_file.exists():
-        result_file.unlink()
-    return process, result
+    task = ('    - patchwise.patching.asset_store:\n'
+            '        path: "%s"\n'
+            '        records: "{{ records_in }}"\n'
+            '%s'
+            '        run_id: test-run\n'
+            '      register: outcome\n' % (tmp_path / 'assets.db', register_line))
+    return run_task(tmp_path, task, check, play_header='  vars_files: ["%s"]\n' % (tmp_path / 'records.json'))
 
 
 def test_store_then_no_change_and_check_mode(tmp_path):

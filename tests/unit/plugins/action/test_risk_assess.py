@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
-import subprocess
-import sys
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import build
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore
+from ansible_collections.patchwise.patching.tests.unit.plugins.action.localhost_play import run_task
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.asset_records import record
 
 FEEDS = os.path.join(os.path.dirname(__file__), '..', 'fixtures', 'feeds')
-# tests/unit/plugins/action -> the folder holding ansible_collections/
-COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 7)))
 PACKAGES = [{'name': 'pw-demo-security', 'version': '1.0-1', 'arch': 'all', 'source_name': 'pw-demo-security', 'source_version': '1.0-1'},
             {'name': 'pw-libdemo', 'version': '1.0-2', 'arch': 'all', 'source_name': 'pw-libdemo', 'source_version': '1.0-2'}]
 UPDATES = [{'name': 'pw-demo-security', 'current': '1.0-1', 'available': '1.0-2', 'security': True, 'origin': 'Debian-Security:bookworm-security'}]
@@ -29,30 +25,13 @@ def _setup(tmp_path):
 
 
 def _play(tmp_path, options='', check=False):
-    playbook = tmp_path / 'play.yml'
-    playbook.write_text(
-        '- hosts: localhost\n'
-        '  gather_facts: false\n'
-        '  tasks:\n'
-        '    - patchwise.patching.risk_assess:\n'
-        '        asset_db: "%s"\n'
-        '        advisory_db: "%s"\n'
-        '        hosts: [web01, db01, ghost01]\n'
-        '%s'
-        '      register: assessed\n'
-        '    - ansible.builtin.copy: {content: "{{ assessed | to_json }}", dest: "%s"}\n'
-        '      check_mode: false\n'
-        % (tmp_path / 'assets.db', tmp_path / 'adv.db', options, tmp_path / 'result.json'),
-        encoding='utf-8')
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_NOCOLOR='1')
-    command = [sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local',
-               '-e', 'ansible_python_interpreter=%s' % sys.executable, str(playbook)] + (['--check'] if check else [])
-    process = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    result_file = tmp_path / 'result.json'
-    result = json.loads(result_file.read_text()) if result_file.exists() else None
-    if result_file.exists():
-        result_file.unlink()
-    return process, result
+    task = ('    - patchwise.patching.risk_assess:\n'
+            '        asset_db: "%s"\n'
+            '        advisory_db: "%s"\n'
+            '        hosts: [web01, db01, ghost01]\n'
+            '%s'
+            '      register: outcome\n' % (tmp_path / 'assets.db', tmp_path / 'adv.db', options))
+    return run_task(tmp_path, task, check)
 
 
 def test_assess_stores_results_plans_and_is_idempotent(tmp_path):
