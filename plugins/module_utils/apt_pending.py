@@ -60,3 +60,33 @@ def pending_updates():
             'origin': ', '.join(origins),
         })
     return sorted(updates, key=lambda update: update['name'])
+
+
+def held_updates(names):
+    """[{name, current, available, security, origin}] for held packages with a newer candidate, or None without python3-apt.
+
+    A dist-upgrade keeps held packages back, so ``pending_updates`` leaves them out; a patch
+    run still reports them (held, not applied).
+    """
+    if apt_pkg is None:
+        return None
+    apt_pkg.init()
+    cache = apt_pkg.Cache(None)
+    depcache = apt_pkg.DepCache(cache)
+    updates = []
+    for name in sorted(set(names)):
+        try:
+            package = cache[name]
+        except KeyError:
+            continue
+        current, candidate = package.current_ver, depcache.get_candidate_ver(package)
+        if not current or not candidate or apt_pkg.version_compare(candidate.ver_str, current.ver_str) <= 0:
+            continue
+        origins = []
+        for package_file, _index in candidate.file_list:
+            text = origin_text(package_file)
+            if not package_file.not_source and text not in origins:
+                origins.append(text)
+        updates.append({'name': name, 'current': current.ver_str, 'available': candidate.ver_str,
+                        'security': any(origin_is_security(origin) for origin in origins), 'origin': ', '.join(origins)})
+    return updates
