@@ -27,6 +27,32 @@ class AptError(RuntimeError):
     """apt or dpkg failed; the message carries the command and the end of its output."""
 
 
+_DPKG_ERROR = re.compile(r'^dpkg: error processing (?:package|archive) (?P<name>\S+) \((?P<action>--[\w-]+)\):\s*$')
+
+
+def dpkg_errors(output):
+    """[(package, action, detail)] from the ``dpkg: error processing`` blocks of apt/dpkg output."""
+    errors = []
+    lines = output.splitlines()
+    for index, line in enumerate(lines):
+        match = _DPKG_ERROR.match(line)
+        if match:
+            detail = lines[index + 1].strip() if index + 1 < len(lines) else ''
+            errors.append((match.group('name'), match.group('action'), detail))
+    return errors
+
+
+def explain_failure(output):
+    """What went wrong, in one line: dpkg's per-package errors, else apt's last E: line, else the last line."""
+    errors = dpkg_errors(output)
+    if errors:
+        return '; '.join('%s (%s): %s' % error for error in errors)
+    messages = [line[3:].strip() for line in output.splitlines() if line.startswith('E: ')]
+    if messages:
+        return messages[-1]
+    return last_lines(output, 1)
+
+
 def parse_dpkg_query(text):
     """{package: version} of installed (or half-installed) packages from dpkg-query -W output."""
     installed = {}
@@ -122,6 +148,10 @@ class AptBackend:
         """Install the targets; returns (rc, output) -- a failure is the caller's to report and repair."""
         rc, out, err = self._run(self._install_args(targets, simulate=False), APT_ENV)
         return rc, (out + ('\n' + err if err else '')).strip()
+
+    @staticmethod
+    def explain(output):
+        return explain_failure(output)
 
     def audit(self):
         """``dpkg --audit`` output: empty when every package is consistent."""

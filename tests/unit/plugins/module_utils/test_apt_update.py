@@ -101,3 +101,21 @@ def test_pending_without_python_apt_simulates_ignoring_holds(monkeypatch):
     run = Recorder([(['apt-get', '-s'], (0, SIMULATION, ''))])
     assert [u['name'] for u in AptBackend(run).pending()] == ['pw-demo-security', 'pw-libdemo', 'pw-newdep']
     assert '--ignore-hold' in run.calls[0][0]
+
+
+FAILED_INSTALL = """Setting up pw-failing (1.0-2) ...
+pw-failing 1.0-2: postinst fails on purpose (testbed failure fixture)
+dpkg: error processing package pw-failing (--configure):
+ installed pw-failing package post-installation script subprocess returned error exit status 1
+Setting up pw-demo-security (1.0-2) ...
+Errors were encountered while processing:
+ pw-failing
+E: Sub-process /usr/bin/dpkg returned an error code (1)
+"""
+
+
+def test_explain_failure_names_the_package_and_dpkgs_reason():
+    assert apt_update.explain_failure(FAILED_INSTALL) == (
+        'pw-failing (--configure): installed pw-failing package post-installation script subprocess returned error exit status 1')
+    assert apt_update.explain_failure('W: x\nE: Unable to locate package nope\n') == 'Unable to locate package nope'
+    assert apt_update.explain_failure('something odd\nat the end\n') == 'at the end'
