@@ -38,19 +38,21 @@ def base_name(name):
     return name.split(':', 1)[0]
 
 
+def names(entry, requested):
+    """Whether ``requested`` names the entry: as dpkg spells it, without architecture, or as ``name:arch``."""
+    name = base_name(entry['name'])
+    return requested in (entry['name'], name, '%s:%s' % (name, entry['arch']))
+
+
 def resolve(requested, selection):
-    """(installed entries to save, requested names not installed) for package names with or without ``:arch``."""
+    """(installed entries to save, by name; requested names not installed) for names with or without ``:arch``."""
     chosen, absent = [], []
     for name in requested:
-        exact = [entry for entry in selection if entry['name'] == name]
-        matches = exact or [entry for entry in selection if base_name(entry['name']) == name]
-        matches = [entry for entry in matches if entry['installed']]
+        matches = [entry for entry in selection if names(entry, name) and entry['installed']]
         if not matches:
             absent.append(name)
-        for entry in matches:
-            if entry not in chosen:
-                chosen.append(entry)
-    return chosen, absent
+        chosen.extend(entry for entry in matches if entry not in chosen)
+    return sorted(chosen, key=lambda entry: (entry['name'], entry['arch'])), absent
 
 
 def package_file_name(entry, extension):

@@ -18,7 +18,7 @@ import tempfile
 
 from ansible_collections.patchwise.patching.plugins.module_utils import backup_archive, backup_manifest
 from ansible_collections.patchwise.patching.plugins.module_utils.backup_manifest import BackupError
-from ansible_collections.patchwise.patching.plugins.module_utils.package_backup import base_name, resolve
+from ansible_collections.patchwise.patching.plugins.module_utils.package_backup import names, resolve
 
 SELECTION_NAME = 'selection.json'
 PACKAGES_DIR = 'packages'
@@ -103,7 +103,7 @@ def _select_saved(manifest, packages, directory):
     else:
         chosen, unknown = [], []
         for name in packages:
-            matches = [entry for entry in saved if entry['name'] == name] or [e for e in saved if base_name(e['name']) == name]
+            matches = [entry for entry in saved if names(entry, name)]
             if not matches:
                 unknown.append(name)
             chosen.extend(entry for entry in matches if entry not in chosen)
