@@ -1,0 +1,137 @@
+"""system_backup against this Debian host's real dpkg and apt.
+
+A throwaway package, pw-backup-test, is built in two versions with dpkg-deb, version 1.0 installed,
+backed up (the archive does not have it: the .deb is rebuilt), version 2.0 installed over it, and
+restored: 1.0 runs again, with the configuration as it was on disk. The package is purged at the
+end even when a test fails. netbase (always installed) serves the plain backup-and-verify run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+from ansible_collections.patchwise.patching.plugins.module_utils import backup_manifest
+from ansible_collections.patchwise.patching.tests.unit.plugins.modules.system_backup_runner import run_module
+
+PACKAGE = 'pw-backup-test'
+APT = ['apt-get', '-q', '-y', '-o', 'DPkg::Lock::Timeout=120', '-o', 'Dpkg::Options::=--force-confold']
+ENV = dict(os.environ, DEBIAN_FRONTEND='noninteractive', LC_ALL='C')
+
+
+def _version():
+    process = subprocess.run(['dpkg-query', '-W', '-f', '${Version} ${db:Status-Abbrev}', PACKAGE], capture_output=True, text=True)
+    return process.stdout.split()[0] if process.returncode == 0 and process.stdout.split()[1:2] == ['ii'] else None
+
+
+def _build(directory, version):
+    """pw-backup-test <version>: a data file, a conffile and a postinst that records its run."""
+    tree = directory / ('tree-' + version)
+    (tree / 'DEBIAN').mkdir(parents=True)
+    (tree / 'DEBIAN').chmod(0o755)
+    (tree / 'DEBIAN' / 'control').write_text(
+        'Package: %s\nVersion: %s\nArchitecture: all\nMaintainer: patchwise tests <dev@example.org>\n'
+        'Priority: optional\nSection: misc\nDepends: base-files\nDescription: system_backup test package\n'
+        ' Installed and purged by tests/unit/controller/test_system_backup_dpkg.py.\n' % (PACKAGE, version))
+    (tree / 'DEBIAN' / 'conffiles').write_text('/etc/pw-backup-test.conf\n')
+    (tree / 'DEBIAN' / 'postinst').write_text('#!/bin/sh\nset -e\necho "$1 %s" > /var/lib/pw-backup-test.postinst\n' % version)
+    (tree / 'DEBIAN' / 'postinst').chmod(0o755)
+    (tree / 'DEBIAN' / 'postrm').write_text('#!/bin/sh\nset -e\n[ "$1" != purge ] || rm -f /var/lib/pw-backup-test.postinst\n')
+    (tree / 'DEBIAN' / 'postrm').chmod(0o755)
+    (tree / 'etc').mkdir()
+    (tree / 'etc' / 'pw-backup-test.conf').write_text('setting = %s\n' % version)
+    (tree / 'usr' / 'share' / PACKAGE).mkdir(parents=True)
+    (tree / 'usr' / 'share' / PACKAGE / 'version').write_text(version + '\n')
+    output = directory / ('%s_%s_all.deb' % (PACKAGE, version))
+    subprocess.run(['dpkg-deb', '--root-owner-group', '--build', str(tree), str(output)], check=True, capture_output=True)
+    return str(output)
+
+
+def _install(deb):
+    subprocess.run(APT + ['install', deb], check=True, capture_output=True, env=ENV)
+
+
+@pytest.fixture
+def throwaway(tmp_path):
+    assert _version() is None, '%s is installed before the test; purge it first' % PACKAGE
+    debs = {version: _build(tmp_path, version) for version in ('1.0', '2.0')}
+    try:
+        yield debs
+    finally:
+        subprocess.run(['dpkg', '--purge', PACKAGE], capture_output=True, env=ENV)
+        if os.path.exists('/etc/pw-backup-test.conf'):
+            os.remove('/etc/pw-backup-test.conf')
+    assert _version() is None
+
+
+def test_restore_downgrades_to_the_rebuilt_package(monkeypatch, throwaway, tmp_path):
+    _install(throwaway['1.0'])
+    with open('/etc/pw-backup-test.conf', 'w') as handle:
+        handle.write('setting = changed by the admin\n')
+    args = {'path': str(tmp_path / 'backups'), 'run_id': 'restore-test', 'packages': [PACKAGE], 'paths': [str(tmp_path / 'tree-1.0')]}
+    failed, made = run_module(monkeypatch, args)
+    assert not failed, made.get('msg')
+    saved, = made['backup']['packages']
+    assert (saved['name'], saved['version'], saved['source']) == (PACKAGE, '1.0', 'rebuilt')
+
+    _install(throwaway['2.0'])
+    assert _version() == '2.0'
+    failed, planned = run_module(monkeypatch, dict(args, state='restored'), check_mode=True)
+    assert not failed and planned['changed'] is True
+    assert planned['restored'] == [{'name': PACKAGE, 'from': '2.0', 'to': '1.0'}]
+    assert _version() == '2.0', 'check mode installs nothing'
+
+    failed, restored = run_module(monkeypatch, dict(args, state='restored'))
+    assert not failed, restored.get('msg')
+    assert restored['changed'] is True and restored['restored'] == [{'name': PACKAGE, 'from': '2.0', 'to': '1.0'}]
+    assert _version() == '1.0'
+    with open('/usr/share/pw-backup-test/version') as handle:
+        assert handle.read() == '1.0\n'
+    with open('/var/lib/pw-backup-test.postinst') as handle:
+        assert handle.read().split() == ['configure', '1.0'], 'the saved maintainer script ran'
+    with open('/etc/pw-backup-test.conf') as handle:
+        assert handle.read() == 'setting = changed by the admin\n'
+
+    failed, again = run_module(monkeypatch, dict(args, state='restored'))
+    assert not failed and again['changed'] is False and again['restored'] == []
+
+
+def test_restore_refuses_a_tampered_package_file(monkeypatch, throwaway, tmp_path):
+    _install(throwaway['1.0'])
+    args = {'path': str(tmp_path / 'backups'), 'run_id': 'tamper-test', 'packages': [PACKAGE], 'paths': [str(tmp_path / 'tree-1.0')],
+            'download': False}
+    assert not run_module(monkeypatch, args)[0]
+    _install(throwaway['2.0'])
+    deb = os.path.join(args['path'], 'tamper-test', 'packages', '%s_1.0_all.deb' % PACKAGE)
+    with open(deb, 'r+b') as handle:
+        handle.seek(-1, os.SEEK_END)
+        last = handle.read(1)
+        handle.seek(-1, os.SEEK_END)
+        handle.write(bytes([last[0] ^ 0xFF]))
+    failed, result = run_module(monkeypatch, dict(args, state='restored'))
+    assert failed and deb + ' does not match its SHA-256' in result['msg']
+    assert _version() == '2.0'
+
+
+def test_backup_of_an_installed_package_and_etc_verifies(monkeypatch, tmp_path):
+    args = {'path': str(tmp_path / 'backups'), 'run_id': 'netbase-test', 'packages': ['netbase', 'pw-not-installed'],
+            'download': False}
+    failed, planned = run_module(monkeypatch, args, check_mode=True)
+    assert not failed and planned['changed'] is True and not os.path.exists(args['path'])
+    assert planned['backup']['packages'][0]['name'] == 'netbase' and planned['backup']['paths'] == {'/etc': 'etc.tar.gz'}
+    failed, made = run_module(monkeypatch, args)
+    assert not failed, made.get('msg')
+    directory = made['backup']['dir']
+    assert made['not_installed'] == ['pw-not-installed']
+    assert sorted(os.listdir(directory)) == ['etc.tar.gz', 'manifest.json', 'packages', 'selection.json']
+    listed = subprocess.run(['tar', '-tzf', os.path.join(directory, 'etc.tar.gz')], capture_output=True, text=True, check=True)
+    assert 'etc/shadow' in listed.stdout.splitlines() and 'etc/services' in listed.stdout.splitlines()
+    assert backup_manifest.problems(directory) == []
+    deb = os.path.join(directory, made['backup']['packages'][0]['file'])
+    fields = subprocess.run(['dpkg-deb', '--field', deb, 'Package', 'Version'], capture_output=True, text=True, check=True)
+    installed = subprocess.run(['dpkg-query', '-W', '-f', 'Package: ${Package}\nVersion: ${Version}\n', 'netbase'],
+                               capture_output=True, text=True, check=True)
+    assert fields.stdout == installed.stdout
+    failed, verified = run_module(monkeypatch, dict(args, state='verified'))
+    assert not failed and verified['backup']['files'] == made['backup']['files'] == 3
