@@ -88,9 +88,9 @@ def read_manifest(directory):
         with open(path, encoding='utf-8') as handle:
             manifest = json.load(handle)
     except FileNotFoundError:
-        raise BackupError('%s is missing: %s is not a complete backup' % (path, directory))
+        raise BackupError('%s is missing: %s is not a complete backup' % (path, directory)) from None
     except ValueError as exc:
-        raise BackupError('%s is not valid JSON: %s' % (path, exc))
+        raise BackupError('%s is not valid JSON: %s' % (path, exc)) from exc
     if not isinstance(manifest, dict) or not isinstance(manifest.get('files'), dict):
         raise BackupError('%s has no files mapping' % path)
     if manifest.get('schema') != SCHEMA:
@@ -128,7 +128,7 @@ def problems(directory, manifest=None):
         if problem:
             bad.append((rel, problem))
     for root, dirs, _files in os.walk(directory):
-        for name in [os.curdir] + dirs:
+        for name in [os.curdir, *dirs]:
             path = os.path.normpath(os.path.join(root, name))
             problem = None if os.path.islink(path) else _mode_problem(path, DIR_MODE)
             if problem:

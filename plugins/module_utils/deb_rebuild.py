@@ -147,7 +147,7 @@ def _write(path, text, mode):
 def write_control_members(debian_dir, base, control, present):
     """DEBIAN/: control, conffiles and md5sums limited to the files present, maintainer scripts as installed."""
     os.mkdir(debian_dir)
-    os.chmod(debian_dir, 0o755)
+    os.chmod(debian_dir, 0o755)  # noqa: S103 (dpkg-deb requires 0755 for DEBIAN/)
     _write(os.path.join(debian_dir, 'control'), control, 0o644)
     conffiles = [line for line in _read_lines(base + '.conffiles') if line.split()[-1] in present]
     if conffiles:
@@ -181,7 +181,7 @@ def rebuild(package, run, work_dir, output, admin_dir=DPKG_ADMIN_DIR):
     tree = os.path.join(work_dir, 'tree')
     os.mkdir(tree)
     try:
-        os.chmod(tree, 0o755)
+        os.chmod(tree, 0o755)  # noqa: S103 (the package's root directory, as dpkg-deb builds it)
         as_root = os.geteuid() == 0
         skipped = populate_tree(tree, paths, package, diversions(admin_dir), as_root)
         present = set(paths) - set(skipped)
@@ -189,7 +189,7 @@ def rebuild(package, run, work_dir, output, admin_dir=DPKG_ADMIN_DIR):
         write_control_members(os.path.join(tree, 'DEBIAN'), base, control, present)
         # As root the tree carries the installed owners (root:shadow setgid helpers, ...); otherwise
         # everything becomes root's, as in a package built without fakeroot.
-        build = ['dpkg-deb', '-Zgzip', '--build'] + ([] if as_root else ['--root-owner-group']) + [tree, output]
+        build = ['dpkg-deb', '-Zgzip', '--build', *([] if as_root else ['--root-owner-group']), tree, output]
         rc, out, err = run(build)
         if rc != 0:
             raise RebuildError('%s: dpkg-deb --build failed (rc %s): %s' % (package, rc, (err or out).strip()[-2000:]))

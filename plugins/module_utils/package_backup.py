@@ -123,7 +123,7 @@ class AptPackages:
                                                                                       entry['version'], entry['arch']))
                 source, detail = 'rebuilt', {'skipped_files': result['skipped']}
         except deb_rebuild.RebuildError as exc:
-            raise BackupError(str(exc))
+            raise BackupError(str(exc)) from exc
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         make_private(target)
@@ -132,7 +132,7 @@ class AptPackages:
     def install(self, files):
         """Install saved .deb files, downgrades allowed, configuration kept; dependencies resolved by apt."""
         args = ['apt-get', '-q', '-y', '--allow-downgrades', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=120',
-                '-o', 'Dpkg::Options::=--force-confold', '-o', 'Dpkg::Options::=--force-confdef', 'install'] + list(files)
+                '-o', 'Dpkg::Options::=--force-confold', '-o', 'Dpkg::Options::=--force-confdef', 'install', *files]
         rc, out, err = self._run(args, env=APT_ENV)
         if rc != 0:
             raise BackupError('apt-get install of the saved packages failed (rc %s): %s' % (rc, explain_failure(out + '\n' + err)))

@@ -39,7 +39,7 @@ def summary(directory, manifest):
             'bytes': sum(entry.get('size', 0) for entry in manifest['files'].values())}
 
 
-def _stage(staging, backend, entries, paths, root, meta):
+def _stage(staging, backend, *, entries, paths, root, meta):
     """Write the whole backup into ``staging``; returns the manifest."""
     selection = backend.selection()
     backup_manifest.write_private_json(os.path.join(staging, SELECTION_NAME),
@@ -60,7 +60,7 @@ def _stage(staging, backend, entries, paths, root, meta):
     return backup_manifest.write_manifest(staging, meta, saved)
 
 
-def create(root, run_id, packages, paths, retention, backend, check_mode=False):
+def create(root, run_id, backend, *, packages=(), paths=(), retention=5, check_mode=False):
     """Make the backup ``<root>/<run_id>`` unless a verified one is there; returns the module result."""
     directory = backup_dir(root, run_id)
     if os.path.exists(directory):
@@ -79,7 +79,7 @@ def create(root, run_id, packages, paths, retention, backend, check_mode=False):
     try:
         meta = {'run_id': run_id, 'host': socket.getfqdn(), 'manager': backend.name,
                 'created': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}
-        manifest = _stage(staging, backend, entries, paths, root, meta)
+        manifest = _stage(staging, backend, entries=entries, paths=paths, root=root, meta=meta)
         # The rename is the commit: under its final name a backup is always complete.
         os.rename(staging, directory)
     except BaseException:

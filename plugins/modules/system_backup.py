@@ -25,8 +25,8 @@ description:
   - After a new backup, the oldest backups beyond O(retention) are removed, as are unfinished ones older than a day.
   - With O(state=verified), checks a backup against its manifest and fails naming the first bad file.
   - With O(state=restored), verifies the backup first (refusing on any mismatch), then installs the saved packages
-    whose installed version differs from the saved one with
-    C(apt-get install --allow-downgrades -o Dpkg::Options::=--force-confold), dependencies resolved by apt.
+    whose installed version differs from the saved one in one C(apt-get install --allow-downgrades), configuration
+    files kept as they are (dpkg's C(--force-confold)), dependencies resolved by apt.
   - Archived paths are never restored automatically; docs/backup.md gives the manual command.
 extends_documentation_fragment:
   - patchwise.patching.attributes
@@ -160,6 +160,9 @@ backup:
           description: For rebuilt packages, files dpkg lists that were absent on disk (for example excluded documentation).
           type: list
           elements: str
+        reason:
+          description: For V(unavailable) packages, why the package manager could not download them.
+          type: str
     paths:
       description: Archived paths and their archive names.
       type: dict
@@ -218,8 +221,8 @@ def main():
         else:
             backend = package_backup.backend(p['manager'], run, p['download'])
             if p['state'] == 'present':
-                result = system_backup.create(p['path'], p['run_id'], p['packages'], p['paths'], p['retention'], backend,
-                                              module.check_mode)
+                result = system_backup.create(p['path'], p['run_id'], backend, packages=p['packages'], paths=p['paths'],
+                                              retention=p['retention'], check_mode=module.check_mode)
             else:
                 result = system_backup.restore(p['path'], p['run_id'], p['packages'], backend, module.check_mode)
     except (BackupError, OSError) as exc:

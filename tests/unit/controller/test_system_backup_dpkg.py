@@ -21,7 +21,8 @@ ENV = dict(os.environ, DEBIAN_FRONTEND='noninteractive', LC_ALL='C')
 
 
 def _version():
-    process = subprocess.run(['dpkg-query', '-W', '-f', '${Version} ${db:Status-Abbrev}', PACKAGE], capture_output=True, text=True)
+    process = subprocess.run(['dpkg-query', '-W', '-f', '${Version} ${db:Status-Abbrev}', PACKAGE], capture_output=True, text=True,
+                             check=False)
     return process.stdout.split()[0] if process.returncode == 0 and process.stdout.split()[1:2] == ['ii'] else None
 
 
@@ -49,7 +50,7 @@ def _build(directory, version):
 
 
 def _install(deb):
-    subprocess.run(APT + ['install', deb], check=True, capture_output=True, env=ENV)
+    subprocess.run([*APT, 'install', deb], check=True, capture_output=True, env=ENV)
 
 
 @pytest.fixture
@@ -59,7 +60,7 @@ def throwaway(tmp_path):
     try:
         yield debs
     finally:
-        subprocess.run(['dpkg', '--purge', PACKAGE], capture_output=True, env=ENV)
+        subprocess.run(['dpkg', '--purge', PACKAGE], capture_output=True, env=ENV, check=False)
         if os.path.exists('/etc/pw-backup-test.conf'):
             os.remove('/etc/pw-backup-test.conf')
     assert _version() is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tarfile
 
 import pytest
@@ -21,7 +22,7 @@ def test_relative_paths_and_the_root_are_refused(path):
 
 
 def test_two_paths_with_one_archive_name_are_refused():
-    with pytest.raises(BackupError, match='/opt/app_conf and /opt/app/conf would both be archived as opt_app_conf.tar.gz'):
+    with pytest.raises(BackupError, match=r'/opt/app_conf and /opt/app/conf would both be archived as opt_app_conf\.tar\.gz'):
         backup_archive.archive_names(['/opt/app_conf', '/opt/app/conf'])
 
 
@@ -58,5 +59,5 @@ def test_a_single_file_can_be_archived(tmp_path):
 
 
 def test_a_missing_path_is_named(tmp_path):
-    with pytest.raises(BackupError, match='path %s does not exist' % (tmp_path / 'absent')):
+    with pytest.raises(BackupError, match=re.escape('path %s does not exist' % (tmp_path / 'absent'))):
         backup_archive.create(str(tmp_path / 'absent'), str(tmp_path / 'out.tar.gz'))

@@ -88,7 +88,7 @@ def test_the_first_bad_file_is_named_and_the_others_counted(backup):
 
 def test_a_backup_without_manifest_is_incomplete(backup):
     (backup / 'manifest.json').unlink()
-    with pytest.raises(bm.BackupError, match='manifest.json is missing'):
+    with pytest.raises(bm.BackupError, match=r'manifest\.json is missing'):
         bm.verify(str(backup))
 
 
