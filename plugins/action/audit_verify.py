@@ -11,7 +11,7 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain imp
 _ARGUMENT_SPEC = {
     'path': {'type': 'path', 'required': True},
     'hmac_key': {'type': 'str', 'no_log': True},
-    'expected_head': {'type': 'str'},
+    'expected_head': {'type': 'raw'},
     'fail_on_invalid': {'type': 'bool', 'default': True},
 }
 
@@ -30,6 +30,8 @@ class ActionModule(ActionBase):
                 outcome = verify_lines(handle, args['hmac_key'], args['expected_head'])
         except (OSError, UnicodeDecodeError) as exc:
             raise AnsibleActionFail('cannot read audit log %s: %s' % (args['path'], exc)) from exc
+        except ValueError as exc:
+            raise AnsibleActionFail('audit_verify: %s' % exc) from exc
         result.update(outcome)
         result['changed'] = False
         if not outcome['valid'] and args['fail_on_invalid']:

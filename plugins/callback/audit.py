@@ -23,7 +23,27 @@ description:
   - Each record carries C(prev_hash), the SHA-256 (or HMAC-SHA-256 with O(hmac_key)) of the previous record's
     canonical serialisation (sorted keys, compact separators); verify with M(patchwise.patching.audit_verify).
   - The log is created with mode 0600, appended and flushed per record, so a crash leaves every earlier record valid.
-    Appending to an existing log continues its chain.
+    Appending to an existing log continues its chain. Each record carries C(seq), its position in the log.
+  - "Forwarding (optional, both at once possible): every record also goes to syslog (O(syslog_target)) and/or a
+    webhook (O(webhook_url)), identified by a unique C(event_id) (C(<run_id>:<seq>)) so receivers drop duplicates."
+  - "After the playbook ends the final chain head (C(event=chain_head): run id, C(seq) and C(hash) of the last
+    record, C(records) written in this run, event id C(<run_id>:head)) is sent through every configured forwarder.
+    Give it to M(patchwise.patching.audit_verify) as O(patchwise.patching.audit_verify#module:expected_head) to
+    detect records cut from the end of the log or a rewritten log."
+  - "Syslog: one RFC 5424 message per event. MSGID is the event type, the structured data element
+    C([patchwise@32473 run_id=... event_id=... seq=... status=... host=...]) (the chain head adds C(hash) and
+    C(records); 32473 is the documentation enterprise number of RFC 5612) and MSG the record's JSON line.
+    Severity warning for failed/unreachable results, notice for the chain head, info otherwise. TCP uses
+    octet-counting framing (RFC 6587). Every send has a timeout; after a failure the sink reconnects after a
+    back-off (1 s doubling to 30 s) and counts the messages dropped meanwhile (syslog is best effort)."
+  - "Webhook: each event is appended to a local spool (0600 files in a 0700 directory) first; a background thread
+    POSTs the spooled events as JSON, one per request, oldest first, with header C(X-Patchwise-Event-Id), and
+    retries with back-off while the endpoint fails. Records are sent as C({\"event_id\": ..., \"type\":
+    \"audit_record\", \"record\": {...}}), the head as C({\"event_id\": ..., \"type\": \"chain_head\", \"run_id\": ...,
+    \"seq\": ..., \"hash\": ..., \"records\": ..., \"log_path\": ...}). Delivery is at least once and in order: at playbook
+    end the callback waits at most O(webhook_flush_timeout); what is left stays spooled and is delivered first by
+    the next run using the same spool. The play never waits for the endpoint."
+  - Without O(syslog_target) and O(webhook_url) nothing of the forwarding is loaded and no thread is started.
 requirements:
   - enable in ansible.cfg C(callbacks_enabled = patchwise.patching.audit)
 options:
@@ -55,8 +75,119 @@ options:
         key: fsync
     env:
       - name: PATCHWISE_AUDIT_FSYNC
+  syslog_target:
+    description:
+      - Where to send RFC 5424 syslog messages; unset disables syslog forwarding.
+      - V(local) is the local syslog socket C(/dev/log); V(unix:///path) another local socket;
+        V(udp://host:port) or V(tcp://host:port) a remote receiver (port 514 when omitted; IPv6 as V(tcp://[::1]:514)).
+    type: str
+    ini:
+      - section: callback_patchwise_audit
+        key: syslog_target
+    env:
+      - name: PATCHWISE_AUDIT_SYSLOG_TARGET
+  syslog_facility:
+    description: Syslog facility of the messages.
+    type: str
+    default: local0
+    choices: [kern, user, mail, daemon, auth, syslog, lpr, news, uucp, cron, authpriv, ftp, local0, local1, local2,
+              local3, local4, local5, local6, local7]
+    ini:
+      - section: callback_patchwise_audit
+        key: syslog_facility
+    env:
+      - name: PATCHWISE_AUDIT_SYSLOG_FACILITY
+  syslog_app_name:
+    description: APP-NAME of the messages (at most 48 printable characters).
+    type: str
+    default: patchwise
+    ini:
+      - section: callback_patchwise_audit
+        key: syslog_app_name
+    env:
+      - name: PATCHWISE_AUDIT_SYSLOG_APP_NAME
+  syslog_timeout:
+    description: Seconds a syslog connect or send may take before the message is dropped.
+    type: float
+    default: 2.0
+    ini:
+      - section: callback_patchwise_audit
+        key: syslog_timeout
+    env:
+      - name: PATCHWISE_AUDIT_SYSLOG_TIMEOUT
+  webhook_url:
+    description: http(s) URL that receives each event as a JSON POST; unset disables webhook forwarding.
+    type: str
+    ini:
+      - section: callback_patchwise_audit
+        key: webhook_url
+    env:
+      - name: PATCHWISE_AUDIT_WEBHOOK_URL
+  webhook_token:
+    description:
+      - Bearer token sent as C(Authorization) header. Never written to the log, the spool or any message.
+      - Prefer the environment variable (for example from an AWX credential).
+    type: str
+    env:
+      - name: PATCHWISE_AUDIT_WEBHOOK_TOKEN
+  webhook_headers:
+    description: "Extra request headers, each as C(Name: value)."
+    type: list
+    elements: str
+    default: []
+    ini:
+      - section: callback_patchwise_audit
+        key: webhook_headers
+    env:
+      - name: PATCHWISE_AUDIT_WEBHOOK_HEADERS
+  webhook_timeout:
+    description: Seconds one POST may take before it counts as failed and is retried.
+    type: float
+    default: 5.0
+    ini:
+      - section: callback_patchwise_audit
+        key: webhook_timeout
+    env:
+      - name: PATCHWISE_AUDIT_WEBHOOK_TIMEOUT
+  webhook_flush_timeout:
+    description:
+      - Seconds to wait at playbook end for the spool to drain. What is not delivered by then stays spooled
+        for the next run (a warning says how many events).
+    type: float
+    default: 5.0
+    ini:
+      - section: callback_patchwise_audit
+        key: webhook_flush_timeout
+    env:
+      - name: PATCHWISE_AUDIT_WEBHOOK_FLUSH_TIMEOUT
+  spool_dir:
+    description: Directory of the webhook spool. Default the audit log path with C(.spool) appended.
+    type: path
+    ini:
+      - section: callback_patchwise_audit
+        key: spool_dir
+    env:
+      - name: PATCHWISE_AUDIT_SPOOL_DIR
 """
 
+EXAMPLES = r"""
+# ansible.cfg
+# [defaults]
+# callbacks_enabled = patchwise.patching.audit
+#
+# [callback_patchwise_audit]
+# log_path = /var/log/patchwise/audit.jsonl
+# syslog_target = tcp://logs.example.com:6514
+# syslog_facility = authpriv
+# webhook_url = https://audit.example.com/patchwise/events
+# webhook_flush_timeout = 10
+#
+# and in the environment (from a vault or an AWX credential):
+# PATCHWISE_AUDIT_HMAC_KEY=...
+# PATCHWISE_AUDIT_WEBHOOK_TOKEN=...
+"""
+
+import json
 import os
 import time
 
@@ -82,13 +213,46 @@ class CallbackModule(CallbackBase):
         self._task_starts = {}
         self._check_mode = False
         self._diff_mode = False
+        self._log_path = None
+        self._syslog = None
+        self._webhook = None
 
     # -- setup ---------------------------------------------------------------------------------------------
     def _open(self):
         path = os.path.expanduser(self.get_option('log_path'))
         key = self.get_option('hmac_key') or None
-        self._chain = Chain(key=key, head=current_head(path, key))
+        head, records = current_head(path, key)
+        self._chain = Chain(key=key, head=head, seq=records)
         self._sink = FileSink(path, fsync=self.get_option('fsync'))
+        self._log_path = path
+        # Forwarders are imported only when configured, so a file-only audit loads nothing more and starts no thread.
+        if self.get_option('syslog_target'):
+            self._syslog = self._forwarder('syslog', self._open_syslog)
+        if self.get_option('webhook_url'):
+            self._webhook = self._forwarder('webhook', self._open_webhook)
+
+    def _forwarder(self, name, opener):
+        try:
+            return opener()
+        except (OSError, ValueError) as exc:
+            # A callback cannot stop the play; the file sink still records everything, so say it loudly.
+            self._display.warning('patchwise.patching.audit: %s forwarding disabled: %s' % (name, exc))
+            return None
+
+    def _open_syslog(self):
+        # Imported here, not at load: a file-only audit must not pay for forwarding.
+        from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_syslog_sink import SyslogSink  # noqa: PLC0415
+        return SyslogSink(self.get_option('syslog_target'), facility=self.get_option('syslog_facility'),
+                          app_name=self.get_option('syslog_app_name'), timeout=self.get_option('syslog_timeout'))
+
+    def _open_webhook(self):
+        # Imported here, not at load (urllib, threading): a file-only audit must not pay for forwarding.
+        from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_spool import Spool  # noqa: PLC0415
+        from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_webhook_sink import WebhookSink, parse_headers  # noqa: PLC0415
+        headers = parse_headers(self.get_option('webhook_headers'))
+        spool = Spool(os.path.expanduser(self.get_option('spool_dir') or self._log_path + '.spool'))
+        return WebhookSink(self.get_option('webhook_url'), spool, timeout=self.get_option('webhook_timeout'),
+                           headers=headers, token=self.get_option('webhook_token') or None)
 
     def _emit(self, event, **fields):
         if self._sink is None:
@@ -97,7 +261,43 @@ class CallbackModule(CallbackBase):
         record['ts'] = utc_now()
         record['event'] = event
         record.update(fields)
-        self._sink.write(self._chain.seal(record))
+        line = self._chain.seal(record)
+        self._sink.write(line)
+        if self._syslog is not None or self._webhook is not None:
+            self._forward(record, line)
+
+    def _forward(self, record, line):
+        event_id = '%s:%d' % (record['run_id'], record['seq'])
+        if self._syslog is not None:
+            self._syslog.send({'ts': record['ts'], 'event': record['event'], 'run_id': record['run_id'],
+                               'event_id': event_id, 'seq': record['seq'], 'status': record.get('status'),
+                               'host': record.get('host')}, line)
+        if self._webhook is not None:
+            self._webhook.send(b'{"event_id":%s,"type":"audit_record","record":%s}' % (
+                json.dumps(event_id).encode('utf-8'), line))
+
+    def _send_head(self):
+        """The final chain head, off-host: a later cut or rewrite of the log no longer matches it."""
+        run_id = self._base['run_id']
+        head = {'event_id': '%s:head' % run_id, 'type': 'chain_head', 'event': 'chain_head', 'ts': utc_now(),
+                'run_id': run_id, 'seq': self._chain.seq, 'hash': self._chain.head, 'records': self._chain.count,
+                'log_path': self._log_path}
+        body = json.dumps(head, separators=(',', ':'), ensure_ascii=False).encode('utf-8')
+        if self._syslog is not None:
+            self._syslog.send(head, body)
+            self._syslog.close()
+            if self._syslog.dropped:
+                self._display.warning('patchwise.patching.audit: %d of %d syslog messages could not be sent (%s)' % (
+                    self._syslog.dropped, self._syslog.dropped + self._syslog.sent, self._syslog.last_error))
+            self._syslog = None
+        if self._webhook is not None:
+            self._webhook.send(body)
+            left = self._webhook.close(self.get_option('webhook_flush_timeout'))
+            if left:
+                self._display.warning('patchwise.patching.audit: %d audit event(s) not yet delivered to the webhook '
+                                      '(%s); they stay in the spool %s and are sent first by the next run' % (
+                                          left, self._webhook.last_error or 'still sending', self._webhook.spool.directory))
+            self._webhook = None
 
     # -- playbook / play / task ------------------------------------------------------------------------------
     def v2_playbook_on_start(self, playbook):
@@ -154,3 +354,4 @@ class CallbackModule(CallbackBase):
         if self._sink is not None:
             self._sink.close()
             self._sink = None
+            self._send_head()

@@ -40,8 +40,14 @@ options:
     description: The HMAC key the log was written with (the callback's C(hmac_key)); omit for plain SHA-256 chains.
     type: str
   expected_head:
-    description: The chain head recorded off-host at the end of the run; a mismatch means a cut or rewritten log.
-    type: str
+    description:
+      - The chain head the P(patchwise.patching.audit#callback) callback sent off-host (syslog, webhook) at the end
+        of a run, to detect records cut from the end of the log or a rewritten log.
+      - A mapping with C(seq) and C(hash), such as the C(chain_head) event itself (other keys are ignored). The log
+        must hold at least C(seq) records and record number C(seq) must have that hash; records appended by later
+        runs after it are fine. Fewer records means the tail was cut, another hash that the log was rewritten.
+      - A bare hash string instead means the log's last record must have that hash.
+    type: raw
   fail_on_invalid:
     description: Fail the task when the log does not verify; when false, report C(valid=false) without failing.
     type: bool
@@ -54,6 +60,13 @@ EXAMPLES = r"""
     path: /var/log/patchwise/audit.jsonl
     hmac_key: "{{ vault_audit_hmac_key }}"
   register: audit_check
+
+- name: Verify against the chain head the webhook received at the end of the run
+  patchwise.patching.audit_verify:
+    path: /var/log/patchwise/audit.jsonl
+    expected_head:
+      seq: 1234
+      hash: 6b4d05720e7fc873284ba40d6d8d42a5213d7a6a22274c8f40fc7923b9ed48b9
 """
 
 RETURN = r"""
@@ -73,7 +86,10 @@ head:
   type: str
   sample: 6b4d05720e7fc873284ba40d6d8d42a5213d7a6a22274c8f40fc7923b9ed48b9
 first_bad_line:
-  description: Line number (1-based) of the first record that fails; null when valid or when only the head differs.
+  description:
+    - Line number (1-based) of the first record that fails; null when valid or when only the head differs
+      or the records the head names were cut.
+    - With an O(expected_head) whose hash differs, the line of record C(seq).
   returned: always
   type: int
   sample: 42

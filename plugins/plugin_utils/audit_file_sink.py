@@ -33,9 +33,9 @@ class FileSink:
 
 
 def current_head(path, key=None):
-    """Head of an existing log to continue its chain; GENESIS for a new or empty file."""
+    """(head hash, record count) of an existing log to continue its chain; (GENESIS, 0) for a new or empty file."""
     if not os.path.exists(path) or os.path.getsize(path) == 0:
-        return GENESIS
+        return GENESIS, 0
     with open(path, encoding='utf-8') as handle:
         result = verify_lines(handle, key)
-    return result['head']
+    return result['head'], result['records']

@@ -1,0 +1,135 @@
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Webhook forwarding of audit events: JSON POSTs from a background thread that drains a local spool in order.
+
+The play only appends to the spool; a daemon thread posts the spooled events one by one, oldest first, and
+moves the spool offset after each 2xx answer. While the endpoint fails the thread retries the oldest event
+with an exponential back-off (a new event triggers an earlier retry). At the end of the run ``flush`` waits a
+bounded time; whatever is left stays spooled and the next run's sender delivers it first.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_sanitise import clean_text
+
+EVENT_ID_HEADER = 'X-Patchwise-Event-Id'
+_BACKOFF_MIN = 0.5
+_BACKOFF_MAX = 30.0
+# Even when new events keep arriving, failed attempts are at least this far apart.
+_RETRY_GAP = 0.2
+
+
+def parse_headers(lines):
+    """Dict of 'Name: value' strings (option webhook_headers)."""
+    headers = {}
+    for line in lines or ():
+        name, sep, value = str(line).partition(':')
+        if not sep or not name.strip():
+            raise ValueError("webhook_headers entry %r: expected 'Name: value'" % (line,))
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def event_id_of(line):
+    # The envelope starts with {"event_id": "..."} (see the callback); no JSON parse needed for the header.
+    start = line.find(b'"event_id":"')
+    if start < 0:
+        return None
+    start += len(b'"event_id":"')
+    return line[start:line.find(b'"', start)].decode('utf-8', 'replace')
+
+
+class WebhookSink:
+
+    def __init__(self, url, spool, timeout=5.0, headers=None, token=None):
+        if not url.startswith(('http://', 'https://')):
+            raise ValueError('webhook_url %s: expected an http:// or https:// URL' % clean_text(url))
+        self.url = url
+        self.spool = spool
+        self._timeout = timeout
+        self._headers = {'Content-Type': 'application/json', 'User-Agent': 'patchwise-audit'}
+        self._headers.update(headers or {})
+        if token:
+            self._headers['Authorization'] = 'Bearer %s' % token
+        self.delivered = 0
+        self.failures = 0
+        self.last_error = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._progress = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name='patchwise-audit-webhook', daemon=True)
+        self._thread.start()
+
+    def send(self, line):
+        """Spool one event (JSON bytes whose first key is event_id) and wake the sender."""
+        self.spool.append(line)
+        self._wake.set()
+
+    def _post(self, line):
+        headers = dict(self._headers)
+        event_id = event_id_of(line)
+        if event_id:
+            headers[EVENT_ID_HEADER] = event_id
+        # The URL scheme is checked to be http(s) in __init__.
+        request = urllib.request.Request(self.url, data=line, headers=headers, method='POST')  # noqa: S310
+        with urllib.request.urlopen(request, timeout=self._timeout) as response:  # noqa: S310
+            status = response.status
+        if not 200 <= status < 300:
+            raise urllib.error.HTTPError(self.url, status, 'unexpected status', None, None)
+
+    def _run(self):
+        backoff = _BACKOFF_MIN
+        while not self._stop.is_set():
+            self._wake.clear()
+            batch = self.spool.pending()
+            if not batch:
+                self._wake.wait()
+                continue
+            for end_offset, line in batch:
+                if self._stop.is_set():
+                    return
+                try:
+                    self._post(line)
+                except Exception as exc:  # pylint: disable=broad-except  # any failure: keep it spooled, retry later
+                    self.failures += 1
+                    self.last_error = clean_text('%s: %s' % (self.url, exc))
+                    failed_at = time.monotonic()
+                    self._wake.wait(backoff)
+                    self._stop.wait(max(0.0, failed_at + _RETRY_GAP - time.monotonic()))
+                    backoff = min(backoff * 2, _BACKOFF_MAX)
+                    break
+                backoff = _BACKOFF_MIN
+                self.spool.ack(end_offset)
+                self.delivered += 1
+                with self._progress:
+                    self._progress.notify_all()
+
+    def flush(self, timeout):
+        """Wait up to ``timeout`` seconds for the spool to drain, then stop the sender; return the backlog."""
+        deadline = time.monotonic() + timeout
+        self._wake.set()
+        with self._progress:
+            while self.spool.backlog() and time.monotonic() < deadline:
+                self._wake.set()
+                self._progress.wait(min(0.1, max(0.0, deadline - time.monotonic())))
+        self._stop.set()
+        self._wake.set()
+        # A POST in flight finishes within its own timeout; do not wait for it past the flush bound.
+        self._thread.join(max(0.0, deadline - time.monotonic()) + 0.05)
+        left = self.spool.backlog()
+        if not left and not self._thread.is_alive():
+            self.spool.compact()
+        return left
+
+    def close(self, timeout=0.0):
+        left = self.flush(timeout)
+        if not self._thread.is_alive():
+            self.spool.close()
+        return left
