@@ -28,7 +28,14 @@ PARTIAL_MAX_AGE = 24 * 3600
 
 
 class BackupError(RuntimeError):
-    """A backup is missing, damaged or cannot be written; the message names the file."""
+    """A backup is missing, damaged or cannot be written; the message names the file.
+
+    ``result`` carries what was done before the failure (a restore that installed some packages).
+    """
+
+    def __init__(self, message, result=None):
+        super().__init__(message)
+        self.result = result or {}
 
 
 def sha256_file(path):
@@ -99,11 +106,14 @@ def read_manifest(directory):
 
 
 def _mode_problem(path, wanted):
+    """What makes ``path`` readable or writable by others: a link, a looser mode, another owner than the verifier."""
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode):
         return 'is a symbolic link'
     if stat.S_IMODE(info.st_mode) != wanted:
         return 'has mode %04o, not %04o' % (stat.S_IMODE(info.st_mode), wanted)
+    if info.st_uid != os.geteuid():
+        return 'is owned by uid %d, not %d' % (info.st_uid, os.geteuid())
     return None
 
 
@@ -132,7 +142,8 @@ def problems(directory, manifest=None):
             path = os.path.normpath(os.path.join(root, name))
             problem = None if os.path.islink(path) else _mode_problem(path, DIR_MODE)
             if problem:
-                bad.append((os.path.relpath(path, directory) + '/', problem))
+                rel = os.path.relpath(path, directory)
+                bad.append(('' if rel == os.curdir else rel + '/', problem))
     return sorted(bad)
 
 

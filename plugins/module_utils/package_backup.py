@@ -130,8 +130,11 @@ class AptPackages:
         return file_name, source, detail
 
     def install(self, files):
-        """Install saved .deb files, downgrades allowed, configuration kept; dependencies resolved by apt."""
-        args = ['apt-get', '-q', '-y', '--allow-downgrades', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=120',
+        """Install saved .deb files, downgrades allowed, configuration kept; dependencies resolved by apt.
+
+        ``--no-remove``: a rollback that would have to remove packages stops instead of removing them.
+        """
+        args = ['apt-get', '-q', '-y', '--allow-downgrades', '--no-remove', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=120',
                 '-o', 'Dpkg::Options::=--force-confold', '-o', 'Dpkg::Options::=--force-confdef', 'install', *files]
         rc, out, err = self._run(args, env=APT_ENV)
         if rc != 0:

@@ -132,9 +132,17 @@ def restore(root, run_id, packages, backend, check_mode=False):
     if check_mode or not changes:
         return result
     by_name = {entry['name']: entry for entry in chosen}
-    backend.install([os.path.join(directory, by_name[change['name']]['file']) for change in changes])
-    missed = _changes([by_name[change['name']] for change in changes], backend.installed_versions())
-    if missed:
-        raise BackupError('after restoring from %s, still not at the saved version: %s' % (
-            directory, ', '.join('%s (%s, saved %s)' % (m['name'], m['from'], m['to']) for m in missed)))
+    failure = None
+    try:
+        backend.install([os.path.join(directory, by_name[change['name']]['file']) for change in changes])
+    except BackupError as exc:
+        failure = str(exc)
+    after = backend.installed_versions()
+    missed = _changes([by_name[change['name']] for change in changes], after)
+    if failure or missed:
+        # What did change is reported with the failure: the caller records a partial rollback truthfully.
+        done = [dict(change, to=after.get(change['name'])) for change in changes if after.get(change['name']) != change['from']]
+        still = 'still not at the saved version: %s' % ', '.join('%s (%s, saved %s)' % (m['name'], m['from'], m['to']) for m in missed)
+        raise BackupError('restoring from %s: %s' % (directory, '; '.join(filter(None, [failure, still if missed else None]))),
+                          result=dict(result, changed=bool(done), restored=done))
     return result

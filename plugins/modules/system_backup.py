@@ -23,10 +23,12 @@ description:
   - An existing backup of the same O(run_id) that verifies is kept as it is (not changed); one that does not verify
     fails the task rather than being overwritten.
   - After a new backup, the oldest backups beyond O(retention) are removed, as are unfinished ones older than a day.
-  - With O(state=verified), checks a backup against its manifest and fails naming the first bad file.
+  - With O(state=verified), checks a backup against its manifest (same files, SHA-256, modes 0600/0700, owned by the
+    user running the module) and fails naming the first bad file.
   - With O(state=restored), verifies the backup first (refusing on any mismatch), then installs the saved packages
     whose installed version differs from the saved one in one C(apt-get install --allow-downgrades), configuration
-    files kept as they are (dpkg's C(--force-confold)), dependencies resolved by apt.
+    files kept as they are (dpkg's C(--force-confold)), dependencies resolved by apt. A rollback that would make apt
+    remove a package fails instead (C(--no-remove)); the failure still lists in RV(restored) what did change.
   - Archived paths are never restored automatically; docs/backup.md gives the manual command.
 extends_documentation_fragment:
   - patchwise.patching.attributes
@@ -226,7 +228,7 @@ def main():
             else:
                 result = system_backup.restore(p['path'], p['run_id'], p['packages'], backend, module.check_mode)
     except (BackupError, OSError) as exc:
-        module.fail_json(msg='system_backup (%s) of %s: %s' % (p['state'], p['run_id'], exc))
+        module.fail_json(msg='system_backup (%s) of %s: %s' % (p['state'], p['run_id'], exc), **getattr(exc, 'result', {}))
     module.exit_json(**result)
 
 

@@ -16,12 +16,14 @@ from ansible_collections.patchwise.patching.plugins.module_utils import backup_m
 from ansible_collections.patchwise.patching.tests.unit.plugins.modules.system_backup_runner import run_module
 
 PACKAGE = 'pw-backup-test'
+# Needs pw-backup-test 2.0: rolling pw-backup-test back would have to remove it.
+DEPENDENT = 'pw-backup-test-user'
 APT = ['apt-get', '-q', '-y', '-o', 'DPkg::Lock::Timeout=120', '-o', 'Dpkg::Options::=--force-confold']
 ENV = dict(os.environ, DEBIAN_FRONTEND='noninteractive', LC_ALL='C')
 
 
-def _version():
-    process = subprocess.run(['dpkg-query', '-W', '-f', '${Version} ${db:Status-Abbrev}', PACKAGE], capture_output=True, text=True,
+def _version(package=PACKAGE):
+    process = subprocess.run(['dpkg-query', '-W', '-f', '${Version} ${db:Status-Abbrev}', package], capture_output=True, text=True,
                              check=False)
     return process.stdout.split()[0] if process.returncode == 0 and process.stdout.split()[1:2] == ['ii'] else None
 
@@ -49,21 +51,34 @@ def _build(directory, version):
     return str(output)
 
 
+def _build_dependent(directory):
+    tree = directory / 'tree-dependent'
+    (tree / 'DEBIAN').mkdir(parents=True)
+    (tree / 'DEBIAN').chmod(0o755)
+    (tree / 'DEBIAN' / 'control').write_text(
+        'Package: %s\nVersion: 1.0\nArchitecture: all\nMaintainer: patchwise tests <dev@example.org>\n'
+        'Depends: %s (>= 2.0)\nDescription: needs pw-backup-test 2.0\n' % (DEPENDENT, PACKAGE))
+    output = directory / ('%s_1.0_all.deb' % DEPENDENT)
+    subprocess.run(['dpkg-deb', '--root-owner-group', '--build', str(tree), str(output)], check=True, capture_output=True)
+    return str(output)
+
+
 def _install(deb):
     subprocess.run([*APT, 'install', deb], check=True, capture_output=True, env=ENV)
 
 
 @pytest.fixture
 def throwaway(tmp_path):
-    assert _version() is None, '%s is installed before the test; purge it first' % PACKAGE
+    assert _version() is None and _version(DEPENDENT) is None, '%s is installed before the test; purge it first' % PACKAGE
     debs = {version: _build(tmp_path, version) for version in ('1.0', '2.0')}
+    debs['dependent'] = _build_dependent(tmp_path)
     try:
         yield debs
     finally:
-        subprocess.run(['dpkg', '--purge', PACKAGE], capture_output=True, env=ENV, check=False)
+        subprocess.run(['dpkg', '--purge', DEPENDENT, PACKAGE], capture_output=True, env=ENV, check=False)
         if os.path.exists('/etc/pw-backup-test.conf'):
             os.remove('/etc/pw-backup-test.conf')
-    assert _version() is None
+    assert _version() is None and _version(DEPENDENT) is None
 
 
 def test_restore_downgrades_to_the_rebuilt_package(monkeypatch, throwaway, tmp_path):
@@ -136,3 +151,18 @@ def test_backup_of_an_installed_package_and_etc_verifies(monkeypatch, tmp_path):
     assert fields.stdout == installed.stdout
     failed, verified = run_module(monkeypatch, dict(args, state='verified'))
     assert not failed and verified['backup']['files'] == made['backup']['files'] == 3
+
+
+def test_a_rollback_that_would_remove_packages_stops_instead(monkeypatch, throwaway, tmp_path):
+    _install(throwaway['1.0'])
+    args = {'path': str(tmp_path / 'backups'), 'run_id': 'no-remove-test', 'packages': [PACKAGE], 'paths': [str(tmp_path / 'tree-1.0')],
+            'download': False}
+    assert not run_module(monkeypatch, args)[0]
+    _install(throwaway['2.0'])
+    _install(throwaway['dependent'])
+    failed, result = run_module(monkeypatch, dict(args, state='restored'))
+    assert failed
+    assert 'Packages need to be removed but remove is disabled' in result['msg']
+    assert 'still not at the saved version: %s (2.0, saved 1.0)' % PACKAGE in result['msg']
+    assert result['changed'] is False and result['restored'] == []
+    assert (_version(), _version(DEPENDENT)) == ('2.0', '1.0')

@@ -86,6 +86,14 @@ def test_the_first_bad_file_is_named_and_the_others_counted(backup):
     _expect_bad(backup, 'etc.tar.gz', 'is missing (and 1 more problems)')
 
 
+def test_files_owned_by_someone_else_are_named(backup, monkeypatch):
+    # Verified by another user than the one owning the files: as if they had been chowned away.
+    owner = os.stat(str(backup / 'etc.tar.gz')).st_uid
+    monkeypatch.setattr(bm.os, 'geteuid', lambda: owner + 1)
+    assert ('etc.tar.gz', 'is owned by uid %d, not %d' % (owner, owner + 1)) in bm.problems(str(backup))
+    _expect_bad(backup, '', 'is owned by uid %d, not %d (and 6 more problems)' % (owner, owner + 1))
+
+
 def test_a_backup_without_manifest_is_incomplete(backup):
     (backup / 'manifest.json').unlink()
     with pytest.raises(bm.BackupError, match=r'manifest\.json is missing'):

@@ -133,7 +133,7 @@ def test_install_allows_downgrades_and_keeps_configuration():
     package_backup.AptPackages(run).install(['/b/packages/a.deb', '/b/packages/b.deb'])
     (args, env, _cwd), = run.calls
     assert args[-3:] == ['install', '/b/packages/a.deb', '/b/packages/b.deb']
-    assert '--allow-downgrades' in args and 'Dpkg::Options::=--force-confold' in args
+    assert '--allow-downgrades' in args and 'Dpkg::Options::=--force-confold' in args and '--no-remove' in args
     assert env['DEBIAN_FRONTEND'] == 'noninteractive'
 
 

@@ -201,3 +201,18 @@ def test_restore_that_does_not_reach_the_saved_version_fails(tmp_path, made, mon
     monkeypatch.setattr(made, 'install', lambda files: None)
     with pytest.raises(BackupError, match=r'still not at the saved version: libssl3 \(3.0.18-1, saved 3.0.17-1\)'):
         system_backup.restore(str(tmp_path), 'run-1', ['libssl3'], made)
+
+
+def test_a_failed_restore_reports_what_it_did_change(tmp_path, made, monkeypatch):
+    install = made.install
+
+    def only_the_first(files):
+        install(files[:1])
+        raise BackupError('apt-get install of the saved packages failed (rc 100): openssl (--configure): postinst failed')
+
+    monkeypatch.setattr(made, 'install', only_the_first)
+    with pytest.raises(BackupError) as caught:
+        system_backup.restore(str(tmp_path), 'run-1', [], made)
+    assert 'postinst failed; still not at the saved version: openssl (3.0.18-1, saved 3.0.17-1)' in str(caught.value)
+    assert caught.value.result['changed'] is True
+    assert caught.value.result['restored'] == [{'name': 'libssl3', 'from': '3.0.18-1', 'to': '3.0.17-1'}]
