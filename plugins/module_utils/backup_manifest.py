@@ -60,6 +60,15 @@ def write_private_json(path, data):
         os.fsync(handle.fileno())
 
 
+def sync_directory(path):
+    """Make a rename inside ``path`` durable (the directory entry itself is flushed)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def make_private(path):
     """Files a command wrote (umask modes) become 0600; directories 0700."""
     os.chmod(path, DIR_MODE if os.path.isdir(path) else FILE_MODE)

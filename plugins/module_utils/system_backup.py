@@ -39,9 +39,8 @@ def summary(directory, manifest):
             'bytes': sum(entry.get('size', 0) for entry in manifest['files'].values())}
 
 
-def _stage(staging, backend, *, entries, paths, root, meta):
+def _stage(staging, backend, *, selection, entries, paths, root, meta):
     """Write the whole backup into ``staging``; returns the manifest."""
-    selection = backend.selection()
     backup_manifest.write_private_json(os.path.join(staging, SELECTION_NAME),
                                        {'schema': backup_manifest.SCHEMA, 'manager': backend.name, 'packages': selection})
     packages_dir = os.path.join(staging, PACKAGES_DIR)
@@ -66,10 +65,14 @@ def create(root, run_id, backend, *, packages=(), paths=(), retention=5, check_m
     if os.path.exists(directory):
         manifest = backup_manifest.verify(directory)
         return {'changed': False, 'backup': summary(directory, manifest), 'not_installed': [], 'removed': []}
-    entries, absent = resolve(packages, backend.selection())
+    selection = backend.selection()
+    entries, absent = resolve(packages, selection)
+    names = backup_archive.archive_names(paths)
+    missing = [path for path in paths if not os.path.lexists(path)]
+    if missing:
+        raise BackupError('paths to archive do not exist on this host: %s' % ', '.join(missing))
     if check_mode:
         planned = [{'name': e['name'], 'version': e['version'], 'arch': e['arch'], 'file': None, 'source': None} for e in entries]
-        names = backup_archive.archive_names(paths)
         return {'changed': True, 'not_installed': absent, 'removed': backup_manifest.expired(root, retention, {run_id}, pending=[run_id]),
                 'backup': {'dir': directory, 'manifest': os.path.join(directory, backup_manifest.MANIFEST_NAME),
                            'manifest_sha256': None, 'created': None, 'packages': planned, 'paths': names, 'files': None, 'bytes': None}}
@@ -79,9 +82,10 @@ def create(root, run_id, backend, *, packages=(), paths=(), retention=5, check_m
     try:
         meta = {'run_id': run_id, 'host': socket.getfqdn(), 'manager': backend.name,
                 'created': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}
-        manifest = _stage(staging, backend, entries=entries, paths=paths, root=root, meta=meta)
+        manifest = _stage(staging, backend, selection=selection, entries=entries, paths=paths, root=root, meta=meta)
         # The rename is the commit: under its final name a backup is always complete.
         os.rename(staging, directory)
+        backup_manifest.sync_directory(root)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -216,3 +216,12 @@ def test_a_failed_restore_reports_what_it_did_change(tmp_path, made, monkeypatch
     assert 'postinst failed; still not at the saved version: openssl (3.0.18-1, saved 3.0.17-1)' in str(caught.value)
     assert caught.value.result['changed'] is True
     assert caught.value.result['restored'] == [{'name': 'libssl3', 'from': '3.0.18-1', 'to': '3.0.17-1'}]
+
+
+def test_a_path_that_does_not_exist_fails_also_in_check_mode(tmp_path, conf):
+    backend = FakePackages({'openssl': '3.0.17-1'})
+    for check_mode in (True, False):
+        with pytest.raises(BackupError, match='paths to archive do not exist on this host: /nonexistent/app'):
+            system_backup.create(str(tmp_path / 'b'), 'run-1', backend, packages=['openssl'], paths=[conf, '/nonexistent/app'],
+                                 check_mode=check_mode)
+    assert not os.path.exists(str(tmp_path / 'b'))
