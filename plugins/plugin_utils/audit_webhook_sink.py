@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Webhook forwarding of audit events: JSON POSTs from a background thread that drains a local spool in order.
+"""Webhook forwarding of audit events: JSON POSTs (ansible.module_utils.urls.open_url) from a background thread that drains a local spool in order.
 
 The play only appends to the spool; a daemon thread posts the spooled events one by one, oldest first, and
 moves the spool offset after each 2xx answer. While the endpoint fails the thread retries the oldest event
@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import threading
 import time
-import urllib.error
-import urllib.request
 
+from ansible.module_utils.urls import open_url
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_sanitise import clean_text
 
 EVENT_ID_HEADER = 'X-Patchwise-Event-Id'
@@ -54,7 +53,7 @@ class WebhookSink:
         self.url = url
         self.spool = spool
         self._timeout = timeout
-        self._headers = {'Content-Type': 'application/json', 'User-Agent': 'patchwise-audit'}
+        self._headers = {'Content-Type': 'application/json'}
         self._headers.update(headers or {})
         if token:
             self._headers['Authorization'] = 'Bearer %s' % token
@@ -77,12 +76,12 @@ class WebhookSink:
         event_id = event_id_of(line)
         if event_id:
             headers[EVENT_ID_HEADER] = event_id
-        # The URL scheme is checked to be http(s) in __init__.
-        request = urllib.request.Request(self.url, data=line, headers=headers, method='POST')  # noqa: S310
-        with urllib.request.urlopen(request, timeout=self._timeout) as response:  # noqa: S310
+        # open_url raises for 4xx/5xx and connection errors; certificates are verified for https.
+        with open_url(self.url, data=line, headers=headers, method='POST', timeout=self._timeout,
+                      http_agent='patchwise-audit', follow_redirects='none') as response:
             status = response.status
         if not 200 <= status < 300:
-            raise urllib.error.HTTPError(self.url, status, 'unexpected status', None, None)
+            raise ValueError('unexpected HTTP status %s' % status)
 
     def _run(self):
         backoff = _BACKOFF_MIN

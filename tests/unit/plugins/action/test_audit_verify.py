@@ -45,3 +45,35 @@ def test_intact_then_edited_log(tmp_path):
     assert result['failed'] and result['first_bad_line'] == 2 and 'line 2 was altered' in result['msg']
     result = _verify(log, 'hmac_key=k', 'fail_on_invalid=false')
     assert not result.get('failed') and not result['valid'] and result['first_bad_line'] == 2
+
+
+def test_cut_tail_against_the_chain_head_sent_off_host(tmp_path):
+    chain = Chain()
+    log = tmp_path / 'audit.jsonl'
+    lines = [chain.seal({'event': 'host_result', 'host': 'h%d' % i}).decode() for i in range(5)]
+    log.write_text('\n'.join(lines) + '\n')
+    # the chain_head event as the webhook received it, passed as a mapping
+    head = {'event_id': 'r:head', 'type': 'chain_head', 'run_id': 'r', 'seq': chain.seq, 'hash': chain.head,
+            'records': 5}
+    result = _verify_with_head(log, head)
+    assert not result.get('failed') and result['valid'] and result['records'] == 5
+    log.write_text('\n'.join(lines[:3]) + '\n')  # the last two records cut: the chain itself still verifies
+    assert _verify(log)['valid']
+    result = _verify_with_head(log, head)
+    assert result['failed'] and not result['valid'] and result['records'] == 3
+    assert '2 record(s) were cut from the end' in result['msg']
+
+
+def _verify_with_head(path, head):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_ROOT))
+    playbook = path.parent / 'verify_head.yml'
+    out = path.parent / 'result_head.json'
+    playbook.write_text(json.dumps([{'hosts': 'localhost', 'gather_facts': False, 'tasks': [
+        {'patchwise.patching.audit_verify': {'path': str(path), 'expected_head': head},
+         'register': 'verified', 'ignore_errors': True},
+        {'ansible.builtin.copy': {'content': '{{ verified | to_json }}', 'dest': str(out)}}]}]))
+    proc = subprocess.run([sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local',
+                           '-e', 'ansible_python_interpreter=%s' % sys.executable, str(playbook)],
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(out.read_text())

@@ -74,6 +74,9 @@ def test_records_chain_secrets_and_mode(tmp_path):
     assert records[0]['run_id'] in results[('Show a URL with credentials and the run id', 'h1')]['summary']['msg']
     assert verify_lines(text.splitlines(), key='hmac-k3y-value')['valid']
     assert not verify_lines(text.splitlines(), key='other')['valid']
+    assert [r['seq'] for r in records] == list(range(1, len(records) + 1))
+    # forwarding not configured: no spool appears next to the log
+    assert not (log.parent / 'log.jsonl.spool').exists()
 
 
 def test_awx_job_id_is_the_run_id_and_second_run_continues_chain(tmp_path):
@@ -85,3 +88,4 @@ def test_awx_job_id_is_the_run_id_and_second_run_continues_chain(tmp_path):
     assert verify_lines(lines) == {'valid': True, 'records': len(lines), 'head': json.loads(lines[-1])['hash'],
                                    'first_bad_line': None, 'reason': ''}
     assert len(lines) == 2 * first_count
+    assert json.loads(lines[first_count])['seq'] == first_count + 1  # positions continue across runs

@@ -15,11 +15,9 @@ import sys
 import time
 
 import pytest
-
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import Chain, verify_lines
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_syslog_sink import SD_ID
-from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.audit_receivers import (
-    Rsyslog, WebhookReceiver, deduplicated)
+from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.audit_receivers import Rsyslog, WebhookReceiver, deduplicated
 
 COLLECTIONS_ROOT = pathlib.Path(__file__).resolve().parents[7]
 TOKEN = 'webhook-t0ken-value'  # noqa: S105 (test value; must never show up in the log, spool or output)

@@ -46,6 +46,8 @@ class Rsyslog:
         self.output = os.path.join(workdir, 'received.log')
         self.tcp_port = free_port()
         self.udp_port = free_port(socket.SOCK_DGRAM)
+        # A local socket like /dev/log, in the work dir (the system's own /dev/log is left alone).
+        self.unix_socket = os.path.join(workdir, 'log.sock')
         self.process = None
 
     def config(self):
@@ -53,12 +55,16 @@ class Rsyslog:
             'global(workDirectory="%s" maxMessageSize="64k")' % self.workdir,
             'module(load="imtcp")',
             'module(load="imudp")',
+            'module(load="imuxsock" SysSock.Use="off")',
             'template(name="received" type="string" string="%s")' % _RECEIVED_TEMPLATE,
             'ruleset(name="audit") {',
             '  action(type="omfile" file="%s" template="received" flushOnTXEnd="on" asyncWriting="off")' % self.output,
             '}',
             'input(type="imtcp" address="127.0.0.1" port="%d" ruleset="audit")' % self.tcp_port,
             'input(type="imudp" address="127.0.0.1" port="%d" ruleset="audit")' % self.udp_port,
+            # The regular parser chain (RFC 5424 first), not imuxsock's special parser for local messages.
+            'input(type="imuxsock" socket="%s" useSpecialParser="off" parseHostname="on" ruleset="audit")'
+            % self.unix_socket,
             '',
         ])
 
@@ -74,9 +80,11 @@ class Rsyslog:
                 raise RuntimeError('rsyslogd exited: %s' % self.process.stdout.read().decode(errors='replace'))
             try:
                 socket.create_connection(('127.0.0.1', self.tcp_port), timeout=1).close()
-                return self
+                if os.path.exists(self.unix_socket):
+                    return self
             except OSError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         raise RuntimeError('rsyslogd did not listen on tcp port %d' % self.tcp_port)
 
     def stop(self):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import GENESIS, Chain, verify_lines
 
 
@@ -68,3 +69,45 @@ def test_truncated_last_line_is_named():
     lines, _chain = _log()
     lines[-1] = lines[-1][:20]
     assert verify_lines(lines)['first_bad_line'] == 6
+
+
+def test_expected_head_with_seq_detects_a_cut_tail():
+    lines, chain = _log()
+    head = {'seq': 6, 'hash': chain.head, 'run_id': 'r', 'records': 6}
+    assert verify_lines(lines, expected_head=head)['valid']
+    result = verify_lines(lines[:4], expected_head=head)
+    assert not result['valid'] and result['first_bad_line'] is None and result['records'] == 4
+    assert 'ends at record 4' in result['reason'] and '2 record(s) were cut' in result['reason']
+
+
+def test_expected_head_with_seq_allows_later_runs_and_detects_a_rewrite():
+    lines, _chain = _log()
+    head = {'seq': 3, 'hash': json.loads(lines[2])['hash']}
+    assert verify_lines(lines, expected_head=head)['valid']  # records 4-6 came from later runs
+    rewritten = Chain()
+    forged = []
+    for line in lines:
+        record = json.loads(line)
+        for field in ('hash', 'prev_hash', 'seq'):
+            record.pop(field)
+        record['status'] = 'changed' if record['host'] == 'h1' else record['status']
+        forged.append(rewritten.seal(record).decode())
+    assert verify_lines(forged)['valid']
+    result = verify_lines(forged, expected_head=head)
+    assert not result['valid'] and result['first_bad_line'] == 3 and 'rewritten' in result['reason']
+
+
+def test_records_carry_their_position_and_a_continued_chain_keeps_counting():
+    lines, chain = _log(3)
+    assert [json.loads(line)['seq'] for line in lines] == [1, 2, 3]
+    more = Chain(head=chain.head, seq=chain.seq)
+    lines.append(more.seal({'event': 'playbook_start'}).decode())
+    assert json.loads(lines[-1])['seq'] == 4 and verify_lines(lines)['valid'] and more.count == 1
+
+
+def test_expected_head_must_be_a_hash_or_mapping():
+    lines, _chain = _log(2)
+    with pytest.raises(ValueError, match='expected_head'):
+        verify_lines(lines, expected_head=['x'])
+    with pytest.raises(ValueError, match='seq must be an integer'):
+        verify_lines(lines, expected_head={'seq': 'three', 'hash': 'x'})

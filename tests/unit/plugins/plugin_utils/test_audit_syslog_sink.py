@@ -61,10 +61,11 @@ def test_bad_targets_are_named(target):
         parse_target(target)
 
 
-@pytest.mark.parametrize('transport', ['tcp', 'udp'])
+@pytest.mark.parametrize('transport', ['tcp', 'udp', 'unix'])
 def test_rsyslog_receives_every_event_in_order_with_structured_data(rsyslog, transport):
-    port = rsyslog.tcp_port if transport == 'tcp' else rsyslog.udp_port
-    sink = SyslogSink('%s://127.0.0.1:%d' % (transport, port), facility='authpriv', app_name='pw-test', timeout=2)
+    target = {'tcp': 'tcp://127.0.0.1:%d' % rsyslog.tcp_port, 'udp': 'udp://127.0.0.1:%d' % rsyslog.udp_port,
+              'unix': 'unix://%s' % rsyslog.unix_socket}[transport]
+    sink = SyslogSink(target, facility='authpriv', app_name='pw-test', timeout=2)
     events = [_event(seq) for seq in range(1, 31)]
     for event in events:
         assert sink.send(event, _body(event))
