@@ -246,7 +246,7 @@ class CallbackModule(CallbackBase):
                           app_name=self.get_option('syslog_app_name'), timeout=self.get_option('syslog_timeout'))
 
     def _open_webhook(self):
-        # Imported here, not at load (urllib, threading): a file-only audit must not pay for forwarding.
+        # Imported here, not at load (HTTP client, thread): a file-only audit must not pay for forwarding.
         from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_spool import Spool  # noqa: PLC0415
         from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_webhook_sink import WebhookSink, parse_headers  # noqa: PLC0415
         headers = parse_headers(self.get_option('webhook_headers'))

@@ -12,8 +12,10 @@ bounded time; whatever is left stays spooled and the next run's sender delivers 
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from urllib.parse import quote
 
 from ansible.module_utils.urls import open_url
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_sanitise import clean_text
@@ -32,17 +34,27 @@ def parse_headers(lines):
         name, sep, value = str(line).partition(':')
         if not sep or not name.strip():
             raise ValueError("webhook_headers entry %r: expected 'Name: value'" % (line,))
+        try:
+            # http.client sends headers as latin-1; a value it cannot encode would fail every POST forever.
+            (name + value).encode('latin-1')
+        except UnicodeEncodeError:
+            raise ValueError('webhook_headers entry for %s: only latin-1 characters can be sent' % name.strip()) from None
         headers[name.strip()] = value.strip()
     return headers
 
 
 def event_id_of(line):
-    # The envelope starts with {"event_id": "..."} (see the callback); no JSON parse needed for the header.
-    start = line.find(b'"event_id":"')
+    """The event_id of a spooled event, read from the front of the line without parsing the whole body."""
+    # The envelope starts with {"event_id":"..." (see the callback).
+    marker = b'"event_id":"'
+    start = line.find(marker)
     if start < 0:
         return None
-    start += len(b'"event_id":"')
-    return line[start:line.find(b'"', start)].decode('utf-8', 'replace')
+    text = line.decode('utf-8', 'replace')
+    try:
+        return json.decoder.scanstring(text, text.find('"event_id":"') + len(marker))[0]
+    except ValueError:
+        return None
 
 
 class WebhookSink:
@@ -75,7 +87,8 @@ class WebhookSink:
         headers = dict(self._headers)
         event_id = event_id_of(line)
         if event_id:
-            headers[EVENT_ID_HEADER] = event_id
+            # Percent-encoded beyond plain ASCII (a run id from the environment may hold anything).
+            headers[EVENT_ID_HEADER] = quote(event_id, safe=':@-._~+')
         # open_url raises for 4xx/5xx and connection errors; certificates are verified for https.
         with open_url(self.url, data=line, headers=headers, method='POST', timeout=self._timeout,
                       http_agent='patchwise-audit', follow_redirects='none') as response:

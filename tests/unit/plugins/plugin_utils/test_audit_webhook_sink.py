@@ -72,6 +72,8 @@ def test_headers_and_bad_urls():
     assert parse_headers(['X-Team: ops', 'X-A:b:c']) == {'X-Team': 'ops', 'X-A': 'b:c'}
     with pytest.raises(ValueError, match='webhook_headers'):
         parse_headers(['no colon'])
+    with pytest.raises(ValueError, match='webhook_headers entry for X-Name: only latin-1'):
+        parse_headers(['X-Name: \u0436'])
     with pytest.raises(ValueError, match='webhook_url ftp://\\*\\*\\*\\*\\*\\*\\*\\*@x'):
         WebhookSink('ftp://user:pw@x/', None)
 
@@ -114,6 +116,14 @@ def test_outage_mid_run_then_next_run_delivers_everything_in_order(tmp_path, rec
     assert ids.count('run-1:6') == 2  # redelivered after the 503: at least once
     assert [e['event_id'] for e in deduplicated(receiver.events())] == (
         ['run-1:%d' % seq for seq in range(1, 11)] + ['run-2:%d' % seq for seq in range(1, 4)])
+
+
+def test_a_run_id_beyond_ascii_is_delivered_with_an_encoded_header(tmp_path, receiver):
+    sink = WebhookSink(receiver.url, Spool(str(tmp_path)), timeout=2)
+    sink.send(_line(1, run='l\u00e4uf \u0436'))
+    assert sink.close(5) == 0
+    assert receiver.events()[0]['event_id'] == 'l\u00e4uf \u0436:1'
+    assert receiver.headers[0][EVENT_ID_HEADER] == 'l%C3%A4uf%20%D0%B6:1'
 
 
 def test_a_new_event_retries_early_after_the_endpoint_returns(tmp_path, receiver):
