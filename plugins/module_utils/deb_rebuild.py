@@ -12,7 +12,6 @@ configuration, not the packager's. Runs on managed hosts: standard library, Pyth
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import stat
@@ -87,15 +86,12 @@ def _real_path(path, package, diverted):
     return path
 
 
-def _place_file(source, target, as_root):
-    """A regular file into the tree: a hard link when on the same file system (same inode, owner and
-    mode), else a copy with owner and mode (mode after chown, which clears setuid/setgid bits)."""
-    try:
-        os.link(source, target)
-        return
-    except OSError as exc:
-        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
-            raise
+def _copy_file(source, target, as_root):
+    """A regular file into the tree with its owner and mode (mode after chown, which clears setuid bits).
+
+    A copy, not a hard link: linking changes the inode's ctime, and tar inside dpkg-deb fails with
+    "file changed as we read it" when another rebuild of the same package links it meanwhile.
+    """
     shutil.copy2(source, target)
     info = os.lstat(source)
     if as_root:
@@ -131,7 +127,10 @@ def populate_tree(tree, paths, package, diverted, as_root):
             if as_root:
                 os.lchown(target, info.st_uid, info.st_gid)
         elif stat.S_ISREG(info.st_mode):
-            _place_file(source, target, as_root)
+            try:
+                _copy_file(source, target, as_root)
+            except FileNotFoundError:
+                skipped.append(path)
         else:
             # Device nodes and fifos are not shipped in packages any more; nothing sensible to rebuild.
             skipped.append(path)

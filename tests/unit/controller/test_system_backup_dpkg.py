@@ -8,8 +8,11 @@ end even when a test fails. netbase (always installed) serves the plain backup-a
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
+import tempfile
+import time
 
 import pytest
 from ansible_collections.patchwise.patching.plugins.module_utils import backup_manifest
@@ -20,6 +23,8 @@ PACKAGE = 'pw-backup-test'
 DEPENDENT = 'pw-backup-test-user'
 APT = ['apt-get', '-q', '-y', '-o', 'DPkg::Lock::Timeout=120', '-o', 'Dpkg::Options::=--force-confold']
 ENV = dict(os.environ, DEBIAN_FRONTEND='noninteractive', LC_ALL='C')
+# One test at a time installs the throwaway package, across pytest workers and concurrent runs.
+LOCK = os.path.join('/run/lock' if os.path.isdir('/run/lock') else tempfile.gettempdir(), 'patchwise-pw-backup-test.lock')
 
 
 def _version(package=PACKAGE):
@@ -67,15 +72,30 @@ def _install(deb):
     subprocess.run([*APT, 'install', deb], check=True, capture_output=True, env=ENV)
 
 
+def _purge():
+    """dpkg --purge, waiting (up to 2 minutes) while another dpkg or apt holds the lock."""
+    for _attempt in range(60):
+        process = subprocess.run(['dpkg', '--purge', DEPENDENT, PACKAGE], capture_output=True, text=True, env=ENV, check=False)
+        if 'lock' not in process.stderr:
+            return
+        time.sleep(2)
+
+
 @pytest.fixture
 def throwaway(tmp_path):
-    assert _version() is None and _version(DEPENDENT) is None, '%s is installed before the test; purge it first' % PACKAGE
+    with open(LOCK, 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield from _installed_and_purged(tmp_path)
+
+
+def _installed_and_purged(tmp_path):
+    _purge()  # a run killed before its teardown may have left them
     debs = {version: _build(tmp_path, version) for version in ('1.0', '2.0')}
     debs['dependent'] = _build_dependent(tmp_path)
     try:
         yield debs
     finally:
-        subprocess.run(['dpkg', '--purge', DEPENDENT, PACKAGE], capture_output=True, env=ENV, check=False)
+        _purge()
         if os.path.exists('/etc/pw-backup-test.conf'):
             os.remove('/etc/pw-backup-test.conf')
     assert _version() is None and _version(DEPENDENT) is None
