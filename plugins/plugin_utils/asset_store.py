@@ -23,13 +23,14 @@ import sqlite3
 import urllib.parse
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_changes import record_changes, record_digest, record_summary
-from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import MIGRATIONS, SCHEMA
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import MIGRATIONS, SCHEMA, statements
+from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_findings import is_match_view, match_view
 
 RECORD_SCHEMA = 1
 # Fields of a finding that belong to one host; everything else is shared by the hosts with the same detail_key.
 _HOST_FIELDS = frozenset(('status', 'first_seen', 'closed', 'due', 'tier', 'hold', 'acceptance', 'distribution_security_update',
                           'held_binaries', 'host_reasons', 'reasons', 'host'))
-_TABLES = ('meta', 'hosts', 'history', 'register', 'runs', 'risk_results', 'findings', 'plans', 'patch_outcomes')
+_TABLES = ('meta', 'hosts', 'history', 'register', 'runs', 'risk_results', 'findings', 'plans', 'patch_outcomes', 'match_views')
 
 
 class AssetStoreError(Exception):
@@ -53,6 +54,26 @@ def is_stale(last_seen, stale_after_days, now):
 
 def _dumps(value):
     return json.dumps(value, sort_keys=True, separators=(',', ':'), ensure_ascii=False, default=str)
+
+
+def _stored_view(record):
+    """The record's match view as stored beside it, or None when the record cannot have one.
+
+    A record the matcher cannot read (a package without a name, a version that
+    is not a string) is still stored, as before; the risk pass then reads the
+    record itself and reports what is wrong with it.
+    """
+    try:
+        return _dumps(match_view(record))
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _write_view(db, host, view):
+    if view is None:
+        db.execute('DELETE FROM match_views WHERE host = ?', (host,))
+    else:
+        db.execute('INSERT OR REPLACE INTO match_views (host, view) VALUES (?, ?)', (host, view))
 
 
 def validate_record(host, record):
@@ -133,9 +154,8 @@ class AssetStore:
         try:
             version = self._schema_version()  # another writer may have migrated while we waited
             for script in MIGRATIONS[version:]:
-                for statement in script.split(';'):
-                    if statement.strip():
-                        self._db.execute(statement)
+                for statement in statements(script):
+                    self._db.execute(statement)
             self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA),))
             self._db.execute('COMMIT')
         except BaseException:
@@ -178,28 +198,37 @@ class AssetStore:
             outcome = {}
             for host, record in sorted(records.items()):
                 digest = record_digest(record)
-                row = db.execute('SELECT digest, record FROM hosts WHERE name = ?', (host,)).fetchone()
+                row = db.execute('SELECT digest, (SELECT count(*) FROM match_views WHERE host = name) FROM hosts WHERE name = ?',
+                                 (host,)).fetchone()
                 summary = _dumps(record_summary(record))
                 if row is None:
                     db.execute('INSERT INTO hosts (name, first_seen, last_seen, last_changed, collected_at, run_id, digest, summary, record) '
                                'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
                                (host, record['collected_at'], record['collected_at'], now, record['collected_at'], run_id, digest, summary, _dumps(record)))
+                    _write_view(db, host, _stored_view(record))
                     db.execute('INSERT INTO history (host, at, run_id, kind, detail) VALUES (?, ?, ?, ?, ?)',
                                (host, now, run_id, 'first_seen', _dumps(record_summary(record))))
                     outcome[host] = {'changed': True, 'new': True, 'changes': ['first_seen']}
                     continue
                 if row[0] == digest:
+                    if not row[1]:
+                        # Stored before schema 3: the view is built from the record that stays stored.
+                        stored = db.execute('SELECT record FROM hosts WHERE name = ?', (host,)).fetchone()[0]
+                        _write_view(db, host, _stored_view(json.loads(stored)))
                     db.execute('UPDATE hosts SET last_seen = max(last_seen, ?), collected_at = ?, run_id = ? WHERE name = ?',
                                (record['collected_at'], record['collected_at'], run_id, host))
                     outcome[host] = {'changed': False, 'new': False, 'changes': []}
                     continue
-                changes = record_changes(json.loads(row[1]), record)
+                old = db.execute('SELECT record FROM hosts WHERE name = ?', (host,)).fetchone()[0]
+                changes = record_changes(json.loads(old), record)
                 for kind, detail in changes:
                     db.execute('INSERT INTO history (host, at, run_id, kind, detail) VALUES (?, ?, ?, ?, ?)',
                                (host, now, run_id, kind, _dumps(detail)))
                 db.execute('UPDATE hosts SET last_seen = max(last_seen, ?), last_changed = ?, collected_at = ?, run_id = ?, '
                            'digest = ?, summary = ?, record = ? WHERE name = ?',
                            (record['collected_at'], now, record['collected_at'], run_id, digest, summary, _dumps(record), host))
+                # After the record: its update dropped the old view (trigger match_view_dropped_on_update).
+                _write_view(db, host, _stored_view(record))
                 outcome[host] = {'changed': True, 'new': False, 'changes': [kind for kind, _detail in changes]}
             db.execute('INSERT OR REPLACE INTO runs (run_id, stage, at, hosts, changed) VALUES (?, ?, ?, ?, ?)',
                        (run_id or '', 'discover', now, len(outcome), sum(1 for item in outcome.values() if item['changed'])))
@@ -228,6 +257,15 @@ class AssetStore:
         """The latest full record of ``host``, or None."""
         row = self._db.execute('SELECT record FROM hosts WHERE name = ?', (host,)).fetchone()
         return json.loads(row[0]) if row else None
+
+    def matching_input(self, host):
+        """What the risk engine matches for ``host``: its stored match view, else its full record; None for an unknown host."""
+        row = self._db.execute('SELECT view FROM match_views WHERE host = ?', (host,)).fetchone()
+        if row is not None:
+            view = json.loads(row[0])
+            if is_match_view(view):
+                return view
+        return self.record(host)
 
     def history(self, host=None, kind=None, since=None, run_id=None):
         """History entries, oldest first: ``[{host, at, run_id, kind, detail}]``, filtered by what is given."""
@@ -266,6 +304,10 @@ class AssetStore:
         a fleet's findings never have to be in memory at once; it may read
         this store while it is consumed.
 
+        An item may carry the host's finding rows as a third element (as
+        ``finding_rows`` returned them, read in this transaction) so they are
+        not read twice.
+
         A finding (host, id, package) not known, or known as ``fixed``, is
         (re)opened with ``first_seen`` now; a known one keeps its ``first_seen``;
         its status (``open`` or ``accepted``) is the one the risk engine gave.
@@ -283,9 +325,9 @@ class AssetStore:
         def work(db):
             outcome = {}
             written = set()
-            for host, result in pairs:
-                known = {(row[0], row[1]): row[2:] for row in db.execute(
-                    'SELECT finding_id, package, status, first_seen, kind, tier, due, detail_key, extra FROM findings WHERE host = ?', (host,))}
+            for item in pairs:
+                host, result = item[:2]
+                known = item[2] if len(item) > 2 else self.finding_rows(host)
                 current = set()
                 rows = []
                 opened = 0
@@ -336,6 +378,19 @@ class AssetStore:
         if with_findings:
             result['findings'] = [f for f in self.findings(host=host) if f['status'] != 'fixed']
         return result
+
+    def finding_rows(self, host):
+        """``{(finding id, package): (status, first_seen, kind, tier, due, detail_key, extra)}``: ``host``'s stored finding rows.
+
+        ``store_risk_results`` takes them back (items ``(host, result, rows)``)
+        instead of reading them again.
+        """
+        return {(row[0], row[1]): row[2:] for row in self._db.execute(
+            'SELECT finding_id, package, status, first_seen, kind, tier, due, detail_key, extra FROM findings WHERE host = ?', (host,))}
+
+    def risk_tiers(self):
+        """``{host: (tier, due)}`` of every stored risk result, in one query."""
+        return {host: (tier, due) for host, tier, due in self._db.execute('SELECT host, tier, due FROM risk_results')}
 
     def finding_lifecycle(self, host):
         """``{(finding id, package): (status, first_seen)}`` of ``host``'s stored findings, without their details."""

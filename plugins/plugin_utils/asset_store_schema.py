@@ -11,6 +11,8 @@ every database can be brought forward in one transaction by
 
 from __future__ import annotations
 
+import sqlite3
+
 _SCHEMA_1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
@@ -126,5 +128,38 @@ DROP TABLE findings_v1;
 CREATE INDEX findings_by_status ON findings (status, tier);
 """
 
-MIGRATIONS = (_SCHEMA_1, _SCHEMA_2)
+# Schema 3: beside each record, the compact part the risk pass matches
+# (risk_findings.match_view), so a pass need not parse whole records.  Hosts
+# stored before have none until their record is stored again; the pass then
+# reads the record itself.  The triggers drop a view whenever its record is
+# rewritten or removed by anything (the store writes the new view after the
+# record), so a view never outlives the record it was built from.
+_SCHEMA_3 = """
+CREATE TABLE match_views (
+    host TEXT PRIMARY KEY,
+    view TEXT NOT NULL);
+CREATE TRIGGER match_view_dropped_on_update AFTER UPDATE OF record ON hosts
+BEGIN
+    DELETE FROM match_views WHERE host = OLD.name;
+END;
+CREATE TRIGGER match_view_dropped_on_delete AFTER DELETE ON hosts
+BEGIN
+    DELETE FROM match_views WHERE host = OLD.name;
+END;
+"""
+
+
+def statements(script):
+    """The SQL statements of a migration script (a trigger body's semicolons do not end its statement)."""
+    pending = ''
+    for piece in script.split(';'):
+        pending += piece + ';'
+        if sqlite3.complete_statement(pending):
+            if pending.strip(' \n;'):
+                yield pending.strip()
+            pending = ''
+    if pending.strip(' \n;'):
+        raise ValueError('incomplete SQL statement in a migration: %s' % pending.strip())
+
+MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3)
 SCHEMA = len(MIGRATIONS)

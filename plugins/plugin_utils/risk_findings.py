@@ -20,10 +20,14 @@ adds decisions, tiers and due dates.  ``advisories`` is an
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.patchwise.patching.plugins.module_utils.versions import compare_versions, scheme_for_ecosystem
 
 # Application ecosystems without advisories: declared applications with a generic version.
 _UNMATCHED_ECOSYSTEMS = ('generic', '', None)
+# Version of the match_view layout; a stored view of another version is rebuilt from its record.
+MATCH_VIEW = 1
 
 
 def _first_fix(fixed_versions, installed, scheme):
@@ -75,43 +79,124 @@ def _memoised(cache, match, kind, package, installed, *, binaries, scheme):
     return dict(base)
 
 
-def _os_findings(record, advisories, skipped, cache):
-    ecosystem = (record.get('os') or {}).get('ecosystem')
+def _escape(text):
+    """``text`` made safe to join with tabs and newlines (a backslash escapes itself, tab and newline)."""
+    if not isinstance(text, str):
+        raise ValueError('asset record: package name or version %r is not a string' % (text,))
+    if '\\' in text or '\t' in text or '\n' in text:
+        return text.replace('\\', '\\\\').replace('\t', '\\t').replace('\n', '\\n')
+    return text
+
+
+def _unescape(text):
+    if '\\' not in text:
+        return text
+    return re.sub(r'\\(.)', lambda found: {'t': '\t', 'n': '\n'}.get(found.group(1), found.group(1)), text)
+
+
+def _split_key(key):
+    name, version = key.split('\t')
+    return _unescape(name), _unescape(version)
+
+
+def match_view(record):
+    """The part of an asset record that matching reads, in a compact form the asset store keeps beside it.
+
+    Parsing a whole record (thousands of package mappings) costs more than
+    classifying it, so the fleet pass reads this instead:
+
+    * ``keys``: the distinct (package, version) keys of the OS packages (by
+      source package on apt), ``name<TAB>version`` joined by newlines;
+    * ``binaries``: for each key in the same order, its binary package names
+      (tab-joined, sorted), empty when the only binary has the key's name;
+    * ``held``: {key: [held binaries]} for keys with held packages;
+    * ``applications``: [ecosystem, name, version] of matchable applications;
+    * ``updates``: the pending security updates, and ``update_sources``
+      the source package of each (for grouping unnamed ones).
+
+    ``record_findings`` gives the same findings for a record and its view.
+    """
+    os_facts = record.get('os') or {}
     packages = record.get('packages') or []
-    if not packages:
+    by_source = os_facts.get('pkg_mgr') == 'apt'
+    keys, binaries, held = {}, [], {}
+    for package in packages:
+        if by_source:
+            name, version = package.get('source_name') or package['name'], package.get('source_version') or package['version']
+        else:
+            name, version = package['name'], package['version']
+        key = _escape(name) + '\t' + _escape(version)
+        index = keys.get(key)
+        if index is None:
+            index = keys[key] = len(binaries)
+            binaries.append(set())
+        binaries[index].add(_escape(package['name']))
+        if package.get('held'):
+            held.setdefault(key, set()).add(package['name'])
+    names = [name.split('\t', 1)[0] for name in keys]
+    source_of = None
+    updates = [update for update in record.get('updates') or [] if update.get('security')]
+    if updates:
+        source_of = {p['name']: (p.get('source_name') or p['name']) for p in packages}
+    return {
+        'view': MATCH_VIEW,
+        'schema': record.get('schema'),
+        'os': os_facts,
+        'has_packages': bool(packages),
+        'keys': '\n'.join(keys),
+        'binaries': '\n'.join('' if built == {name} else '\t'.join(sorted(built)) for name, built in zip(names, binaries)),
+        'held': {key: sorted(names_held) for key, names_held in held.items()},
+        'applications': [[app['ecosystem'], app['name'], app['version']] for app in record.get('applications') or []
+                         if app.get('ecosystem') not in _UNMATCHED_ECOSYSTEMS and app.get('version')],
+        'updates': [{'name': u['name'], 'current': u.get('current'), 'available': u['available'], 'origin': u.get('origin')}
+                    for u in updates],
+        'update_sources': {u['name']: source_of[u['name']] for u in updates if u['name'] in source_of} if updates else {},
+    }
+
+
+def _os_findings(view, advisories, skipped, cache):
+    os_facts = view['os']
+    ecosystem = os_facts.get('ecosystem')
+    if not view['has_packages']:
         return []
     if not ecosystem:
         skipped.append('OS packages not matched: the record names no OSV ecosystem for %s %s'
-                       % ((record.get('os') or {}).get('distribution'), (record.get('os') or {}).get('version')))
+                       % (os_facts.get('distribution'), os_facts.get('version')))
         return []
     try:
         scheme = scheme_for_ecosystem(ecosystem)
     except ValueError:
         skipped.append('OS packages not matched: unknown ecosystem %s' % ecosystem)
         return []
-    by_source = record.get('os', {}).get('pkg_mgr') == 'apt'
-
-    if by_source:
-        keys = [(p.get('source_name') or p['name'], p.get('source_version') or p['version']) for p in packages]
-    else:
-        keys = [(p['name'], p['version']) for p in packages]
-    # One set of (package, version) to match; the binaries behind a key are gathered
-    # only for the few keys an advisory names (a host has thousands of packages).
-    matches = advisories.match(ecosystem, list(set(keys))) if advisories is not None else {}
-    found_keys = {key for key, found in matches.items() if found}
+    if advisories is None:
+        return []
+    keys = view['keys'].split('\n')
+    wanted = set(keys)
+    # Keys already matched in this pass (most of a fleet's) are decided by set operations:
+    # Python-level work per host follows its new keys and its findings, not its packages.
+    seen = cache.setdefault(('keys seen', ecosystem), set())
+    hits = cache.setdefault(('keys matched', ecosystem), {})
+    new = wanted - seen
+    if new:
+        for (name, version), found in advisories.match(ecosystem, [_split_key(key) for key in new]).items():
+            if found:
+                hits[_escape(name) + '\t' + _escape(version)] = found
+        seen |= new
+        cache[('hit keys', ecosystem)] = set(hits)
+    found_keys = wanted & cache.get(('hit keys', ecosystem), set())
     if not found_keys:
         return []
-    binaries, held = {}, set()
-    for package, key in zip(packages, keys):
-        if key in found_keys:
-            binaries.setdefault(key, set()).add(package['name'])
-            if package.get('held'):
-                held.add(package['name'])
+    position = dict(zip(keys, range(len(keys))))
+    binaries = view['binaries'].split('\n')
+    held = set()
+    for key in found_keys:
+        held.update(view['held'].get(key, ()))
     findings = []
-    for name, version in sorted(found_keys):
-        built_from = sorted(binaries[(name, version)])
+    for name, version, key in sorted((*_split_key(key), key) for key in found_keys):
+        built = binaries[position[key]]
+        built_from = [_unescape(binary) for binary in built.split('\t')] if built else [name]
         held_here = [binary for binary in built_from if binary in held]
-        for match in matches[(name, version)]:
+        for match in hits[key]:
             finding = _memoised(cache, match, 'os', name, version, binaries=built_from, scheme=scheme)
             if held_here:
                 finding['held_binaries'] = held_here
@@ -119,14 +204,12 @@ def _os_findings(record, advisories, skipped, cache):
     return findings
 
 
-def _app_findings(record, advisories, skipped, cache):
+def _app_findings(view, advisories, skipped, cache):
     if advisories is None:
         return []
     by_ecosystem = {}
-    for app in record.get('applications') or []:
-        if app.get('ecosystem') in _UNMATCHED_ECOSYSTEMS or not app.get('version'):
-            continue
-        by_ecosystem.setdefault(app['ecosystem'], set()).add((app['name'], app['version']))
+    for ecosystem, name, version in view['applications']:
+        by_ecosystem.setdefault(ecosystem, set()).add((name, version))
     findings = []
     for ecosystem, wanted in sorted(by_ecosystem.items()):
         try:
@@ -139,7 +222,7 @@ def _app_findings(record, advisories, skipped, cache):
     return findings
 
 
-def _distribution_updates(record, findings):
+def _distribution_updates(view, findings):
     """Mark findings fixed by pending security updates; add one finding per source package no advisory names."""
     covered = {}
     for finding in findings:
@@ -147,10 +230,8 @@ def _distribution_updates(record, findings):
             for binary in finding['binary_packages']:
                 covered.setdefault(binary, []).append(finding)
     unnamed = {}
-    for update in record.get('updates') or []:
-        if not update.get('security'):
-            continue
-        pending = {'name': update['name'], 'available': update['available'], 'origin': update.get('origin')}
+    for update in view['updates']:
+        pending = {'name': update['name'], 'available': update['available'], 'origin': update['origin']}
         if update['name'] in covered:
             for finding in covered[update['name']]:
                 finding['distribution_security_update'] = [*(finding['distribution_security_update'] or []), pending]
@@ -160,8 +241,8 @@ def _distribution_updates(record, findings):
             continue
         unnamed.setdefault(update['name'], []).append((update, pending))
     if unnamed:
-        # Group the binaries no advisory names by their source package (only built when there are some).
-        source_of = {p['name']: (p.get('source_name') or p['name']) for p in record.get('packages') or []}
+        # Group the binaries no advisory names by their source package.
+        source_of = view['update_sources']
         by_source = {}
         for binary, updates in unnamed.items():
             by_source.setdefault(source_of.get(binary, binary), []).extend(updates)
@@ -177,7 +258,7 @@ def _distribution_updates(record, findings):
             'binary_packages': sorted(update['name'] for update, _pending in updates),
             'installed': first.get('current'),
             'fixed': first.get('available'),
-            'ecosystem': (record.get('os') or {}).get('ecosystem'),
+            'ecosystem': view['os'].get('ecosystem'),
             'summary': 'pending update marked as a security fix by the distribution (%s)' % first.get('origin'),
             'source': 'distribution',
             'cvss': None, 'epss': None, 'kev': None, 'tracker_status': None, 'urgency': None,
@@ -186,14 +267,20 @@ def _distribution_updates(record, findings):
     return extra
 
 
+def is_match_view(record):
+    """True when ``record`` is a ``match_view`` of the current layout rather than a full record."""
+    return record.get('view') == MATCH_VIEW and 'keys' in record
+
+
 def record_findings(record, advisories, cache=None):
-    """Return (raw findings, [reasons something was not matched]) for one asset record.
+    """Return (raw findings, [reasons something was not matched]) for one asset record (or its ``match_view``).
 
     ``cache`` (a dict kept across the records of one pass) memoises the raw
-    findings; each record gets its own copies.
+    findings and which package keys match; each record gets its own copies.
     """
     cache = {} if cache is None else cache
+    view = record if is_match_view(record) else match_view(record)
     skipped = []
-    findings = _os_findings(record, advisories, skipped, cache) + _app_findings(record, advisories, skipped, cache)
-    findings.extend(_distribution_updates(record, findings))
+    findings = _os_findings(view, advisories, skipped, cache) + _app_findings(view, advisories, skipped, cache)
+    findings.extend(_distribution_updates(view, findings))
     return findings, skipped

@@ -78,21 +78,25 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
     moved = []
     totals = {'open': 0}
 
+    # Tier and due of every host before this pass, in one query: a host whose either moves is a change.
+    before = store.risk_tiers()
+
     def classified():
         for host in hosts:
-            record = store.record(host)
+            record = store.matching_input(host)
             if record is None:
                 missing.append(host)
                 continue
             if record.get('schema') != RECORD_SCHEMA:
                 skipped[host] = ['asset record schema %r; run discovery again to refresh it' % record.get('schema')]
                 continue
-            lifecycle = {key: first_seen for key, (status, first_seen) in store.finding_lifecycle(host).items() if status != 'fixed'}
+            # The host's finding rows are read once: for the lifecycle here, and handed on to the store.
+            rows = store.finding_rows(host)
+            lifecycle = {key: row[1] for key, row in rows.items() if row[0] != 'fixed'}
             result = engine.classify(host, record, register.get(host), lifecycle, run_id=run_id)
             if result['skipped']:
                 skipped[host] = result['skipped']
-            before = store.risk_result(host, with_findings=False) or {}
-            if (before.get('tier'), before.get('due')) != (result['tier'], result['due']):
+            if before.get(host, (None, None)) != (result['tier'], result['due']):
                 moved.append(host)
             plans[host] = patch_plan(result, policy, register.get(host), change_ref=options.get('change_ref'), moment=now, run_id=run_id)
             summaries[host] = host_summary(result, plans[host])
@@ -100,7 +104,7 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
             totals['open'] += len(open_findings)
             # Findings come ranked per host: a host's first few are all it can add to the fleet's top.
             candidates.extend(_ranked_entry(host, f) for f in open_findings[:_TOP_FINDINGS])
-            yield host, result
+            yield host, result, rows
 
     lifecycle_changes = store.store_risk_results(classified(), run_id=run_id, check_mode=check_mode, details=engine.details)
     store.store_plans(plans, run_id=run_id, check_mode=check_mode)
