@@ -1,0 +1,302 @@
+"""DnfBackend against a real RPM-managed test host: a ``dnf --installroot`` on this Debian machine.
+
+The session fixture builds small noarch RPMs with rpmbuild, signs them with a throwaway gpg key,
+indexes them with createrepo_c, adds security and bugfix advisories (updateinfo.xml) with
+modifyrepo_c and signs repomd.xml; a template installroot gets a .repo file with gpgcheck=1 and
+repo_gpgcheck=1, the key in its rpmdb, the 1.0-1 versions installed and pw-demo-held versionlocked
+through the root's own versionlock plugin configuration.  Each test works on a copy of that root.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import textwrap
+
+import pytest
+from ansible_collections.patchwise.patching.plugins.module_utils import update_selection
+from ansible_collections.patchwise.patching.plugins.module_utils.dnf_update import DnfBackend
+
+PACKAGES = [
+    ('pw-release', '1', '1'),
+    ('pw-demo-security', '1.0', '1'), ('pw-demo-security', '1.0', '2'),
+    ('pw-demo-normal', '1.0', '1'), ('pw-demo-normal', '1.1', '1'),
+    ('pw-demo-held', '1.0', '1'), ('pw-demo-held', '1.0', '2'),
+    ('pw-failing', '1.0', '1'), ('pw-failing', '1.0', '2'),
+]
+FIRST_VERSIONS = ['pw-release', 'pw-demo-security-1.0-1', 'pw-demo-normal-1.0-1', 'pw-demo-held-1.0-1', 'pw-failing-1.0-1']
+UPDATEINFO = """<?xml version="1.0" encoding="UTF-8"?>
+<updates>
+  <update from="security@example.invalid" status="final" type="security" version="1">
+    <id>PWSA-2026:0001</id>
+    <title>Important: pw-demo-security and pw-demo-held security update</title>
+    <severity>Important</severity>
+    <issued date="2026-11-01 00:00:00"/>
+    <description>Fixes CVE-2026-0001.</description>
+    <references><reference href="https://example.invalid/CVE-2026-0001" id="CVE-2026-0001" type="cve" title="CVE-2026-0001"/></references>
+    <pkglist><collection short="pw"><name>pw</name>
+      <package name="pw-demo-security" version="1.0" release="2" epoch="0" arch="noarch"><filename>pw-demo-security-1.0-2.noarch.rpm</filename></package>
+      <package name="pw-demo-held" version="1.0" release="2" epoch="0" arch="noarch"><filename>pw-demo-held-1.0-2.noarch.rpm</filename></package>
+    </collection></pkglist>
+  </update>
+  <update from="bugs@example.invalid" status="final" type="bugfix" version="1">
+    <id>PWBA-2026:0002</id>
+    <title>pw-demo-normal bug fix update</title>
+    <issued date="2026-11-02 00:00:00"/>
+    <description>Fixes a bug.</description>
+    <pkglist><collection short="pw"><name>pw</name>
+      <package name="pw-demo-normal" version="1.1" release="1" epoch="0" arch="noarch"><filename>pw-demo-normal-1.1-1.noarch.rpm</filename></package>
+    </collection></pkglist>
+  </update>
+</updates>
+"""
+KEY_EMAIL = 'pw-test@example.invalid'
+
+
+def run(args, env=None):
+    process = subprocess.run(args, capture_output=True, text=True, env=dict(os.environ, **(env or {})), check=False)
+    return process.returncode, process.stdout, process.stderr
+
+
+def checked(args, env=None):
+    rc, out, err = run(args, env)
+    assert rc == 0, '%s: rc %s\n%s\n%s' % (' '.join(args), rc, out, err)
+    return out
+
+
+def _spec(name, version, release):
+    lines = ['Name: %s' % name, 'Version: %s' % version, 'Release: %s' % release, 'Summary: patchwise test package',
+             'License: GPL-3.0-or-later', 'BuildArch: noarch']
+    if name == 'pw-release':
+        # What dnf reads the release version of an installroot from (as from redhat-release).
+        lines.append('Provides: system-release(releasever) = 1')
+    lines += ['%description', 'A patchwise test package.', '%install',
+              'mkdir -p %{buildroot}/usr/share/' + name,
+              'echo "%s %s-%s" > %%{buildroot}/usr/share/%s/version' % (name, version, release, name)]
+    if name == 'pw-demo-normal':
+        lines += ['mkdir -p %{buildroot}/etc', 'echo "setting=%s" > %%{buildroot}/etc/pw-demo-normal.conf' % version]
+    lines += ['%files', '/usr/share/%s/version' % name]
+    if name == 'pw-demo-normal':
+        lines.append('%config(noreplace) /etc/pw-demo-normal.conf')
+    if name == 'pw-failing' and release == '2':
+        # A Lua scriptlet runs inside rpm: the root needs no /bin/sh for the post-install step to run (and fail).
+        lines += ['%post -p <lua>', 'error("pw-failing: the post-install step fails on purpose")']
+    return '\n'.join(lines) + '\n'
+
+
+@pytest.fixture(scope='session')
+def signed_repository(tmp_path_factory):
+    """(repo dir, armoured public key path) of the signed fixture repository."""
+    work = tmp_path_factory.mktemp('dnf-fixture')
+    top, repo, gnupg = work / 'rpmbuild', work / 'repo', work / 'gnupg'
+    (top / 'SPECS').mkdir(parents=True)
+    repo.mkdir()
+    gnupg.mkdir(mode=0o700)
+    gpg_env = {'GNUPGHOME': str(gnupg)}
+    checked(['gpg', '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key',
+             'patchwise test <%s>' % KEY_EMAIL, 'rsa2048', 'sign', 'never'], gpg_env)
+    key = work / 'RPM-GPG-KEY-pw-test'
+    key.write_text(checked(['gpg', '--armor', '--export', KEY_EMAIL], gpg_env))
+    for name, version, release in PACKAGES:
+        spec = top / 'SPECS' / ('%s-%s-%s.spec' % (name, version, release))
+        spec.write_text(_spec(name, version, release))
+        checked(['rpmbuild', '--quiet', '--define', '_topdir %s' % top, '--define', '_build_id_links none', '-bb', str(spec)])
+    rpms = sorted(str(path) for path in (top / 'RPMS' / 'noarch').glob('*.rpm'))
+    assert len(rpms) == len(PACKAGES)
+    # Debian's rpm calls gpg2 by default; Debian names it gpg.
+    checked(['rpmsign', '--define', '__gpg /usr/bin/gpg', '--define', '_gpg_name %s' % KEY_EMAIL,
+             '--define', '_gpg_path %s' % gnupg, '--addsign'] + rpms, gpg_env)
+    for rpm in rpms:
+        shutil.copy(rpm, str(repo))
+    checked(['createrepo_c', '-q', str(repo)])
+    (work / 'updateinfo.xml').write_text(UPDATEINFO)
+    checked(['modifyrepo_c', '--mdtype=updateinfo', str(work / 'updateinfo.xml'), str(repo / 'repodata')])
+    checked(['gpg', '--batch', '--yes', '--local-user', KEY_EMAIL, '--detach-sign', '--armor',
+             str(repo / 'repodata' / 'repomd.xml')], gpg_env)
+    return repo, key
+
+
+def _write_root_config(root):
+    """The root's plugin configuration; the versionlock list path is the host's view of it."""
+    plugins = root / 'etc' / 'dnf' / 'plugins'
+    plugins.mkdir(parents=True, exist_ok=True)
+    (plugins / 'versionlock.conf').write_text('[main]\nenabled = 1\nlocklist = %s\n' % (plugins / 'versionlock.list'))
+    if not (plugins / 'versionlock.list').exists():
+        (plugins / 'versionlock.list').write_text('')
+
+
+@pytest.fixture(scope='session')
+def template_root(signed_repository, tmp_path_factory):
+    repo, key = signed_repository
+    root = tmp_path_factory.mktemp('dnf-template') / 'root'
+    (root / 'etc' / 'yum.repos.d').mkdir(parents=True)
+    (root / 'etc' / 'yum.repos.d' / 'pw.repo').write_text(textwrap.dedent("""\
+        [pw]
+        name=patchwise test repository
+        baseurl=file://%s
+        gpgcheck=1
+        repo_gpgcheck=1
+        gpgkey=file://%s
+        metadata_expire=never
+        """ % (repo, key)))
+    (root / 'etc' / 'dnf' / 'dnf.conf').parent.mkdir(parents=True)
+    (root / 'etc' / 'dnf' / 'dnf.conf').write_text('[main]\nreposdir=/etc/yum.repos.d\ninstall_weak_deps=False\n')
+    _write_root_config(root)
+    checked(['rpm', '--root', str(root), '--import', str(key)])
+    dnf = ['dnf', '--installroot=%s' % root, '--setopt=pluginconfpath=%s' % (root / 'etc' / 'dnf' / 'plugins')]
+    # -y imports the repository key for the repomd.xml signature check (repo_gpgcheck).
+    checked(dnf + ['-y', '-q', 'makecache'])
+    checked(dnf + ['-y', '-q', 'install'] + FIRST_VERSIONS)
+    checked(dnf + ['-q', 'versionlock', 'add', 'pw-demo-held'])
+    return root
+
+
+@pytest.fixture()
+def root(template_root, tmp_path):
+    copy = tmp_path / 'root'
+    shutil.copytree(str(template_root), str(copy), symlinks=True)
+    _write_root_config(copy)
+    return copy
+
+
+@pytest.fixture()
+def backend(root):
+    return DnfBackend(run, root=str(root))
+
+
+def _file(root, path):
+    return (root / path.lstrip('/')).read_text()
+
+
+def test_the_test_host_is_rpm_managed_signed_and_locked(root, backend):
+    installed = backend.installed()
+    assert {name: installed[name] for name in ('pw-demo-security', 'pw-demo-normal', 'pw-demo-held', 'pw-failing')} == {
+        'pw-demo-security': '1.0-1', 'pw-demo-normal': '1.0-1', 'pw-demo-held': '1.0-1', 'pw-failing': '1.0-1'}
+    assert 'gpg-pubkey' not in installed
+    signature = checked(['rpm', '--root', str(root), '-q', '--qf', '%{RSAHEADER:pgpsig}', 'pw-demo-security'])
+    assert signature.startswith('RSA/SHA512'), signature
+    assert os.path.getsize(str(root / 'etc' / 'dnf' / 'plugins' / 'versionlock.list')) > 0
+    assert not open('/etc/dnf/plugins/versionlock.list').read().count('pw-demo-held'), 'the lock stays in the root'
+
+
+def test_pending_lists_every_update_with_security_from_updateinfo(backend):
+    pending = {update['name']: update for update in backend.pending()}
+    assert sorted(pending) == ['pw-demo-held', 'pw-demo-normal', 'pw-demo-security', 'pw-failing']
+    assert {name: (u['current'], u['available'], u['security']) for name, u in pending.items()} == {
+        'pw-demo-held': ('1.0-1', '1.0-2', True),
+        'pw-demo-normal': ('1.0-1', '1.1-1', False),
+        'pw-demo-security': ('1.0-1', '1.0-2', True),
+        'pw-failing': ('1.0-1', '1.0-2', False),
+    }
+    assert pending['pw-demo-security']['advisories'] == ['PWSA-2026:0001']
+    assert pending['pw-demo-normal']['origin'] == 'pw'
+
+
+def test_holds_are_the_versionlock_and_the_config_excludes(root, backend):
+    assert backend.holds() == ['pw-demo-held']
+    conf = root / 'etc' / 'dnf' / 'dnf.conf'
+    conf.write_text(conf.read_text() + 'excludepkgs=pw-fail*\n')
+    assert backend.holds() == ['pw-demo-held', 'pw-failing']
+    assert 'pw-failing' in {update['name'] for update in backend.pending()}, 'an excluded update is still listed'
+
+
+def test_security_mode_applies_only_the_security_update_and_leaves_the_held_one(backend):
+    before = backend.installed()
+    selection = update_selection.select_updates(backend.pending(), 'security', holds=backend.holds(), scheme=backend.scheme)
+    assert [update['name'] for update in selection['selected']] == ['pw-demo-security']
+    assert [update['name'] for update in selection['held']] == ['pw-demo-held']
+    assert sorted(update['name'] for update in selection['remaining']) == ['pw-demo-normal', 'pw-failing']
+    rc, output = backend.apply(selection['selected'])
+    assert rc == 0, output
+    after = backend.installed()
+    assert update_selection.package_changes(before, after) == [{'name': 'pw-demo-security', 'from': '1.0-1', 'to': '1.0-2'}]
+    assert after['pw-demo-normal'] == '1.0-1' and after['pw-demo-held'] == '1.0-1'
+    assert sorted(update['name'] for update in backend.pending()) == ['pw-demo-held', 'pw-demo-normal', 'pw-failing']
+    assert backend.audit() == ''
+
+
+def test_all_mode_upgrades_the_normal_update_too_and_keeps_the_modified_config(root, backend):
+    (root / 'etc' / 'pw-demo-normal.conf').write_text('setting=edited on the host\n')
+    selection = update_selection.select_updates(backend.pending(), 'all', holds=backend.holds(), exclude=['pw-fail*'],
+                                                scheme=backend.scheme)
+    assert [update['name'] for update in selection['selected']] == ['pw-demo-normal', 'pw-demo-security']
+    assert [update['name'] for update in selection['held']] == ['pw-demo-held']
+    assert [update['name'] for update in selection['excluded']] == ['pw-failing']
+    rc, output = backend.apply(selection['selected'])
+    assert rc == 0, output
+    installed = backend.installed()
+    assert (installed['pw-demo-normal'], installed['pw-demo-security'], installed['pw-demo-held']) == ('1.1-1', '1.0-2', '1.0-1')
+    assert _file(root, '/etc/pw-demo-normal.conf') == 'setting=edited on the host\n'
+    assert _file(root, '/etc/pw-demo-normal.conf.rpmnew') == 'setting=1.1\n'
+    assert [update['name'] for update in backend.pending()] == ['pw-demo-held', 'pw-failing']
+
+
+def test_keep_config_false_installs_the_packages_config_and_saves_the_hosts(root):
+    (root / 'etc' / 'pw-demo-normal.conf').write_text('setting=edited on the host\n')
+    backend = DnfBackend(run, keep_config=False, root=str(root))
+    rc, output = backend.apply([{'name': 'pw-demo-normal', 'target': '1.1-1'}])
+    assert rc == 0, output
+    assert _file(root, '/etc/pw-demo-normal.conf') == 'setting=1.1\n'
+    assert _file(root, '/etc/pw-demo-normal.conf.rpmsave') == 'setting=edited on the host\n'
+    assert not (root / 'etc' / 'pw-demo-normal.conf.rpmnew').exists()
+    assert '/etc/pw-demo-normal.conf' in output
+
+
+def test_a_held_package_is_never_installed_even_when_asked_for(backend):
+    rc, output = backend.apply([{'name': 'pw-demo-held', 'target': '1.0-2'}])
+    assert rc != 0, output
+    assert backend.installed()['pw-demo-held'] == '1.0-1'
+
+
+def test_simulate_reports_the_changes_and_changes_nothing(root, backend):
+    rpmdb = checked(['rpm', '--root', str(root), '-qa'])
+    before = backend.installed()
+    changes = backend.simulate([{'name': 'pw-demo-security', 'target': '1.0-2'}, {'name': 'pw-demo-normal', 'target': '1.1-1'}])
+    assert changes == [{'name': 'pw-demo-normal', 'from': '1.0-1', 'to': '1.1-1'},
+                       {'name': 'pw-demo-security', 'from': '1.0-1', 'to': '1.0-2'}]
+    assert backend.installed() == before
+    assert checked(['rpm', '--root', str(root), '-qa']) == rpmdb
+
+
+def test_a_failing_post_scriptlet_is_reported_as_a_failure_and_the_rpmdb_stays_consistent(backend):
+    before = backend.installed()
+    rc, output = backend.apply([{'name': 'pw-failing', 'target': '1.0-2'}])
+    # rpm installs the package and only warns; dnf exits 0.  The backend reports the run as failed.
+    assert rc == 1
+    assert output.startswith('dnf exited 0, but rpm reported failed scriptlets: POSTIN of pw-failing')
+    assert 'fails on purpose' in output
+    assert backend.explain(output) == 'POSTIN scriptlet of pw-failing failed'
+    assert update_selection.package_changes(before, backend.installed()) == [{'name': 'pw-failing', 'from': '1.0-1', 'to': '1.0-2'}]
+    repair = backend.repair()
+    assert repair['rc'] == 0 and repair['consistent'] is True and repair['audit'] == ''
+    assert repair['command'] == 'dnf check --duplicates'
+
+
+def test_repair_completes_an_interrupted_upgrade_that_left_duplicates(root, signed_repository, backend):
+    repo, _key = signed_repository
+    # What an upgrade interrupted between installing the new and erasing the old version leaves: both in the rpmdb.
+    checked(['rpm', '--root', str(root), '-i', '--justdb', '--nodeps', '--replacefiles', str(repo / 'pw-demo-normal-1.1-1.noarch.rpm')])
+    assert 'duplicate' in backend.audit()
+    repair = backend.repair()
+    assert repair['rc'] == 0, repair
+    assert repair['command'] == 'dnf -y remove --duplicates'
+    assert repair['consistent'] is True and backend.audit() == ''
+    assert checked(['rpm', '--root', str(root), '-q', 'pw-demo-normal']).split() == ['pw-demo-normal-1.1-1.noarch']
+
+
+def test_reboot_required_follows_needs_restarting(root, backend):
+    assert backend.reboot_required() == (False, [], [])
+    # Packages listed in the root's needs-restarting.d count as core packages, like kernel and glibc;
+    # pw-demo-security was installed after this machine booted.
+    folder = root / 'etc' / 'dnf' / 'plugins' / 'needs-restarting.d'
+    folder.mkdir()
+    (folder / 'pw.conf').write_text('pw-demo-security\n')
+    required, reasons, packages = backend.reboot_required()
+    assert required is True and packages == ['pw-demo-security']
+    assert 'pw-demo-security' in reasons[0]
+
+
+def test_no_service_of_the_test_host_needs_a_restart(backend):
+    # No process of this machine runs files of the installroot's packages.
+    assert backend.services_needing_restart() == []
