@@ -149,6 +149,10 @@ END;
 """
 
 
+MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3)
+SCHEMA = len(MIGRATIONS)
+
+
 def statements(script):
     """The SQL statements of a migration script (a trigger body's semicolons do not end its statement)."""
     pending = ''
@@ -160,6 +164,3 @@ def statements(script):
             pending = ''
     if pending.strip(' \n;'):
         raise ValueError('incomplete SQL statement in a migration: %s' % pending.strip())
-
-MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3)
-SCHEMA = len(MIGRATIONS)
