@@ -57,7 +57,8 @@ _RPM_QUERY_FORMAT = '%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\t%{
 _SEE_HELD = ['--disableexcludes=all', '--disableplugin=versionlock']
 _NO_UPDATES, _UPDATES = 0, 100
 _SCRIPTLET_ERROR = re.compile(r'^(?:Error|Warning) in (?P<scriptlet>\S+) scriptlet in rpm package (?P<name>\S+)')
-_LOCK_ENTRY = re.compile(r'^(?P<name>.+?)-(?:\d+:)?[^-:]+-[^-]+$')
+# name-[epoch:]version-release[.arch]: the version starts with a digit, so a bare name with hyphens stays a name.
+_LOCK_ENTRY = re.compile(r'^(?P<name>.+?)-(?:\d+:)?\d[^-:]*-[^-]+$')
 _TRANSACTION_SECTION = re.compile(r'^(?P<action>Installing|Upgrading|Downgrading|Reinstalling|Removing)\b.*:$')
 _GLOB_CHARACTERS = set('*?[')
 
