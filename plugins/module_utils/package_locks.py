@@ -3,52 +3,74 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Who holds the package manager's locks, found without taking them.
 
-apt and dpkg lock their files with fcntl (POSIX or open-file-description
-locks). Trying the lock to see whether it is free would, for an instant, make
-a starting apt fail; the kernel's table in /proc/locks names the holder
-without touching the lock, so that is what is read.
+apt, dpkg and rpm lock their files with POSIX record locks (fcntl F_SETLK on
+the whole file).  Taking such a lock to see whether it is free would, for an
+instant, make a starting apt fail; ``F_GETLK`` asks the kernel which lock
+would conflict and by which process, without taking anything.  That is how
+dpkg and apt themselves name the holder in "locked by another process with
+pid N".  The kernel checks the lock on the real file, so this also works in
+containers on overlay file systems, where /proc/locks names a different device.
+
+dnf 4 does not keep a record lock while it works: its ``ProcessLock`` writes
+its pid into ``*.pid`` files (/var/lib/dnf/rpmdb_lock.pid,
+/var/cache/dnf/metadata_lock.pid, /var/cache/dnf/download_lock.pid) and
+deletes them when done; a file naming a running process is held, the rule
+dnf applies itself.  rpm locks /var/lib/rpm/.rpm.lock with fcntl like dpkg.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
+import struct
 import time
 
 APT_LOCK_FILES = ('/var/lib/dpkg/lock-frontend', '/var/lib/dpkg/lock', '/var/lib/apt/lists/lock', '/var/cache/apt/archives/lock')
-# dnf 4 keeps its own locks under /var/cache/dnf (metadata, download) and /var/lib/dnf (rpmdb access
-# through dnf) as pid files it locks with fcntl; rpm locks /var/lib/rpm/.rpm.lock.
-DNF_LOCK_FILES = ('/var/lib/rpm/.rpm.lock', '/var/cache/dnf/metadata_lock.pid', '/var/cache/dnf/download_lock.pid',
-                  '/var/lib/dnf/rpmdb_lock.pid')
+DNF_LOCK_FILES = ('/var/lib/rpm/.rpm.lock', '/var/lib/dnf/rpmdb_lock.pid', '/var/cache/dnf/metadata_lock.pid',
+                  '/var/cache/dnf/download_lock.pid')
+
+# struct flock on 64-bit Linux: short l_type, short l_whence, off_t l_start, off_t l_len, pid_t l_pid (+ padding).
+_FLOCK = 'hhqqi'
+_FLOCK_SIZE = 32
 
 
-def parse_proc_locks(text):
-    """[(device "MAJ:MIN" hex as the kernel prints it, inode, pid, kind)] of the locks in /proc/locks."""
-    locks = []
-    for line in text.splitlines():
-        fields = line.split()
-        if fields and fields[1] == '->':  # a waiter blocked on the lock above it
-            continue
-        if len(fields) < 6:
-            continue
-        kind, pid, file_id = fields[1], fields[4], fields[5]
-        parts = file_id.split(':')
-        if len(parts) != 3 or not parts[2].isdigit():
-            continue
-        try:
-            pid = int(pid)
-        except ValueError:
-            pid = -1  # OFD locks have no owning process: the kernel prints -1
-        locks.append(('%s:%s' % (parts[0], parts[1]), int(parts[2]), pid, kind))
-    return locks
+def fcntl_holder(path):
+    """The pid holding a conflicting record lock on ``path``: None when free, 0 when the holder is not visible.
 
-
-def file_id(path):
-    """(device as /proc/locks prints it, inode) of a file, or None when it does not exist."""
+    Open file description locks and holders in another pid namespace report no pid (0).
+    Raises OSError when the file exists but cannot be opened (not root).
+    """
     try:
-        stat = os.stat(path)
-    except OSError:
+        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_CLOEXEC', 0))
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        raise
+    try:
+        query = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+        answer = fcntl.fcntl(fd, fcntl.F_GETLK, query + b'\0' * (_FLOCK_SIZE - len(query)))
+    finally:
+        os.close(fd)
+    lock_type, _whence, _start, _length, pid = struct.unpack(_FLOCK, answer[:struct.calcsize(_FLOCK)])
+    if lock_type == fcntl.F_UNLCK:
         return None
-    return '%02x:%02x' % (os.major(stat.st_dev), os.minor(stat.st_dev)), stat.st_ino
+    return pid if pid > 0 else 0
+
+
+def pid_file_holder(path, proc='/proc'):
+    """The running process a dnf ``*.pid`` lock file names, or None when it is absent, empty or stale."""
+    try:
+        with open(path, encoding='ascii', errors='replace') as handle:
+            content = handle.read(20).strip()
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        raise
+    if not content.isdigit():
+        return None
+    pid = int(content)
+    return pid if os.path.exists(os.path.join(proc, str(pid))) else None
 
 
 def process_command(pid, proc='/proc'):
@@ -64,41 +86,50 @@ def process_command(pid, proc='/proc'):
         return None
 
 
-def lock_holders(paths, locks_text, proc='/proc'):
-    """[{file, pid, command, kind}] for each lock file of ``paths`` that a process holds."""
-    wanted = {}
-    for path in paths:
-        identity = file_id(path)
-        if identity:
-            wanted[identity] = path
+def lock_holders(paths, proc='/proc'):
+    """[{file, pid, command, kind}] for each of ``paths`` held now; kind is V(fcntl) or V(pid-file).
+
+    A file that cannot be read is reported with an ``error`` instead, since its state is unknown.
+    """
     holders = []
-    for device, inode, pid, kind in parse_proc_locks(locks_text):
-        path = wanted.get((device, inode))
-        if path:
-            holders.append({'file': path, 'pid': pid if pid > 0 else None,
-                            'command': process_command(pid, proc) if pid > 0 else None, 'kind': kind})
-    return sorted(holders, key=lambda holder: holder['file'])
+    for path in paths:
+        try:
+            if path.endswith('.pid'):
+                pid, kind = pid_file_holder(path, proc), 'pid-file'
+            else:
+                pid, kind = fcntl_holder(path), 'fcntl'
+        except OSError as exc:
+            holders.append({'file': path, 'pid': None, 'command': None, 'kind': 'unknown',
+                            'error': 'cannot read the lock: %s' % (exc.strerror or exc)})
+            continue
+        if pid is not None:
+            holders.append({'file': path, 'pid': pid or None, 'command': process_command(pid, proc) if pid else None,
+                            'kind': kind})
+    return holders
 
 
-def read_proc_locks(path='/proc/locks'):
-    with open(path, encoding='utf-8') as handle:
-        return handle.read()
-
-
-def wait_for_locks(paths, timeout, *, poll=2.0, read_locks=read_proc_locks, sleep=time.sleep, clock=time.monotonic):
-    """Wait until no process holds any of ``paths``; returns {free, waited, holders} (holders when not free)."""
+def wait_for_locks(paths, timeout, *, poll=2.0, probe=lock_holders, sleep=time.sleep, clock=time.monotonic):
+    """Wait up to ``timeout`` seconds until none of ``paths`` is held; returns {free, waited, holders}."""
     start = clock()
     while True:
-        holders = lock_holders(paths, read_locks())
+        holders = probe(paths)
         elapsed = clock() - start
         if not holders:
             return {'free': True, 'waited': round(elapsed, 1), 'holders': []}
-        if elapsed >= timeout:
+        if elapsed >= timeout or any('error' in holder for holder in holders):
             return {'free': False, 'waited': round(elapsed, 1), 'holders': holders}
         sleep(min(poll, max(timeout - elapsed, 0.05)))
 
 
 def describe_holders(holders):
     """'/var/lib/dpkg/lock-frontend held by pid 42 (apt-get install x)' for each holder."""
-    return '; '.join('%s held by %s' % (holder['file'], 'pid %s (%s)' % (holder['pid'], holder['command'] or '?')
-                                           if holder['pid'] else 'an open file description (no pid)') for holder in holders)
+    parts = []
+    for holder in holders:
+        if 'error' in holder:
+            parts.append('%s: %s' % (holder['file'], holder['error']))
+        elif holder['pid']:
+            parts.append('%s held by pid %s (%s)' % (holder['file'], holder['pid'], holder['command'] or 'command unknown'))
+        else:
+            parts.append('%s held by a process not visible from here (another pid namespace or an open file description lock)'
+                         % holder['file'])
+    return '; '.join(parts)

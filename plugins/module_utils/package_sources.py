@@ -84,18 +84,23 @@ def parse_deb822_sources(text, path):
 
 
 def _apt_conf_tokens(text):
-    text = re.sub(r'/\*.*?\*/', ' ', text, flags=re.S)
-    for token in re.finditer(r'"(?:[^"\\]|\\.)*"|[{};]|[^\s{};"]+', re.sub(r'(?m)(^|\s)(//|#).*$', ' ', text)):
-        yield token.group(0)
+    """(token, line number) of an apt configuration text, comments dropped, line numbers kept."""
+    text = re.sub(r'/\*.*?\*/', lambda match: '\n' * match.group(0).count('\n'), text, flags=re.S)
+    text = re.sub(r'(?m)(^|[ \t])(//|#).*$', r'\1', text)
+    line, position = 1, 0
+    for token in re.finditer(r'"(?:[^"\\]|\\.)*"|[{};]|[^\s{};"]+', text):
+        line += text.count('\n', position, token.start())
+        position = token.start()
+        yield token.group(0), line
 
 
 def parse_apt_conf(text, path):
     """Findings from an apt configuration file (``A::B "true";`` and ``A { B "true"; };`` forms)."""
     findings, scope, pending = [], [], []
     open_brace, close_brace, end = '{', '}', ';'
-    for token in _apt_conf_tokens(text):
+    for token, line in _apt_conf_tokens(text):
         if token == open_brace:
-            scope.append('::'.join(pending) if pending else '')
+            scope.append('::'.join(name for name, _line in pending))
             pending = []
         elif token == close_brace:
             if scope:
@@ -103,14 +108,23 @@ def parse_apt_conf(text, path):
             pending = []
         elif token == end:
             if len(pending) >= 2:
-                key = '::'.join([part for part in scope if part] + [pending[0]]).lower()
-                value = pending[1]
+                key = '::'.join([part for part in scope if part] + [pending[0][0]]).lower()
+                value = pending[1][0]
                 if key in _INSECURE_SETTINGS and _is_true(value):
-                    findings.append({'file': path, 'line': None, 'source': '(every source)', 'setting': '%s %s' % (key, value)})
+                    findings.append({'file': path, 'line': pending[0][1], 'source': '(every source)', 'setting': '%s %s' % (key, value)})
             pending = []
         else:
-            pending.append(token)
+            pending.append((token, line))
     return findings
+
+
+# apt reads a configuration part only when its name has these characters and does not end like a backup.
+_APT_PART_NAME = re.compile(r'^[A-Za-z0-9_.-]+$')
+_APT_IGNORED = re.compile(r'(~|\.disabled|\.bak|\.dpkg-[a-z]+|\.ucf-[a-z]+|\.save|\.orig|\.distUpgrade)$')
+
+
+def _apt_reads(name):
+    return bool(_APT_PART_NAME.match(name)) and not _APT_IGNORED.search(name)
 
 
 def _read(path):
@@ -129,35 +143,66 @@ def apt_unsigned_sources(etc_apt='/etc/apt'):
         findings += parse_deb822_sources(_read(path), path)
     conf = [os.path.join(etc_apt, 'apt.conf'), *sorted(glob.glob(os.path.join(etc_apt, 'apt.conf.d', '*')))]
     for path in conf:
-        if os.path.isfile(path) and not path.endswith(('.dpkg-old', '.dpkg-dist', '.bak', '~')):
+        if os.path.isfile(path) and _apt_reads(os.path.basename(path)):
             findings += parse_apt_conf(_read(path), path)
     return findings
 
 
-def dnf_unsigned_repos(repos_dir='/etc/yum.repos.d', dnf_conf='/etc/dnf/dnf.conf'):
-    """Enabled dnf repositories that do not check package signatures (``gpgcheck=0``)."""
+def _ini(path):
+    """A dnf-style INI file, or the configparser error naming the file."""
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.read(path, encoding='utf-8')
+    return parser
+
+
+def _gpgcheck(section):
+    """The repository's own setting (``pkg_gpgcheck`` is its newer alias), or None when unset."""
+    for key in ('gpgcheck', 'pkg_gpgcheck'):
+        if section.get(key) is not None:
+            return section.get(key)
+    return None
+
+
+def dnf_unsigned_repos(root='/'):
+    """Enabled dnf repositories that do not check package signatures (``gpgcheck`` off, or unset and off in [main]).
+
+    Reads /etc/dnf/dnf.conf (its [main] default, its ``reposdir`` and repositories defined in it) and the
+    ``*.repo`` files of the repository directories, all below ``root``.
+    """
+    dnf_conf = os.path.join(root, 'etc/dnf/dnf.conf')
     main_gpgcheck = False  # dnf's own default when dnf.conf does not say
-    if os.path.isfile(dnf_conf):
-        main = configparser.ConfigParser(interpolation=None, strict=False)
-        main.read(dnf_conf, encoding='utf-8')
-        if main.has_option('main', 'gpgcheck'):
-            main_gpgcheck = _is_true(main.get('main', 'gpgcheck'))
+    repos_dirs = ['/etc/yum.repos.d', '/etc/yum/repos.d', '/etc/distro.repos.d']
+    sources = []
     findings = []
-    for path in sorted(glob.glob(os.path.join(repos_dir, '*.repo'))):
-        repos = configparser.ConfigParser(interpolation=None, strict=False)
+    if os.path.isfile(dnf_conf):
         try:
-            repos.read(path, encoding='utf-8')
+            conf = _ini(dnf_conf)
         except configparser.Error as exc:
-            findings.append({'file': path, 'line': None, 'source': '', 'setting': 'unreadable: %s' % exc})
-            continue
-        for section in repos.sections():
-            if section == 'main' or not _is_true(repos.get(section, 'enabled', fallback='1')):
+            return [{'file': dnf_conf, 'line': None, 'source': '', 'setting': 'unreadable: %s' % exc}]
+        if conf.has_section('main'):
+            gpgcheck = _gpgcheck(conf['main'])
+            if gpgcheck is not None:
+                main_gpgcheck = _is_true(gpgcheck)
+            if conf['main'].get('reposdir'):
+                repos_dirs = [part for part in re.split(r'[\s,]+', conf['main']['reposdir']) if part]
+        sources.append((dnf_conf, conf))
+    for repos_dir in repos_dirs:
+        for path in sorted(glob.glob(os.path.join(root, repos_dir.lstrip('/'), '*.repo'))):
+            try:
+                sources.append((path, _ini(path)))
+            except configparser.Error as exc:
+                findings.append({'file': path, 'line': None, 'source': '', 'setting': 'unreadable: %s' % exc})
+    for path, parser in sources:
+        for name in parser.sections():
+            section = parser[name]
+            if name == 'main' or not _is_true(section.get('enabled', '1')):
                 continue
-            gpgcheck = repos.get(section, 'gpgcheck', fallback=None)
-            if not (_is_true(gpgcheck) if gpgcheck is not None else main_gpgcheck):
-                source = repos.get(section, 'baseurl', fallback=repos.get(section, 'mirrorlist', fallback=repos.get(section, 'metalink', fallback='')))
-                findings.append({'file': path, 'line': None, 'source': '[%s] %s' % (section, source.split()[0] if source else ''),
-                                 'setting': 'gpgcheck=%s' % (gpgcheck if gpgcheck is not None else '(unset; dnf.conf does not enable it)')})
+            gpgcheck = _gpgcheck(section)
+            if _is_true(gpgcheck) if gpgcheck is not None else main_gpgcheck:
+                continue
+            url = section.get('baseurl') or section.get('mirrorlist') or section.get('metalink') or ''
+            findings.append({'file': path, 'line': None, 'source': '[%s] %s' % (name, url.split()[0] if url.split() else ''),
+                             'setting': 'gpgcheck=%s' % (gpgcheck if gpgcheck is not None else '(unset; [main] in dnf.conf does not enable it)')})
     return findings
 
 

@@ -1,12 +1,15 @@
-"""The module on this machine itself (Debian, signed sources): check mode looks and changes nothing."""
+"""The module through AnsibleModule: on this machine in check mode, and on temporary system roots for real."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.patchwise.patching.plugins.modules import system_precheck
+from ansible_collections.patchwise.patching.tests.unit.plugins.module_utils.system_roots import apt_root, dpkg_root
 
 
 class _Exit(Exception):
@@ -59,4 +62,60 @@ def test_an_impossible_space_threshold_fails_naming_the_path(monkeypatch):
 
 def test_bad_thresholds_are_refused(monkeypatch):
     outcome = _run(monkeypatch, {'min_free_mib': {'/': 'lots'}, '_ansible_check_mode': True})
-    assert outcome.failed and outcome.result['msg'].startswith('min_free_mib: every value must be a number of MiB')
+    assert outcome.failed and outcome.result['msg'] == "min_free_mib: / must be a whole number of MiB, got 'lots'"
+
+
+def _half_configured_root(tmp_path, source_line):
+    """An apt root with a dpkg database holding one half-configured package and one file: source."""
+    root = apt_root(tmp_path, source_line)
+    (tmp_path / 'root' / 'var' / 'lib' / 'dpkg' / 'status').unlink()
+    (tmp_path / 'root' / 'var' / 'lib' / 'dpkg').rmdir()
+    dpkg_root(tmp_path / 'root')
+    return root
+
+
+def test_an_unsigned_source_fails_the_host_naming_file_and_source(monkeypatch, tmp_path):
+    root = _half_configured_root(tmp_path, 'deb [trusted=yes] file:%s ./')
+    outcome = _run(monkeypatch, {'root': root, 'repair': True, 'min_free_mib': {'/': 1}})
+    assert outcome.failed and outcome.result['failed_checks'] == ['sources', 'dpkg'] and not outcome.result['changed']
+    assert outcome.result['manager'] == 'apt'
+    assert '%s/etc/apt/sources.list:1: file:%s/repo (trusted=yes)' % (root, tmp_path) in outcome.result['msg']
+    assert 'not repaired because the sources check failed' in outcome.result['msg']
+    assert outcome.result['checks'][4]['detail'] == 'not run: an earlier check failed'
+
+
+def test_repair_and_refresh_change_the_root_and_a_second_run_changes_nothing(monkeypatch, tmp_path):
+    root = _half_configured_root(tmp_path, 'deb [trusted=yes] file:%s ./')
+    args = {'root': root, 'repair': True, 'allow_unsigned': True, 'min_free_mib': {'/': 1, '/boot': 100}, 'lock_timeout': 0}
+    checked = _run(monkeypatch, dict(args, _ansible_check_mode=True))
+    assert checked.failed and checked.result['failed_checks'] == ['dpkg'] and not checked.result['changed']
+    assert 'half-configured' in (tmp_path / 'root' / 'var' / 'lib' / 'dpkg' / 'status').read_text(), 'check mode changed nothing'
+    first = _run(monkeypatch, args)
+    assert not first.failed and first.result['changed'] and first.result['failed_checks'] == []
+    by_name = {check['name']: check for check in first.result['checks']}
+    assert by_name['dpkg']['repaired'] == ['pw-failing'] and by_name['refresh']['lists_changed']
+    assert by_name['sources']['ok'] and by_name['sources']['unsigned'][0]['setting'] == 'trusted=yes'
+    assert [(p['path'], p['absent']) for p in by_name['space']['paths']] == [('/', False), ('/boot', True)]
+    second = _run(monkeypatch, args)
+    assert not second.failed and not second.result['changed']
+
+
+def test_a_held_lock_fails_after_the_timeout_naming_its_holder(monkeypatch, tmp_path):
+    root = dpkg_root(tmp_path, status='')
+    lock = tmp_path / 'var' / 'lib' / 'dpkg' / 'lock-frontend'
+    lock.write_text('')
+    holder = subprocess.Popen([sys.executable, '-c', 'import fcntl, sys, time\nh = open(sys.argv[1], "r+")\nfcntl.lockf(h, fcntl.LOCK_EX)\n'
+                               'print("locked", flush=True)\ntime.sleep(60)\n', str(lock)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == 'locked'
+        outcome = _run(monkeypatch, {'root': root, 'manager': 'apt', 'lock_timeout': 1, 'refresh': False, 'min_free_mib': {}})
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    assert outcome.failed and outcome.result['failed_checks'] == ['lock']
+    assert outcome.result['msg'].startswith('pre-checks failed: lock: still locked after ')
+    assert '%s held by pid %s (%s' % (lock, holder.pid, sys.executable) in outcome.result['msg']
+    assert outcome.result['checks'][0]['waited'] >= 1
+    freed = _run(monkeypatch, {'root': root, 'manager': 'apt', 'lock_timeout': 1, 'refresh': False, 'min_free_mib': {}})
+    assert not freed.failed and freed.result['checks'][0]['waited'] < 1
