@@ -194,7 +194,7 @@ def explain_failure(output):
     lines = output.splitlines()
     for index, line in enumerate(lines):
         if line.startswith('Error:'):
-            detail = ' '.join(part.strip() for part in [line[6:]] + lines[index + 1:index + 4] if part.strip())
+            detail = ' '.join(part.strip() for part in [line[6:], *lines[index + 1:index + 4]] if part.strip())
             return detail
     return last_lines(output, 1)
 
@@ -244,7 +244,7 @@ class DnfBackend:
         return out
 
     def _packages(self):
-        return parse_rpm_query(self._checked(self._rpm + ['-qa', '--qf', _RPM_QUERY_FORMAT]))
+        return parse_rpm_query(self._checked([*self._rpm, '-qa', '--qf', _RPM_QUERY_FORMAT]))
 
     def installed(self):
         return newest_by_name(self._packages())
@@ -256,7 +256,7 @@ class DnfBackend:
 
     def holds(self):
         """Versionlocked packages and installed packages that dnf.conf's [main] excludes, sorted."""
-        rc, out, err = self._call(self._dnf + ['-q', 'versionlock', 'list'])
+        rc, out, err = self._call([*self._dnf, '-q', 'versionlock', 'list'])
         if rc == 0:
             patterns = parse_versionlock_list(out)
         elif 'No such command' in err + out:
@@ -269,16 +269,16 @@ class DnfBackend:
         except FileNotFoundError:
             pass
         except (OSError, configparser.Error) as exc:
-            raise DnfError('cannot read the excludes of %s: %s' % (self._config_file(), exc))
+            raise DnfError('cannot read the excludes of %s: %s' % (self._config_file(), exc)) from exc
         return sorted(names_matching(patterns, self.installed()))
 
     def refresh(self):
-        self._checked(self._dnf + ['-q', 'makecache'])
+        self._checked([*self._dnf, '-q', 'makecache'])
 
     def pending(self):
         """Pending updates with their security flag from updateinfo; held and excluded ones included."""
-        check_update = self._checked(self._dnf + ['-q', 'check-update'] + _SEE_HELD, accepted=(_NO_UPDATES, _UPDATES))
-        updateinfo = self._checked(self._dnf + ['-q', 'updateinfo', 'list', '--updates'] + _SEE_HELD)
+        check_update = self._checked([*self._dnf, '-q', 'check-update', *_SEE_HELD], accepted=(_NO_UPDATES, _UPDATES))
+        updateinfo = self._checked([*self._dnf, '-q', 'updateinfo', 'list', '--updates', *_SEE_HELD])
         updates = dnf_updates(check_update, updateinfo, self._packages())
         return sorted(updates, key=lambda update: (update['name'], update['arch']))
 
@@ -289,7 +289,7 @@ class DnfBackend:
 
     def simulate(self, targets):
         """[{name, from, to}] that installing the targets would change, dependencies included; changes nothing."""
-        args = self._dnf[:1] + ['--assumeno'] + self._install_args(targets)[1:]
+        args = [*self._dnf[:1], '--assumeno', *self._install_args(targets)[1:]]
         rc, out, err = self._call(args)
         # --assumeno answers the question with no: dnf then exits 1 with "Operation aborted."
         if rc != 0 and 'Operation aborted' not in err + out:
@@ -299,7 +299,7 @@ class DnfBackend:
     def apply(self, targets):
         """Install the targets; returns (rc, output), rc 1 when dnf exited 0 but a scriptlet failed."""
         before = self.installed() if not self._keep_config else None
-        rc, out, err = self._call(self._dnf[:1] + ['-y'] + self._install_args(targets)[1:])
+        rc, out, err = self._call([*self._dnf[:1], '-y', *self._install_args(targets)[1:]])
         output = (out + ('\n' + err if err else '')).strip()
         failed_scriptlets = scriptlet_errors(output)
         if rc == 0 and failed_scriptlets:
@@ -317,7 +317,7 @@ class DnfBackend:
         """Put each changed package's .rpmnew in place, keeping the host's file as .rpmsave (keep_config=False)."""
         if not names:
             return []
-        rc, out, _err = self._call(self._rpm + ['-qc'] + names)
+        rc, out, _err = self._call([*self._rpm, '-qc', *names])
         replaced = []
         for line in out.splitlines() if rc == 0 else []:
             path = line.strip()
@@ -337,7 +337,7 @@ class DnfBackend:
 
     def audit(self):
         """``dnf check`` output: empty when the rpmdb has no dependency, duplicate or obsoletes problems."""
-        _rc, out, err = self._call(self._dnf + ['-q', 'check'])
+        _rc, out, err = self._call([*self._dnf, '-q', 'check'])
         return (out + err).strip()
 
     def repair(self):
@@ -346,23 +346,23 @@ class DnfBackend:
         ``dnf remove --duplicates`` fails when there is nothing to remove, so it runs only when
         ``dnf check --duplicates`` finds some; otherwise the repair is the check alone.
         """
-        rc, out, err = self._call(self._dnf + ['-q', 'check', '--duplicates'])
+        rc, out, err = self._call([*self._dnf, '-q', 'check', '--duplicates'])
         if rc == 0 and not (out + err).strip():
             command, output = 'dnf check --duplicates', 'no duplicated packages'
         else:
             command = 'dnf -y remove --duplicates'
-            rc, out, err = self._call(self._dnf + ['-y', 'remove', '--duplicates'])
+            rc, out, err = self._call([*self._dnf, '-y', 'remove', '--duplicates'])
             output = last_lines(out + '\n' + err)
         audit = self.audit()
         return {'command': command, 'rc': rc, 'output': output, 'consistent': not audit, 'audit': last_lines(audit)}
 
     def reboot_required(self):
         """(required, reasons, packages) from ``dnf needs-restarting -r``; required is False when it cannot tell."""
-        rc, out, err = self._call(self._dnf + ['-q', 'needs-restarting', '-r'])
+        rc, out, err = self._call([*self._dnf, '-q', 'needs-restarting', '-r'])
         required, reasons, packages = parse_needs_restarting_reboot(rc, out + '\n' + err)
         return bool(required), reasons, packages
 
     def services_needing_restart(self):
         """Sorted systemd units whose processes use files that updates replaced (``dnf needs-restarting -s``)."""
-        out = self._checked(self._dnf + ['-q', 'needs-restarting', '-s'])
+        out = self._checked([*self._dnf, '-q', 'needs-restarting', '-s'])
         return sorted({line.strip() for line in out.splitlines() if line.strip()})

@@ -106,7 +106,7 @@ def signed_repository(tmp_path_factory):
     assert len(rpms) == len(PACKAGES)
     # Debian's rpm calls gpg2 by default; Debian names it gpg.
     checked(['rpmsign', '--define', '__gpg /usr/bin/gpg', '--define', '_gpg_name %s' % KEY_EMAIL,
-             '--define', '_gpg_path %s' % gnupg, '--addsign'] + rpms, gpg_env)
+             '--define', '_gpg_path %s' % gnupg, '--addsign', *rpms], gpg_env)
     for rpm in rpms:
         shutil.copy(rpm, str(repo))
     checked(['createrepo_c', '-q', str(repo)])
@@ -146,9 +146,9 @@ def template_root(signed_repository, tmp_path_factory):
     checked(['rpm', '--root', str(root), '--import', str(key)])
     dnf = ['dnf', '--installroot=%s' % root, '--setopt=pluginconfpath=%s' % (root / 'etc' / 'dnf' / 'plugins')]
     # -y imports the repository key for the repomd.xml signature check (repo_gpgcheck).
-    checked(dnf + ['-y', '-q', 'makecache'])
-    checked(dnf + ['-y', '-q', 'install'] + FIRST_VERSIONS)
-    checked(dnf + ['-q', 'versionlock', 'add', 'pw-demo-held'])
+    checked([*dnf, '-y', '-q', 'makecache'])
+    checked([*dnf, '-y', '-q', 'install', *FIRST_VERSIONS])
+    checked([*dnf, '-q', 'versionlock', 'add', 'pw-demo-held'])
     return root
 
 

@@ -138,10 +138,10 @@ def test_commands_carry_the_installroot_and_never_see_held_packages_only_when_li
     backend.pending()
     backend.apply([{'name': 'pw-demo', 'target': '1:1.0-2'}])
     root_options = ['--installroot=%s' % tmp_path, '--setopt=pluginconfpath=%s' % (tmp_path / 'etc' / 'dnf' / 'plugins')]
-    assert recorder.calls[0] == ['dnf'] + root_options + ['-q', 'check-update', '--disableexcludes=all', '--disableplugin=versionlock']
+    assert recorder.calls[0] == ['dnf', *root_options, '-q', 'check-update', '--disableexcludes=all', '--disableplugin=versionlock']
     assert ['rpm', '--root', str(tmp_path), '-qa'] == recorder.calls[2][:4]
     install = recorder.calls[-1]
-    assert install == ['dnf', '-y'] + root_options + ['--setopt=install_weak_deps=False', 'install', 'pw-demo-1:1.0-2']
+    assert install == ['dnf', '-y', *root_options, '--setopt=install_weak_deps=False', 'install', 'pw-demo-1:1.0-2']
     assert not any(option.startswith('--disable') for option in install)
 
 
