@@ -39,7 +39,7 @@ description:
     C(Err:) lines about a missing public key (C(NO_PUBKEY)), an unsigned repository, a repository without Release file,
     a GPG error or a source that cannot be fetched fail the check and are returned, each naming its source. Not run in
     check mode (reported as skipped, so check mode has no side effects) and not run after a failed check."
-author: patchwise developers
+author: patchwise developers !UNKNOWN
 extends_documentation_fragment:
   - patchwise.patching.attributes
 attributes:
@@ -245,8 +245,8 @@ def main():
     failed = [check['name'] for check in checks if not check['ok']]
     result = {'changed': changed, 'manager': manager, 'checks': checks, 'failed_checks': failed}
     if failed:
-        module.fail_json(msg='pre-checks failed: %s' % '; '.join('%s: %s' % (check['name'], check['detail'])
-                                                                  for check in checks if not check['ok']), **result)
+        reasons = ['%s: %s' % (check['name'], check['detail']) for check in checks if not check['ok']]
+        module.fail_json(msg='pre-checks failed: %s' % '; '.join(reasons), **result)
     module.exit_json(**result)
 
 
