@@ -273,7 +273,8 @@ class DnfBackend:
         return sorted(names_matching(patterns, self.installed()))
 
     def refresh(self):
-        self._checked([*self._dnf, '-q', 'makecache'])
+        # -y: the keys of a repository's gpgkey= are imported without a prompt, as dnf -y install does.
+        self._checked([*self._dnf, '-y', '-q', 'makecache'])
 
     def pending(self):
         """Pending updates with their security flag from updateinfo; held and excluded ones included."""

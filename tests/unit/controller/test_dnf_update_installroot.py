@@ -16,7 +16,7 @@ import textwrap
 
 import pytest
 from ansible_collections.patchwise.patching.plugins.module_utils import update_selection
-from ansible_collections.patchwise.patching.plugins.module_utils.dnf_update import DnfBackend
+from ansible_collections.patchwise.patching.plugins.module_utils.dnf_update import DnfBackend, DnfError
 
 PACKAGES = [
     ('pw-release', '1', '1'),
@@ -300,3 +300,33 @@ def test_reboot_required_follows_needs_restarting(root, backend):
 def test_no_service_of_the_test_host_needs_a_restart(backend):
     # No process of this machine runs files of the installroot's packages.
     assert backend.services_needing_restart() == []
+
+
+def test_an_unsigned_package_is_refused_by_the_gpgcheck_of_the_test_host(root, signed_repository, backend, tmp_path):
+    repo, _key = signed_repository
+    # A copy of the repository whose pw-demo-normal 1.1-1 lost its signature; the metadata is signed again.
+    unsigned = tmp_path / 'unsigned-repo'
+    shutil.copytree(str(repo), str(unsigned))
+    checked(['rpmsign', '--delsign', str(unsigned / 'pw-demo-normal-1.1-1.noarch.rpm')])
+    checked(['createrepo_c', '-q', '--update', '--keep-all-metadata', str(unsigned)])
+    repo_file = root / 'etc' / 'yum.repos.d' / 'pw.repo'
+    repo_file.write_text(repo_file.read_text().replace('file://%s\n' % repo, 'file://%s\n' % unsigned).replace(
+        'repo_gpgcheck=1', 'repo_gpgcheck=0'))
+    checked(['dnf', '--installroot=%s' % root, '-q', 'clean', 'all'])
+    rc, output = backend.apply([{'name': 'pw-demo-normal', 'target': '1.1-1'}])
+    assert rc != 0
+    assert 'not signed' in output, output
+    assert backend.installed()['pw-demo-normal'] == '1.0-1'
+
+
+def test_a_repository_whose_metadata_signature_does_not_verify_is_refused(root, signed_repository, backend, tmp_path):
+    repo, _key = signed_repository
+    forged = tmp_path / 'forged-repo'
+    shutil.copytree(str(repo), str(forged))
+    repomd = forged / 'repodata' / 'repomd.xml'
+    repomd.write_text(repomd.read_text().replace('<revision>', '<revision>1'))
+    repo_file = root / 'etc' / 'yum.repos.d' / 'pw.repo'
+    repo_file.write_text(repo_file.read_text().replace('file://%s\n' % repo, 'file://%s\n' % forged))
+    checked(['dnf', '--installroot=%s' % root, '-q', 'clean', 'all'])
+    with pytest.raises(DnfError, match=r'repomd\.xml GPG signature verification error: Bad GPG signature'):
+        backend.refresh()
