@@ -8,8 +8,8 @@ the whole file).  Taking such a lock to see whether it is free would, for an
 instant, make a starting apt fail; ``F_GETLK`` asks the kernel which lock
 would conflict and by which process, without taking anything.  That is how
 dpkg and apt themselves name the holder in "locked by another process with
-pid N".  The kernel checks the lock on the real file, so this also works in
-containers on overlay file systems, where /proc/locks names a different device.
+pid N".  The kernel answers for the file opened, so no device and inode
+numbers have to be matched against /proc/locks (tried on an overlay mount too).
 
 dnf 4 does not keep a record lock while it works: its ``ProcessLock`` writes
 its pid into ``*.pid`` files (/var/lib/dnf/rpmdb_lock.pid,
