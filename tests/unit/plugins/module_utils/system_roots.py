@@ -52,3 +52,34 @@ def apt_root(tmp_path, source_line):
     (root / 'var' / 'lib' / 'dpkg' / 'status').write_text('')
     (root / 'etc' / 'apt' / 'sources.list').write_text(source_line % repo + '\n')
     return str(root)
+
+
+BROKEN_SPEC = """Name: pw-broken
+Version: 1.0
+Release: 1
+Summary: patchwise fixture whose dependency is missing
+License: GPL-3.0-or-later
+BuildArch: noarch
+Requires: pw-missing-library >= 2
+
+%description
+A package whose requirement is not installed, as an interrupted transaction leaves it.
+
+%files
+"""
+
+
+def rpm_root(tmp_path, broken=True):
+    """A system root with an rpm database; with ``broken`` it holds pw-broken, whose requirement is missing."""
+    root = tmp_path / 'rpm-root'
+    root.mkdir()
+    subprocess.run(['rpm', '--root=%s' % root, '--initdb'], check=True)
+    if broken:
+        top = tmp_path / 'rpmbuild'
+        (top / 'SPECS').mkdir(parents=True)
+        (top / 'SPECS' / 'pw-broken.spec').write_text(BROKEN_SPEC)
+        subprocess.run(['rpmbuild', '--quiet', '--define', '_topdir %s' % top, '--define', '_build_id_links none', '-bb',
+                        str(top / 'SPECS' / 'pw-broken.spec')], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(['rpm', '--root=%s' % root, '--nodeps', '-i', str(top / 'RPMS' / 'noarch' / 'pw-broken-1.0-1.noarch.rpm')],
+                       check=True, stderr=subprocess.DEVNULL)
+    return str(root)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.patchwise.patching.plugins.module_utils import system_precheck
-from ansible_collections.patchwise.patching.tests.unit.plugins.module_utils.system_roots import Runner, apt_root, dpkg_root
+from ansible_collections.patchwise.patching.tests.unit.plugins.module_utils.system_roots import Runner, apt_root, dpkg_root, rpm_root
 
 
 def test_dpkg_audit_real_output_names_the_package_and_is_repaired(tmp_path):
@@ -71,6 +71,26 @@ def test_dnf_check_passes_on_rc_0_and_names_problems():
     result = system_precheck.check_dnf(run)
     assert not result['ok'] and result['packages'] == ['pw-app-1.0-1.x86_64'] and 'missing requires of libpw' in result['detail']
     assert calls == [['dnf', '-q', '-C', 'check']]
+
+
+def test_dnf_check_on_a_real_rpm_database(tmp_path):
+    broken = system_precheck.check_dnf(Runner(), rpm_root(tmp_path))
+    assert not broken['ok'] and broken['packages'] == ['pw-broken-1.0-1.noarch']
+    assert 'pw-broken-1.0-1.noarch has missing requires of pw-missing-library >= 2' in broken['detail']
+    clean = tmp_path / 'clean'
+    clean.mkdir()
+    assert system_precheck.check_dnf(Runner(), rpm_root(clean, broken=False))['ok']
+
+
+def test_the_dnf_lock_files_are_the_ones_this_machines_dnf_uses():
+    """dnf's own lock module (Debian's python3-dnf) builds the same pid-file paths as DNF_LOCK_FILES."""
+    code = ('import dnf.const, dnf.lock\n'
+            'for lock in (dnf.lock.build_rpmdb_lock(dnf.const.PERSISTDIR, True), dnf.lock.build_metadata_lock(dnf.const.SYSTEM_CACHEDIR, True),'
+            ' dnf.lock.build_download_lock(dnf.const.SYSTEM_CACHEDIR, True)):\n'
+            '    print(lock.target)\n')
+    rc, out, err = Runner()(['/usr/bin/python3', '-c', code])
+    assert rc == 0, err
+    assert out.split() == list(system_precheck.package_locks.DNF_LOCK_FILES[1:])
 
 
 def test_space_every_path_with_free_mib_threshold_and_mount(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.patchwise.patching.plugins.modules import system_precheck
-from ansible_collections.patchwise.patching.tests.unit.plugins.module_utils.system_roots import apt_root, dpkg_root
+from ansible_collections.patchwise.patching.tests.unit.plugins.module_utils.system_roots import apt_root, dpkg_root, rpm_root
 
 
 class _Exit(Exception):
@@ -119,3 +119,29 @@ def test_a_held_lock_fails_after_the_timeout_naming_its_holder(monkeypatch, tmp_
     assert outcome.result['checks'][0]['waited'] >= 1
     freed = _run(monkeypatch, {'root': root, 'manager': 'apt', 'lock_timeout': 1, 'refresh': False, 'min_free_mib': {}})
     assert not freed.failed and freed.result['checks'][0]['waited'] < 1
+
+
+def test_a_dnf_root_with_an_unsigned_repo_a_broken_rpmdb_and_a_running_dnf(monkeypatch, tmp_path):
+    root = rpm_root(tmp_path)
+    for sub in ('etc/dnf', 'etc/yum.repos.d', 'var/lib/dnf'):
+        (tmp_path / 'rpm-root' / sub).mkdir(parents=True)
+    (tmp_path / 'rpm-root' / 'etc' / 'dnf' / 'dnf.conf').write_text('[main]\ngpgcheck=1\n')
+    (tmp_path / 'rpm-root' / 'etc' / 'yum.repos.d' / 'internal.repo').write_text(
+        '[internal]\nname=Internal\nbaseurl=file:///srv/internal\ngpgcheck=0\n')
+    dnf_stand_in = subprocess.Popen([sys.executable, '-c', 'import time; print("ready", flush=True); time.sleep(60)', 'dnf-stand-in'],
+                                    stdout=subprocess.PIPE, text=True)
+    try:
+        assert dnf_stand_in.stdout.readline().strip() == 'ready'
+        (tmp_path / 'rpm-root' / 'var' / 'lib' / 'dnf' / 'rpmdb_lock.pid').write_text(str(dnf_stand_in.pid))
+        outcome = _run(monkeypatch, {'root': root, 'manager': 'dnf', 'lock_timeout': 0, 'refresh': False, 'min_free_mib': {'/': 1}})
+    finally:
+        dnf_stand_in.kill()
+        dnf_stand_in.wait()
+        dnf_stand_in.stdout.close()
+    assert outcome.failed and outcome.result['manager'] == 'dnf'
+    assert outcome.result['failed_checks'] == ['lock', 'sources', 'dpkg'] and not outcome.result['changed']
+    msg = outcome.result['msg']
+    assert '%s/var/lib/dnf/rpmdb_lock.pid held by pid %s' % (root, dnf_stand_in.pid) in msg and 'dnf-stand-in' in msg
+    assert '%s/etc/yum.repos.d/internal.repo: [internal] file:///srv/internal (gpgcheck=0)' % root in msg
+    assert 'pw-broken-1.0-1.noarch has missing requires of pw-missing-library >= 2' in msg
+    assert outcome.result['checks'][4] == {'name': 'refresh', 'ok': True, 'skipped': True, 'detail': 'skipped as asked (refresh: false)'}
