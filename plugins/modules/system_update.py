@@ -1,0 +1,251 @@
+#!/usr/bin/python
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: system_update
+short_description: Apply operating-system updates by mode (security, planned, all, named) and report old -> new versions
+version_added: 0.1.0
+description:
+  - Applies the pending updates of the host's package manager (apt first, dnf second) that a patch run asks for,
+    unattended (no prompts, existing configuration files kept by default), and reports exactly which packages
+    changed from which version to which, dependencies included.
+  - "Modes: V(security) applies the updates the host reports as security fixes (their origin is a security
+    archive, or an updateinfo security advisory on dnf), plus the packages of O(packages) (a plan lists packages
+    whose fix the host may not flag); V(planned) exactly the packages of O(packages) (the system part of a
+    patch plan); V(all) every pending update (a full upgrade); V(packages) the named packages."
+  - Held packages (C(apt-mark hold), dnf versionlock and excludes) and packages matching O(exclude) are never
+    applied; they are reported under RV(held) and RV(excluded).
+  - In check mode nothing is changed, locked or refreshed; RV(changes) is the package manager's own simulation
+    of the installation, so it lists the dependencies that would change too.
+  - When the package manager fails (a maintainer script exits non-zero), the module finishes interrupted
+    configuration (C(dpkg --configure -a)) when O(repair_on_failure) is set, and fails with the reason, the
+    packages that did change, the pre-change versions (RV(previous_versions), what a rollback restores) and the
+    repair's result.
+  - Part of the role P(patchwise.patching.system_patch#role), which runs the pre-checks, backup, restarts,
+    reboot and verification around it.
+author: patchwise developers
+extends_documentation_fragment:
+  - patchwise.patching.attributes
+attributes:
+  check_mode:
+    support: full
+    details: The package manager's simulation gives the changes; nothing is refreshed, locked or written.
+  diff_mode:
+    support: none
+options:
+  mode:
+    description: Which pending updates to apply (see the description).
+    type: str
+    required: true
+    choices: [security, planned, all, packages]
+  packages:
+    description:
+      - The packages to update, as names, C(name=version) strings, or dicts with C(name) and C(target) (the
+        entries of a patch plan's C(system.packages)).
+      - A version is the lowest acceptable one; the newest pending version is installed, as a security archive
+        carries only the newest fix. A package whose pending version is older than asked, or that has no pending
+        update, is reported under RV(unavailable) and not applied.
+      - Required for O(mode=planned) and O(mode=packages); added to the host's security updates with
+        O(mode=security); ignored with O(mode=all).
+    type: list
+    elements: raw
+    default: []
+  exclude:
+    description: Shell-style patterns (C(linux-image-*)) of packages never to update in this run (a policy's exclusions).
+    type: list
+    elements: str
+    default: []
+  refresh:
+    description: Refresh the package lists first (C(apt-get update), C(dnf makecache)). Never in check mode.
+    type: bool
+    default: false
+  keep_config:
+    description:
+      - Keep the host's modified configuration files when a package ships a new version of them
+        (dpkg C(--force-confold)); V(false) installs the package's version (C(--force-confnew)).
+    type: bool
+    default: true
+  repair_on_failure:
+    description: After a failed installation, run C(dpkg --configure -a) and report whether dpkg is consistent.
+    type: bool
+    default: true
+  manager:
+    description: The package manager; V(auto) picks apt where C(apt-get) exists, else dnf.
+    type: str
+    choices: [auto, apt, dnf]
+    default: auto
+seealso:
+  - module: patchwise.patching.asset_facts
+  - module: patchwise.patching.system_precheck
+  - module: patchwise.patching.system_backup
+"""
+
+EXAMPLES = r"""
+- name: Apply the security updates only
+  patchwise.patching.system_update:
+    mode: security
+  become: true
+  register: system_update_result
+
+- name: Apply exactly the packages of the host's patch plan
+  patchwise.patching.system_update:
+    mode: planned
+    packages: "{{ plan.system.packages }}"
+    exclude: [linux-image-*]
+  become: true
+
+- name: Show what a full upgrade would change, without changing anything
+  patchwise.patching.system_update:
+    mode: all
+  check_mode: true
+  become: true
+"""
+
+RETURN = r"""
+manager:
+  description: The package manager used.
+  returned: always
+  type: str
+  sample: apt
+changes:
+  description:
+    - The packages changed (or, in check mode, that would change), with old and new version; C(from) is null
+      for a package newly installed as a dependency, C(to) null for one removed.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: libssl3, from: 3.0.14-1~deb12u2, to: 3.0.15-1~deb12u1}]
+selected:
+  description: The pending updates the mode took, with C(target) the version applied and C(security).
+  returned: always
+  type: list
+  elements: dict
+held:
+  description: Updates the mode took but the package manager holds back (C(apt-mark hold), versionlock).
+  returned: always
+  type: list
+  elements: dict
+excluded:
+  description: Updates the mode took but O(exclude) matched (with the C(pattern)).
+  returned: always
+  type: list
+  elements: dict
+remaining:
+  description: Pending updates the mode does not take (a normal update in V(security) mode); still pending after the run.
+  returned: always
+  type: list
+  elements: dict
+unavailable:
+  description: Requested packages without a pending update that reaches the requested version, with the C(reason).
+  returned: always
+  type: list
+  elements: dict
+previous_versions:
+  description: The versions before the run of every package in RV(changes) (null when it was not installed).
+  returned: always
+  type: dict
+  sample: {libssl3: 3.0.14-1~deb12u2}
+reboot_required:
+  description: The package manager says a reboot is needed (Debian's C(/var/run/reboot-required), dnf needs-restarting -r).
+  returned: always
+  type: bool
+reboot_reasons:
+  description: Why a reboot is needed.
+  returned: always
+  type: list
+  elements: str
+repair:
+  description: The result of C(dpkg --configure -a) after a failure (C(rc), C(output), C(consistent), C(audit)).
+  returned: when the installation failed and O(repair_on_failure) is set
+  type: dict
+output:
+  description: The end of the package manager's output.
+  returned: when something was installed or failed
+  type: str
+"""
+
+import shutil
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.patchwise.patching.plugins.module_utils import update_selection
+from ansible_collections.patchwise.patching.plugins.module_utils.apt_update import AptBackend, AptError
+from ansible_collections.patchwise.patching.plugins.module_utils.dnf_update import DnfBackend
+
+
+def _backend(module, run):
+    manager = module.params['manager']
+    if manager == 'auto':
+        manager = 'apt' if shutil.which('apt-get') else ('dnf' if shutil.which('dnf') else None)
+    if manager == 'apt':
+        return AptBackend(run, keep_config=module.params['keep_config'])
+    if manager == 'dnf':
+        return DnfBackend(run, keep_config=module.params['keep_config'])
+    module.fail_json(msg='no supported package manager found on this host (apt-get or dnf)')
+    return None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            'mode': {'type': 'str', 'required': True, 'choices': list(update_selection.MODES)},
+            'packages': {'type': 'list', 'elements': 'raw', 'default': []},
+            'exclude': {'type': 'list', 'elements': 'str', 'default': []},
+            'refresh': {'type': 'bool', 'default': False},
+            'keep_config': {'type': 'bool', 'default': True},
+            'repair_on_failure': {'type': 'bool', 'default': True},
+            'manager': {'type': 'str', 'choices': ['auto', 'apt', 'dnf'], 'default': 'auto'},
+        },
+        supports_check_mode=True,
+    )
+
+    def run(args, env=None):
+        return module.run_command(args, environ_update=env or {})
+
+    backend = _backend(module, run)
+    mode = module.params['mode']
+    result = {'changed': False, 'manager': backend.name, 'mode': mode, 'changes': [], 'previous_versions': {},
+              'selected': [], 'held': [], 'excluded': [], 'remaining': [], 'unavailable': [],
+              'reboot_required': False, 'reboot_reasons': []}
+    try:
+        requested = {} if mode == 'all' else update_selection.parse_requested(module.params['packages'], 'packages')
+        if module.params['refresh'] and not module.check_mode:
+            backend.refresh()
+        selection = update_selection.select_updates(backend.pending(), mode, requested=requested, holds=backend.holds(),
+                                                    exclude=module.params['exclude'], scheme=backend.scheme)
+        result.update(selection)
+        selected = selection['selected']
+        if selected and module.check_mode:
+            result['changes'] = backend.simulate(selected)
+        elif selected:
+            before = backend.installed()
+            rc, output = backend.apply(selected)
+            after = backend.installed()
+            result['changes'] = update_selection.package_changes(before, after)
+            result['output'] = output[-4000:]
+            if rc != 0:
+                if module.params['repair_on_failure']:
+                    result['repair'] = backend.repair()
+                    result['changes'] = update_selection.package_changes(before, backend.installed())
+                result['previous_versions'] = {c['name']: c['from'] for c in result['changes']}
+                # Every selected package's version before the run, so a rollback knows them even when
+                # dpkg left one half-configured under its new version.
+                result['previous_versions'].update({s['name']: before.get(s['name']) for s in selected})
+                result['changed'] = bool(result['changes'])
+                module.fail_json(msg='%s failed (rc %s) applying %s: %s%s' % (
+                    backend.name, rc, ', '.join('%s=%s' % (s['name'], s['target']) for s in selected), backend.explain(output),
+                    '' if result.get('repair', {}).get('consistent', True) else '; still inconsistent after %s' % result['repair']['command']),
+                    **result)
+        result['previous_versions'] = {c['name']: c['from'] for c in result['changes']}
+        result['changed'] = bool(result['changes'])
+        result['reboot_required'], result['reboot_reasons'] = backend.reboot_required()[:2]
+    except (AptError, update_selection.SelectionError, RuntimeError) as exc:
+        module.fail_json(msg=str(exc), **result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
