@@ -227,8 +227,8 @@ class Client:
                 payload = response.read()
         except urllib.error.HTTPError as exc:
             detail = exc.read(500).decode('utf-8', 'replace').strip()
-            raise AlertmanagerError('%s %s: HTTP %d %s%s' % (method, url, exc.code, exc.reason,
-                                                              ': ' + detail if detail else '')) from exc
+            suffix = ': ' + detail if detail else ''
+            raise AlertmanagerError('%s %s: HTTP %d %s%s' % (method, url, exc.code, exc.reason, suffix)) from exc
         except urllib.error.URLError as exc:
             raise AlertmanagerError('%s %s: %s' % (method, url, exc.reason)) from exc
         except (socket.timeout, TimeoutError) as exc:
@@ -298,8 +298,7 @@ def ensure_silence(client, matchers, starts_at, ends_at, *, created_by, comment,
     wanted = {'id': None, 'matchers': matchers, 'startsAt': format_time(starts_at), 'endsAt': format_time(ends_at),
               'createdBy': created_by, 'comment': comment}
     if parse_time(starts_at) >= ends_at:
-        raise AlertmanagerError('the silence would end (%s) before it starts (%s)' % (wanted['endsAt'],
-                                                                                     wanted['startsAt']))
+        raise AlertmanagerError('the silence would end (%s) before it starts (%s)' % (wanted['endsAt'], wanted['startsAt']))
     if not check_mode:
         wanted['id'] = client.create_silence(matchers, starts_at, ends_at, created_by=created_by, comment=comment)
     return 'created', [wanted['id']] if wanted['id'] else [], wanted

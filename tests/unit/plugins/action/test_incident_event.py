@@ -98,8 +98,8 @@ def test_receiver_down_keeps_the_event_pending_and_a_later_call_delivers_it(rece
     args = {'url': receiver.url, 'state_file': state_file, 'reason': 'reboot timed out', 'retries': 1,
             'retry_delay': 0.1, 'timeout': 2}
     receiver.stop()
-    outcome, process = _play(tmp_path, ['web1'], 'run-B', [_task('down', **args),
-                                                          _task('strict', **dict(args, fail_on_error=True))])
+    tasks = [_task('down', **args), _task('strict', **dict(args, fail_on_error=True))]
+    outcome, process = _play(tmp_path, ['web1'], 'run-B', tasks)
     down, strict = outcome['web1']['down'], outcome['web1']['strict']
     own = incident_id('run-B', 'host_failed', 'web1')
     assert not down.get('failed') and not down['changed'] and down['status'] == 'pending' and down['pending'] == [own]
