@@ -337,9 +337,12 @@ class DnfBackend:
         return explain_failure(output)
 
     def audit(self):
-        """``dnf check`` output: empty when the rpmdb has no dependency, duplicate or obsoletes problems."""
-        _rc, out, err = self._call([*self._dnf, '-q', 'check'])
-        return (out + err).strip()
+        """The problems ``dnf check`` reports (exit status 1), empty when the rpmdb is consistent.
+
+        Warnings dnf prints with a zero exit status (an undetectable release version) are not problems.
+        """
+        rc, out, err = self._call([*self._dnf, '-q', 'check'])
+        return '' if rc == 0 else ((out + err).strip() or 'dnf check failed (rc %s)' % rc)
 
     def repair(self):
         """Remove the older duplicates an interrupted transaction leaves, and say whether the rpmdb is consistent after.
@@ -348,7 +351,7 @@ class DnfBackend:
         ``dnf check --duplicates`` finds some; otherwise the repair is the check alone.
         """
         rc, out, err = self._call([*self._dnf, '-q', 'check', '--duplicates'])
-        if rc == 0 and not (out + err).strip():
+        if rc == 0:
             command, output = 'dnf check --duplicates', 'no duplicated packages'
         else:
             command = 'dnf -y remove --duplicates'

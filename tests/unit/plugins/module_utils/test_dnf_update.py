@@ -169,3 +169,18 @@ def test_simulate_raises_when_dnf_cannot_resolve():
     backend = DnfBackend(Recorder({'--assumeno': (1, '', 'Error: \n Problem: nothing provides libfoo')}))
     with pytest.raises(DnfError, match='nothing provides libfoo'):
         backend.simulate([{'name': 'x', 'target': '1-1'}])
+
+
+def test_audit_is_clean_on_a_zero_exit_even_with_warnings():
+    warning = 'Unable to detect release version (use \'--releasever\' to specify release version)\n'
+    assert DnfBackend(Recorder({'check': (0, '', warning)})).audit() == ''
+    problem = 'pw-demo-1.0-1.noarch is a duplicate with pw-demo-1.1-1.noarch\n'
+    assert DnfBackend(Recorder({'check': (1, problem, 'Error: Check discovered 1 problem(s)\n')})).audit() == (
+        problem + 'Error: Check discovered 1 problem(s)')
+
+
+def test_repair_removes_duplicates_only_when_the_check_finds_some():
+    recorder = Recorder({'--duplicates': (0, '', '')})
+    repair = DnfBackend(recorder).repair()
+    assert repair['command'] == 'dnf check --duplicates' and repair['consistent'] is True
+    assert not any('remove' in call for call in recorder.calls)
