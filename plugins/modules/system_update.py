@@ -78,6 +78,14 @@ options:
     type: str
     choices: [auto, apt, dnf]
     default: auto
+  root:
+    description:
+      - Manage the RPM installation below this directory instead of the host's own (C(dnf --installroot),
+        C(rpm --root)), such as an image being built or a test host. dnf reads the repositories and C(dnf.conf)
+        from inside the root, and the plugin configuration (the versionlock list) from the root's
+        C(etc/dnf/plugins) when it has one.
+      - Only with O(manager=dnf).
+    type: path
 seealso:
   - module: patchwise.patching.asset_facts
   - module: patchwise.patching.system_precheck
@@ -181,9 +189,11 @@ def _backend(module, run):
     if manager == 'auto':
         manager = 'apt' if shutil.which('apt-get') else ('dnf' if shutil.which('dnf') else None)
     if manager == 'apt':
+        if module.params['root']:
+            module.fail_json(msg='root is only supported with manager=dnf (apt was chosen)')
         return AptBackend(run, keep_config=module.params['keep_config'])
     if manager == 'dnf':
-        return DnfBackend(run, keep_config=module.params['keep_config'])
+        return DnfBackend(run, keep_config=module.params['keep_config'], root=module.params['root'])
     module.fail_json(msg='no supported package manager found on this host (apt-get or dnf)')
     return None
 
@@ -198,6 +208,7 @@ def main():
             'keep_config': {'type': 'bool', 'default': True},
             'repair_on_failure': {'type': 'bool', 'default': True},
             'manager': {'type': 'str', 'choices': ['auto', 'apt', 'dnf'], 'default': 'auto'},
+            'root': {'type': 'path'},
         },
         supports_check_mode=True,
     )
