@@ -46,7 +46,8 @@ def _play(tmp_path, hosts, run_id, tasks, check=False):
     playbook.write_text(json.dumps([{'name': 'patch batch 1', 'hosts': 'all', 'gather_facts': False,
                                      'vars': {'patchwise_run_id': run_id, 'patchwise_change_ref': 'CHG-42'},
                                      'tasks': entries}]))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_NOCOLOR='1')
+    # HOME in the test's folder: the default state file ~/.ansible/patchwise/incidents.json stays out of the real one.
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_NOCOLOR='1', HOME=str(tmp_path))
     env.pop('PATCHWISE_RUN_ID', None)
     env.pop('PATCHWISE_AUDIT_LOG', None)
     command = [sys.executable, '-m', 'ansible.cli.playbook', '-i', str(inventory), str(playbook)]
@@ -72,6 +73,7 @@ def test_one_event_per_run_and_host_and_one_per_stopped_rollout(receiver, tmp_pa
     outcome, process = _play(tmp_path, ['web1', 'web2'], 'run-A', [
         _task('first', **failure), _task('again', **failure),
         _task('stopped', url=receiver.url, kind='rollout_stopped', reason='max_fail_percentage reached')])
+    home_state = tmp_path / '.ansible' / 'patchwise' / 'incidents.json'
     for host in ('web1', 'web2'):
         first, again = outcome[host]['first'], outcome[host]['again']
         assert first['changed'] and first['status'] == 'sent', process.stdout
@@ -88,6 +90,8 @@ def test_one_event_per_run_and_host_and_one_per_stopped_rollout(receiver, tmp_pa
     assert web1['reason'] == 'dpkg returned 100'
     assert web1['audit'] == {'log': audit_log, 'seq_from': 10, 'seq_to': 14}
     assert stat.S_IMODE(os.stat(audit_log + '.incidents.json').st_mode) == 0o600
+    assert list(json.loads(home_state.read_text())['incidents']) == [incident_id('run-A', 'rollout_stopped', '')]
+    assert outcome['web1']['stopped']['state_file'] == str(home_state)
     # A later playbook of the same run sends nothing again.
     outcome, _process = _play(tmp_path, ['web1'], 'run-A', [_task('rerun', **failure)])
     assert outcome['web1']['rerun']['status'] == 'already_sent' and len(receiver.events()) == 3

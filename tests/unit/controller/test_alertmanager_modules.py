@@ -2,7 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""alertmanager_silence and alertmanager_alerts run by ansible-playbook against a real Alertmanager on loopback."""
+"""alertmanager_silence and alertmanager_alerts run by ansible-playbook against a real Alertmanager on loopback.
+
+Here (controller context) rather than under plugins/modules: ansible-test gives module tests no ansible.cli."""
 
 from __future__ import annotations
 
