@@ -24,10 +24,14 @@ def _version(host, package):
 
 
 def _outcomes(run_id):
+    """{host: [(status, detail)] in the order recorded} of one run id."""
     path = os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'assets.db')
+    outcomes = {}
     with sqlite3.connect(path) as db:
-        rows = db.execute('SELECT host, status, detail FROM patch_outcomes WHERE run_id = ? AND kind = ?', (run_id, 'system'))
-        return {host: (status, json.loads(detail)) for host, status, detail in rows}
+        rows = db.execute('SELECT host, status, detail FROM patch_outcomes WHERE run_id = ? AND kind = ? ORDER BY id', (run_id, 'system'))
+        for host, status, detail in rows:
+            outcomes.setdefault(host, []).append((status, json.loads(detail)))
+    return outcomes
 
 
 def test_security_updates_applied(host):
@@ -120,7 +124,8 @@ def converge_outcomes():
 
 
 def test_outcome_recorded_with_old_and_new_versions(host, converge_outcomes):
-    status, detail = converge_outcomes[_name(host)]
+    (status, detail), (second_status, second_detail) = converge_outcomes[_name(host)]  # converge, then idempotence
+    assert (second_status, second_detail['packages']) == ('ok', [])
     assert status == 'changed'
     changes = {change['name']: (change['from'], change['to']) for change in detail['packages']}
     assert changes['pw-demo-security'] == ('1.0-1', '1.0-2')
@@ -135,9 +140,9 @@ def test_rollout_outcomes(host):
     outcomes = _outcomes('molecule-rollout')
     name = _name(host)
     if name == 'sp-bookworm-2':
-        assert outcomes[name][0] == 'changed'
+        assert [status for status, _detail in outcomes[name]] == ['changed']
     elif name == 'sp-bookworm-3':
-        status, detail = outcomes[name]
+        [(status, detail)] = outcomes[name]
         assert status == 'rolled_back'
         assert detail['failed'] and detail['step'] == 'apply' and 'pw-failing' in detail['reason']
         assert detail['rollback']['ok']
@@ -148,3 +153,14 @@ def test_rollout_outcomes(host):
 
 def test_check_mode_recorded_nothing(host):
     assert not _outcomes('molecule-check')
+
+
+def test_refused_host_recorded_with_the_failed_precheck(host):
+    outcomes = _outcomes('molecule-unsigned')
+    if _name(host) == 'sp-bullseye':
+        [(status, detail)] = outcomes['sp-bullseye']
+        assert status == 'failed' and detail['step'] == 'precheck' and detail['packages'] == []
+        sources = [check for check in detail['prechecks'] if check['name'] == 'sources'][0]
+        assert not sources['ok'] and sources['unsigned'][0]['file'] == '/etc/apt/sources.list.d/unsigned.list'
+    else:
+        assert _name(host) not in outcomes
