@@ -389,8 +389,9 @@ class AssetStore:
             'SELECT finding_id, package, status, first_seen, kind, tier, due, detail_key, extra FROM findings WHERE host = ?', (host,))}
 
     def risk_tiers(self):
-        """``{host: (tier, due)}`` of every stored risk result, in one query."""
-        return {host: (tier, due) for host, tier, due in self._db.execute('SELECT host, tier, due FROM risk_results')}
+        """``{host: (tier, due)}`` of every stored risk result (as ``risk_result`` gives them), in one query."""
+        return {host: (tier, due) for host, tier, due in self._db.execute(
+            "SELECT host, json_extract(result, '$.tier'), json_extract(result, '$.due') FROM risk_results")}
 
     def finding_lifecycle(self, host):
         """``{(finding id, package): (status, first_seen)}`` of ``host``'s stored findings, without their details."""

@@ -78,10 +78,10 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
     moved = []
     totals = {'open': 0}
 
-    # Tier and due of every host before this pass, in one query: a host whose either moves is a change.
-    before = store.risk_tiers()
-
     def classified():
+        # Tier and due of every host before this pass, in one query inside the store's transaction:
+        # a host whose tier or due moves is a change.
+        before = store.risk_tiers()
         for host in hosts:
             record = store.matching_input(host)
             if record is None:
@@ -98,6 +98,7 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
                 skipped[host] = result['skipped']
             if before.get(host, (None, None)) != (result['tier'], result['due']):
                 moved.append(host)
+            before[host] = (result['tier'], result['due'])   # as stored, should the host be listed twice
             plans[host] = patch_plan(result, policy, register.get(host), change_ref=options.get('change_ref'), moment=now, run_id=run_id)
             summaries[host] = host_summary(result, plans[host])
             open_findings = [f for f in result['findings'] if f['status'] == 'open']
