@@ -27,7 +27,7 @@ description:
     repair's result.
   - Part of the role P(patchwise.patching.system_patch#role), which runs the pre-checks, backup, restarts,
     reboot and verification around it.
-author: patchwise developers
+author: patchwise developers !UNKNOWN
 extends_documentation_fragment:
   - patchwise.patching.attributes
 attributes:
@@ -67,10 +67,15 @@ options:
     description:
       - Keep the host's modified configuration files when a package ships a new version of them
         (dpkg C(--force-confold)); V(false) installs the package's version (C(--force-confnew)).
+      - On dnf, rpm always keeps an edited C(%config(noreplace)) file and writes the package's version beside it
+        as C(.rpmnew); V(false) then puts the C(.rpmnew) in place and saves the host's file as C(.rpmsave).
     type: bool
     default: true
   repair_on_failure:
-    description: After a failed installation, run C(dpkg --configure -a) and report whether dpkg is consistent.
+    description:
+      - After a failed installation, run C(dpkg --configure -a) and report whether dpkg is consistent.
+      - On dnf (rpm has no half-configured state), C(dnf check --duplicates) and, when an interrupted upgrade left
+        duplicates, C(dnf remove --duplicates).
     type: bool
     default: true
   manager:
@@ -128,7 +133,9 @@ changes:
   elements: dict
   sample: [{name: libssl3, from: 3.0.14-1~deb12u2, to: 3.0.15-1~deb12u1}]
 selected:
-  description: The pending updates the mode took, with C(target) the version applied and C(security).
+  description:
+    - The pending updates the mode took, with C(target) the version applied and C(security); dnf entries also carry
+      C(arch) and C(advisories).
   returned: always
   type: list
   elements: dict
@@ -167,7 +174,9 @@ reboot_reasons:
   type: list
   elements: str
 repair:
-  description: The result of C(dpkg --configure -a) after a failure (C(rc), C(output), C(consistent), C(audit)).
+  description:
+    - The repair after a failure (C(command), C(rc), C(output), C(consistent), C(audit)) - C(dpkg --configure -a), or
+      the duplicate clean-up on dnf.
   returned: when the installation failed and O(repair_on_failure) is set
   type: dict
 output:
