@@ -164,3 +164,12 @@ def test_refused_host_recorded_with_the_failed_precheck(host):
         assert not sources['ok'] and sources['unsigned'][0]['file'] == '/etc/apt/sources.list.d/unsigned.list'
     else:
         assert _name(host) not in outcomes
+
+
+def test_hooks_ran_around_the_change_in_order(host):
+    hooks = host.file('/var/lib/pw-hooks')
+    if _name(host) == 'sp-bookworm-1':
+        # pre before the apply step with the packages about to change; post after verification.
+        assert hooks.content_string.splitlines() == ['pre backup pw-demo-normal', 'post verify pw-demo-normal']
+    else:
+        assert not hooks.exists
