@@ -14,7 +14,8 @@ description:
   - Writes one JSON object per line for playbook start and end, play start, task start and each host result
     (ok, changed, failed, skipped, unreachable) with a UTC timestamp, the run id, playbook, play, task, action,
     host, status, changed, duration, check and diff mode, the operator and a short sanitised result summary.
-  - The run id is the AWX/AAP job id when present (environment C(JOB_ID), extra vars C(tower_job_id) or
+  - The run id is the extra var C(patchwise_run_id) when given (the id the collection's roles stamp their records
+    with), else the AWX/AAP job id when present (environment C(JOB_ID), extra vars C(tower_job_id) or
     C(awx_job_id)), else an inherited E(PATCHWISE_RUN_ID), else a new UUID. It is exported as E(PATCHWISE_RUN_ID)
     at playbook start so roles read it with C(lookup('ansible.builtin.env', 'PATCHWISE_RUN_ID')).
   - The operator is the AWX launcher (C(awx_user_name) or C(tower_user_name)) or the local user.

@@ -24,8 +24,14 @@ def utc_now():
 
 
 def run_id_from(extra_vars, environ=None):
-    """AWX/AAP job id when present, else an inherited PATCHWISE_RUN_ID, else a new UUID."""
+    """The operator's ``patchwise_run_id``, else the AWX/AAP job id, else an inherited PATCHWISE_RUN_ID, else a new UUID.
+
+    The roles stamp their records with ``patchwise_run_id`` when it is given, so the audit trail takes the same id
+    and both join on it.
+    """
     environ = os.environ if environ is None else environ
+    if extra_vars.get('patchwise_run_id'):
+        return str(extra_vars['patchwise_run_id'])
     for name in ('tower_job_id', 'awx_job_id'):
         if extra_vars.get(name):
             return 'awx-%s' % extra_vars[name]

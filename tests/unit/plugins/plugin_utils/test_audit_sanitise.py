@@ -36,6 +36,7 @@ def test_summary_keeps_only_explaining_keys():
 
 def test_run_id_prefers_awx_job_then_env_then_generated():
     assert run_id_from({'tower_job_id': 42}, {}) == 'awx-42'
+    assert run_id_from({'patchwise_run_id': 'CHG-1234-r1', 'tower_job_id': 42}, {'JOB_ID': '7'}) == 'CHG-1234-r1'
     assert run_id_from({}, {'JOB_ID': '7'}) == 'awx-7'
     assert run_id_from({}, {'PATCHWISE_RUN_ID': 'r1'}) == 'r1'
     assert len(run_id_from({}, {})) == 36
