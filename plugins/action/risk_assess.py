@@ -12,6 +12,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import AdvisoryDB, AdvisoryDBError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_register import RegisterError, load_register
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError
+from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerprint import ConfigError, file_fingerprint, fingerprint, value_fingerprint
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import PolicyError, read_policy
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import RiskError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_pass import assess_fleet, check_advisory_age
@@ -50,14 +51,17 @@ class ActionModule(ActionBase):
                 stale_note = check_advisory_age(advisories, policy, now, args['allow_stale_advisories'])
                 with AssetStore(args['asset_db']) as store:
                     register = load_register(args['register']) if args['register'] else store.register()
+                    config = {'policy': fingerprint(args['policy']),
+                              'register': file_fingerprint(args['register']) if args['register']
+                              else dict(value_fingerprint(register), source='asset database')}
                     summary = assess_fleet(store, advisories, policy, register, hosts, run_id=run_id, change_ref=change_ref,
                                            check_mode=self._task.check_mode, now=now)
             finally:
                 advisories.close()
-        except (AdvisoryDBError, AssetStoreError, PolicyError, RegisterError, RiskError, SSVCError) as exc:
+        except (AdvisoryDBError, AssetStoreError, ConfigError, PolicyError, RegisterError, RiskError, SSVCError) as exc:
             raise AnsibleActionFail(str(exc)) from exc
         if summary['missing']:
             result['warnings'] = ['not in the asset database (run discovery first): %s' % ', '.join(summary['missing'])]
         result.update(summary, advisory_db={'path': args['advisory_db'], 'built_at': advisories.built_at, 'stale': stale_note},
-                      run_id=run_id)
+                      run_id=run_id, config=config)
         return result

@@ -144,4 +144,12 @@ run_id:
   description: The run id stored with the results.
   returned: always
   type: str
+config:
+  description:
+    - SHA-256 fingerprints of the policy and the register the pass used (as M(patchwise.patching.config_check) computes
+      them; the register read from the asset database has C(source=asset database)). With the
+      P(patchwise.patching.audit#callback) callback enabled they are recorded in the audit trail of the run.
+  returned: always
+  type: dict
+  sample: {"policy": {"sha256": "4c1f0e5d...", "source": "inline"}, "register": {"sha256": "9f86d081...", "source": "asset database"}}
 """

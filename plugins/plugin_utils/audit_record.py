@@ -16,7 +16,8 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_sanitise 
 RUN_ID_ENV = 'PATCHWISE_RUN_ID'
 CENSORED = 'censored: no_log task'
 # Only these result keys are summarised: enough to explain an outcome without copying module output.
-_SUMMARY_KEYS = ('msg', 'rc', 'reason', 'skip_reason', 'failed_when_result', 'stderr', 'unreachable')
+# ``config`` holds the fingerprints of the configuration in force (config_check, risk_assess).
+_SUMMARY_KEYS = ('msg', 'rc', 'reason', 'skip_reason', 'failed_when_result', 'stderr', 'unreachable', 'config')
 
 
 def utc_now():

@@ -45,6 +45,8 @@ def test_assess_stores_results_plans_and_is_idempotent(tmp_path):
     process, result = _play(tmp_path)
     assert process.returncode == 0, process.stdout + process.stderr
     assert result['changed'] is True and result['missing'] == ['ghost01']
+    assert result['config']['policy']['source'] == 'inline' and len(result['config']['policy']['sha256']) == 64
+    assert result['config']['register']['source'] == 'asset database'
     assert 'ghost01' in ' '.join(result['warnings'])
     web = result['hosts']['web01']
     assert web['tier'] in ('critical', 'high') and web['plan']['packages'] == ['pw-demo-security']

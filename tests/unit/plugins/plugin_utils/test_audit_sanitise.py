@@ -32,6 +32,9 @@ def test_no_log_results_are_censored_entirely():
 def test_summary_keeps_only_explaining_keys():
     assert summarise({'msg': 'boom', 'rc': 2, 'stdout': 'big', 'results': [1, 2]}, no_log=False) == {
         'msg': 'boom', 'rc': 2, 'items': 2}
+    fingerprints = {'policy': {'sha256': 'ab' * 32, 'source': 'inline'}}
+    assert summarise({'msg': 'configuration valid', 'config': fingerprints, 'sha256': 'cd' * 32}, no_log=False) == {
+        'msg': 'configuration valid', 'config': fingerprints}
 
 
 def test_run_id_prefers_awx_job_then_env_then_generated():
