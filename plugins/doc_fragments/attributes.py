@@ -25,15 +25,21 @@ attributes:
     description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
 """
 
-    # Action plugins that do their work on the controller.
+    # Action plugins that do all their work on the controller (a POSIX one), without diffs or async.
+    # Each module still documents its own check_mode support and details.
     ACTION = r"""
 options: {}
 attributes:
   action:
     description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
   async:
     description: Supports being used with the C(async) keyword.
+    support: none
+  diff_mode:
+    support: none
   platform:
     description: Target OS/families that can be operated against.
-    support: N/A
+    support: full
+    platforms: posix
 """

@@ -32,15 +32,6 @@ attributes:
   check_mode:
     support: full
     details: Reports whether the database would be rebuilt, without writing it.
-  diff_mode:
-    support: none
-  action:
-    support: full
-  async:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 options:
   path:
     description: The database file on the controller. Its directory must exist.

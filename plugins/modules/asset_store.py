@@ -31,15 +31,6 @@ attributes:
   check_mode:
     support: full
     details: Reports which hosts would change and how, then rolls the transaction back.
-  diff_mode:
-    support: none
-  action:
-    support: full
-  async:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 options:
   path:
     description: The asset database on the controller. It and its directory are created when missing.

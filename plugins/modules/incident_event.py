@@ -31,15 +31,6 @@ attributes:
   check_mode:
     support: full
     details: Sends nothing and writes no state; reports whether the event would be sent and which are pending.
-  diff_mode:
-    support: none
-  action:
-    support: full
-  async:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 options:
   url:
     description: The webhook receiving the events (C(POST), JSON body).

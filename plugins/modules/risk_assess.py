@@ -36,15 +36,6 @@ attributes:
   check_mode:
     support: full
     details: Classifies and returns the summary, and writes nothing to the asset database.
-  diff_mode:
-    support: none
-  action:
-    support: full
-  async:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 options:
   asset_db:
     description: The asset database written by M(patchwise.patching.asset_store).

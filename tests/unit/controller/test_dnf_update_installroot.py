@@ -9,18 +9,16 @@ through the root's own versionlock plugin configuration.  Each test works on a c
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import textwrap
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.patchwise.patching.plugins.module_utils import update_selection
 from ansible_collections.patchwise.patching.plugins.module_utils.dnf_update import DnfBackend, DnfError
 from ansible_collections.patchwise.patching.plugins.modules import system_update
+from ansible_collections.patchwise.patching.tests.unit.plugins.modules.module_runner import run_module
 
 PACKAGES = [
     ('pw-release', '1', '1'),
@@ -336,42 +334,8 @@ def test_a_repository_whose_metadata_signature_does_not_verify_is_refused(root, 
         backend.refresh()
 
 
-class _Exit(Exception):
-    def __init__(self, result, failed):
-        super().__init__(result)
-        self.result, self.failed = result, failed
-
-
-def _run_module(monkeypatch, args):
-    """system_update's result (and whether it failed), run in-process with these arguments."""
-    context = None
-    try:
-        from ansible.module_utils.testing import patch_module_args
-    except ImportError:  # ansible-core < 2.19 reads the raw JSON
-        monkeypatch.setattr(basic, '_ANSIBLE_ARGS', to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args})))
-    else:
-        context = patch_module_args(args)
-        context.__enter__()
-
-    def exit_json(self, **result):
-        raise _Exit(result, False)
-
-    def fail_json(self, **result):
-        raise _Exit(result, True)
-
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
-    try:
-        with pytest.raises(_Exit) as caught:
-            system_update.main()
-    finally:
-        if context is not None:
-            context.__exit__(None, None, None)
-    return caught.value
-
-
-def test_the_module_applies_the_security_update_on_the_dnf_root(monkeypatch, root, backend):
-    outcome = _run_module(monkeypatch, {'mode': 'security', 'manager': 'dnf', 'root': str(root)})
+def test_the_module_applies_the_security_update_on_the_dnf_root(root, backend):
+    outcome = run_module(system_update.main, {'mode': 'security', 'manager': 'dnf', 'root': str(root)})
     result = outcome.result
     assert not outcome.failed, result
     assert result['manager'] == 'dnf' and result['changed'] is True
@@ -381,14 +345,14 @@ def test_the_module_applies_the_security_update_on_the_dnf_root(monkeypatch, roo
     assert sorted(update['name'] for update in result['remaining']) == ['pw-demo-normal', 'pw-failing']
     assert result['reboot_required'] is False
     assert backend.installed()['pw-demo-held'] == '1.0-1'
-    again = _run_module(monkeypatch, {'mode': 'security', 'manager': 'dnf', 'root': str(root)})
+    again = run_module(system_update.main, {'mode': 'security', 'manager': 'dnf', 'root': str(root)})
     assert again.result['changed'] is False and again.result['changes'] == [], 'a second run changes nothing'
 
 
-def test_the_module_in_check_mode_reports_the_plan_and_changes_nothing(monkeypatch, root, backend):
+def test_the_module_in_check_mode_reports_the_plan_and_changes_nothing(root, backend):
     before = backend.installed()
-    outcome = _run_module(monkeypatch, {'mode': 'all', 'manager': 'dnf', 'root': str(root), 'exclude': ['pw-failing'],
-                                        '_ansible_check_mode': True})
+    outcome = run_module(system_update.main, {'mode': 'all', 'manager': 'dnf', 'root': str(root), 'exclude': ['pw-failing']},
+                         check_mode=True)
     assert not outcome.failed, outcome.result
     assert outcome.result['changes'] == [{'name': 'pw-demo-normal', 'from': '1.0-1', 'to': '1.1-1'},
                                          {'name': 'pw-demo-security', 'from': '1.0-1', 'to': '1.0-2'}]
@@ -396,8 +360,8 @@ def test_the_module_in_check_mode_reports_the_plan_and_changes_nothing(monkeypat
     assert backend.installed() == before
 
 
-def test_the_module_fails_on_a_failing_scriptlet_with_the_reason_and_the_repair(monkeypatch, root):
-    outcome = _run_module(monkeypatch, {'mode': 'packages', 'packages': ['pw-failing'], 'manager': 'dnf', 'root': str(root)})
+def test_the_module_fails_on_a_failing_scriptlet_with_the_reason_and_the_repair(root):
+    outcome = run_module(system_update.main, {'mode': 'packages', 'packages': ['pw-failing'], 'manager': 'dnf', 'root': str(root)})
     assert outcome.failed
     result = outcome.result
     assert result['msg'] == 'dnf failed (rc 1) applying pw-failing=1.0-2: POSTIN scriptlet of pw-failing failed'

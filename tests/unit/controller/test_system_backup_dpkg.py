@@ -16,7 +16,8 @@ import time
 
 import pytest
 from ansible_collections.patchwise.patching.plugins.module_utils import backup_manifest
-from ansible_collections.patchwise.patching.tests.unit.plugins.modules.system_backup_runner import run_module
+from ansible_collections.patchwise.patching.plugins.modules import system_backup
+from ansible_collections.patchwise.patching.tests.unit.plugins.modules.module_runner import run_module
 
 PACKAGE = 'pw-backup-test'
 # Needs pw-backup-test 2.0: rolling pw-backup-test back would have to remove it.
@@ -101,26 +102,26 @@ def _installed_and_purged(tmp_path):
     assert _version() is None and _version(DEPENDENT) is None
 
 
-def test_restore_downgrades_to_the_rebuilt_package(monkeypatch, throwaway, tmp_path):
+def test_restore_downgrades_to_the_rebuilt_package(throwaway, tmp_path):
     _install(throwaway['1.0'])
     with open('/etc/pw-backup-test.conf', 'w') as handle:
         handle.write('setting = changed by the admin\n')
     args = {'path': str(tmp_path / 'backups'), 'run_id': 'restore-test', 'packages': [PACKAGE], 'paths': [str(tmp_path / 'tree-1.0')]}
-    failed, made = run_module(monkeypatch, args)
-    assert not failed, made.get('msg')
-    saved, = made['backup']['packages']
+    made = run_module(system_backup.main, args)
+    assert not made.failed, made.result.get('msg')
+    saved, = made.result['backup']['packages']
     assert (saved['name'], saved['version'], saved['source']) == (PACKAGE, '1.0', 'rebuilt')
 
     _install(throwaway['2.0'])
     assert _version() == '2.0'
-    failed, planned = run_module(monkeypatch, dict(args, state='restored'), check_mode=True)
-    assert not failed and planned['changed'] is True
-    assert planned['restored'] == [{'name': PACKAGE, 'from': '2.0', 'to': '1.0'}]
+    planned = run_module(system_backup.main, dict(args, state='restored'), check_mode=True)
+    assert not planned.failed and planned.result['changed'] is True
+    assert planned.result['restored'] == [{'name': PACKAGE, 'from': '2.0', 'to': '1.0'}]
     assert _version() == '2.0', 'check mode installs nothing'
 
-    failed, restored = run_module(monkeypatch, dict(args, state='restored'))
-    assert not failed, restored.get('msg')
-    assert restored['changed'] is True and restored['restored'] == [{'name': PACKAGE, 'from': '2.0', 'to': '1.0'}]
+    restored = run_module(system_backup.main, dict(args, state='restored'))
+    assert not restored.failed, restored.result.get('msg')
+    assert restored.result['changed'] is True and restored.result['restored'] == [{'name': PACKAGE, 'from': '2.0', 'to': '1.0'}]
     assert _version() == '1.0'
     with open('/usr/share/pw-backup-test/version') as handle:
         assert handle.read() == '1.0\n'
@@ -129,15 +130,15 @@ def test_restore_downgrades_to_the_rebuilt_package(monkeypatch, throwaway, tmp_p
     with open('/etc/pw-backup-test.conf') as handle:
         assert handle.read() == 'setting = changed by the admin\n'
 
-    failed, again = run_module(monkeypatch, dict(args, state='restored'))
-    assert not failed and again['changed'] is False and again['restored'] == []
+    again = run_module(system_backup.main, dict(args, state='restored'))
+    assert not again.failed and again.result['changed'] is False and again.result['restored'] == []
 
 
-def test_restore_refuses_a_tampered_package_file(monkeypatch, throwaway, tmp_path):
+def test_restore_refuses_a_tampered_package_file(throwaway, tmp_path):
     _install(throwaway['1.0'])
     args = {'path': str(tmp_path / 'backups'), 'run_id': 'tamper-test', 'packages': [PACKAGE], 'paths': [str(tmp_path / 'tree-1.0')],
             'download': False}
-    assert not run_module(monkeypatch, args)[0]
+    assert not run_module(system_backup.main, args).failed
     _install(throwaway['2.0'])
     deb = os.path.join(args['path'], 'tamper-test', 'packages', '%s_1.0_all.deb' % PACKAGE)
     with open(deb, 'r+b') as handle:
@@ -145,44 +146,44 @@ def test_restore_refuses_a_tampered_package_file(monkeypatch, throwaway, tmp_pat
         last = handle.read(1)
         handle.seek(-1, os.SEEK_END)
         handle.write(bytes([last[0] ^ 0xFF]))
-    failed, result = run_module(monkeypatch, dict(args, state='restored'))
-    assert failed and deb + ' does not match its SHA-256' in result['msg']
+    outcome = run_module(system_backup.main, dict(args, state='restored'))
+    assert outcome.failed and deb + ' does not match its SHA-256' in outcome.result['msg']
     assert _version() == '2.0'
 
 
-def test_backup_of_an_installed_package_and_etc_verifies(monkeypatch, tmp_path):
+def test_backup_of_an_installed_package_and_etc_verifies(tmp_path):
     args = {'path': str(tmp_path / 'backups'), 'run_id': 'netbase-test', 'packages': ['netbase', 'pw-not-installed'],
             'download': False}
-    failed, planned = run_module(monkeypatch, args, check_mode=True)
-    assert not failed and planned['changed'] is True and not os.path.exists(args['path'])
-    assert planned['backup']['packages'][0]['name'] == 'netbase' and planned['backup']['paths'] == {'/etc': 'etc.tar.gz'}
-    failed, made = run_module(monkeypatch, args)
-    assert not failed, made.get('msg')
-    directory = made['backup']['dir']
-    assert made['not_installed'] == ['pw-not-installed']
+    planned = run_module(system_backup.main, args, check_mode=True)
+    assert not planned.failed and planned.result['changed'] is True and not os.path.exists(args['path'])
+    assert planned.result['backup']['packages'][0]['name'] == 'netbase' and planned.result['backup']['paths'] == {'/etc': 'etc.tar.gz'}
+    made = run_module(system_backup.main, args)
+    assert not made.failed, made.result.get('msg')
+    directory = made.result['backup']['dir']
+    assert made.result['not_installed'] == ['pw-not-installed']
     assert sorted(os.listdir(directory)) == ['etc.tar.gz', 'manifest.json', 'packages', 'selection.json']
     listed = subprocess.run(['tar', '-tzf', os.path.join(directory, 'etc.tar.gz')], capture_output=True, text=True, check=True)
     assert 'etc/shadow' in listed.stdout.splitlines() and 'etc/services' in listed.stdout.splitlines()
     assert backup_manifest.problems(directory) == []
-    deb = os.path.join(directory, made['backup']['packages'][0]['file'])
+    deb = os.path.join(directory, made.result['backup']['packages'][0]['file'])
     fields = subprocess.run(['dpkg-deb', '--field', deb, 'Package', 'Version'], capture_output=True, text=True, check=True)
     installed = subprocess.run(['dpkg-query', '-W', '-f', 'Package: ${Package}\nVersion: ${Version}\n', 'netbase'],
                                capture_output=True, text=True, check=True)
     assert fields.stdout == installed.stdout
-    failed, verified = run_module(monkeypatch, dict(args, state='verified'))
-    assert not failed and verified['backup']['files'] == made['backup']['files'] == 3
+    verified = run_module(system_backup.main, dict(args, state='verified'))
+    assert not verified.failed and verified.result['backup']['files'] == made.result['backup']['files'] == 3
 
 
-def test_a_rollback_that_would_remove_packages_stops_instead(monkeypatch, throwaway, tmp_path):
+def test_a_rollback_that_would_remove_packages_stops_instead(throwaway, tmp_path):
     _install(throwaway['1.0'])
     args = {'path': str(tmp_path / 'backups'), 'run_id': 'no-remove-test', 'packages': [PACKAGE], 'paths': [str(tmp_path / 'tree-1.0')],
             'download': False}
-    assert not run_module(monkeypatch, args)[0]
+    assert not run_module(system_backup.main, args).failed
     _install(throwaway['2.0'])
     _install(throwaway['dependent'])
-    failed, result = run_module(monkeypatch, dict(args, state='restored'))
-    assert failed
-    assert 'Packages need to be removed but remove is disabled' in result['msg']
-    assert 'still not at the saved version: %s (2.0, saved 1.0)' % PACKAGE in result['msg']
-    assert result['changed'] is False and result['restored'] == []
+    outcome = run_module(system_backup.main, dict(args, state='restored'))
+    assert outcome.failed
+    assert 'Packages need to be removed but remove is disabled' in outcome.result['msg']
+    assert 'still not at the saved version: %s (2.0, saved 1.0)' % PACKAGE in outcome.result['msg']
+    assert outcome.result['changed'] is False and outcome.result['restored'] == []
     assert (_version(), _version(DEPENDENT)) == ('2.0', '1.0')

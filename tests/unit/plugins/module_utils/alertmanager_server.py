@@ -8,21 +8,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import time
 import urllib.request
+
+from ansible_collections.patchwise.patching.tests.unit.loopback import free_port, stop_process, wait_until_ready
 
 ALERTMANAGER = shutil.which('prometheus-alertmanager') or shutil.which('alertmanager') or '/usr/bin/prometheus-alertmanager'
 # Every alert goes to a receiver without integrations: the tests read alerts through the API only.
 _CONFIG = "route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n"
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 class Alertmanager:
@@ -46,28 +39,17 @@ class Alertmanager:
                 [ALERTMANAGER, '--config.file=%s' % config, '--storage.path=%s' % self.workdir,
                  '--web.listen-address=127.0.0.1:%d' % self.port, '--cluster.listen-address='],
                 stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError('alertmanager exited with %s: %s' % (self.process.returncode, self.log()))
-            try:
-                with urllib.request.urlopen(self.url + '/-/ready', timeout=1) as answer:  # noqa: S310
-                    if answer.status == 200:
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError('alertmanager not ready within %d s: %s' % (timeout, self.log()))
+        wait_until_ready(self.process, self._ready, timeout,
+                         lambda: 'alertmanager exited with %s: %s' % (self.process.returncode, self.log()),
+                         lambda: 'alertmanager not ready within %d s: %s' % (timeout, self.log()))
+        return self
+
+    def _ready(self):
+        with urllib.request.urlopen(self.url + '/-/ready', timeout=1) as answer:  # noqa: S310
+            return answer.status == 200
 
     def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.process = None
 
     def log(self):

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.patchwise.patching.plugins.modules import asset_facts
+from ansible_collections.patchwise.patching.tests.unit.plugins.modules.module_runner import run_module
 
 
 class _FailingModule:
@@ -30,47 +28,6 @@ def test_unknown_subset():
         asset_facts._subsets(_FailingModule(), ['pakages'])
 
 
-class _Exit(Exception):
-    def __init__(self, result, failed):
-        super().__init__(result)
-        self.result, self.failed = result, failed
-
-
-def _exit_json(self, **result):
-    raise _Exit(result, False)
-
-
-def _fail_json(self, **result):
-    raise _Exit(result, True)
-
-
-def _set_args(monkeypatch, args):
-    try:
-        from ansible.module_utils.testing import patch_module_args
-    except ImportError:  # ansible-core < 2.19 reads the raw JSON
-        monkeypatch.setattr(basic, '_ANSIBLE_ARGS', to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args})))
-        return None
-    context = patch_module_args(args)
-    context.__enter__()
-    return context
-
-
-def _run(monkeypatch, args, check_mode=False):
-    warnings = []
-    context = _set_args(monkeypatch, dict(args, _ansible_check_mode=check_mode))
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', _exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', _fail_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, message: warnings.append(message))
-    try:
-        with pytest.raises(_Exit) as caught:
-            asset_facts.main()
-    finally:
-        if context is not None:
-            context.__exit__(None, None, None)
-    caught.value.warnings = warnings
-    return caught.value
-
-
 @pytest.mark.parametrize('entry, message', [
     ({'name': 'a', 'version_command': 'a -v', 'version_file': '/a'}, 'mutually exclusive'),
     ({'name': 'a'}, 'one of the following is required'),
@@ -79,8 +36,8 @@ def _run(monkeypatch, args, check_mode=False):
     ({'name': 'a', 'version_command': 'a -v', 'version_regex': '(x'},
      'applications[0] (a): version_regex is not a valid regular expression'),
 ])
-def test_declared_application_options_are_validated(monkeypatch, entry, message):
-    result = _run(monkeypatch, {'gather_subset': ['applications'], 'applications': [entry]})
+def test_declared_application_options_are_validated(entry, message):
+    result = run_module(asset_facts.main, {'gather_subset': ['applications'], 'applications': [entry]})
     assert result.failed
     assert message in result.result['msg']
 
@@ -96,9 +53,9 @@ def _tree(tmp_path):
     return tmp_path
 
 
-def test_applications_in_record_and_summary(monkeypatch, tmp_path):
+def test_applications_in_record_and_summary(tmp_path):
     tree = _tree(tmp_path)
-    result = _run(monkeypatch, {
+    result = run_module(asset_facts.main, {
         'gather_subset': ['applications'],
         'python_paths': [str(tree / 'venv'), str(tree / 'missing')],
         'node_modules_paths': [str(tree / 'node_modules')],
@@ -127,11 +84,11 @@ def test_applications_in_record_and_summary(monkeypatch, tmp_path):
     ]
 
 
-def test_applications_not_read_unless_asked(monkeypatch, tmp_path):
+def test_applications_not_read_unless_asked(tmp_path):
     tree = _tree(tmp_path)
-    result = _run(monkeypatch, {'gather_subset': ['!packages', '!services', '!listening', '!updates', '!restart',
-                                                  '!applications'],
-                                'python_paths': [str(tree / 'venv')]})
+    result = run_module(asset_facts.main, {'gather_subset': ['!packages', '!services', '!listening', '!updates', '!restart',
+                                                             '!applications'],
+                                           'python_paths': [str(tree / 'venv')]})
     assert result.result['record']['applications'] == []
 
 

@@ -9,7 +9,8 @@ import os
 
 import pytest
 from ansible_collections.patchwise.patching.plugins.module_utils import backup_manifest, package_backup
-from ansible_collections.patchwise.patching.tests.unit.plugins.modules.system_backup_runner import run_module
+from ansible_collections.patchwise.patching.plugins.modules import system_backup
+from ansible_collections.patchwise.patching.tests.unit.plugins.modules.module_runner import run_module
 
 
 class OnePackage:
@@ -58,50 +59,51 @@ def args(tmp_path):
     return {'path': str(tmp_path / 'backups'), 'run_id': '42', 'packages': ['openssl'], 'paths': [str(tmp_path / 'conf')]}
 
 
-def test_present_in_check_mode_then_for_real_then_verified(monkeypatch, backend, args, tmp_path):
-    failed, planned = run_module(monkeypatch, args, check_mode=True)
-    assert not failed and planned['changed'] is True
-    assert planned['backup']['packages'] == [{'name': 'openssl', 'version': '3.0.17-1', 'arch': 'amd64', 'file': None, 'source': None}]
+def test_present_in_check_mode_then_for_real_then_verified(backend, args, tmp_path):
+    planned = run_module(system_backup.main, args, check_mode=True)
+    assert not planned.failed and planned.result['changed'] is True
+    assert planned.result['backup']['packages'] == [{'name': 'openssl', 'version': '3.0.17-1', 'arch': 'amd64', 'file': None, 'source': None}]
     assert not os.path.exists(args['path'])
-    failed, made = run_module(monkeypatch, dict(args, download=False, manager='apt'))
-    assert not failed and made['changed'] is True
+    made = run_module(system_backup.main, dict(args, download=False, manager='apt'))
+    assert not made.failed and made.result['changed'] is True
     assert backend.chosen[-1] == ('apt', False)
-    assert made['backup']['dir'] == os.path.join(args['path'], '42')
-    assert made['backup']['packages'][0]['file'] == 'packages/openssl.deb'
-    assert made['backup']['files'] == 3 and made['not_installed'] == [] and made['removed'] == []
-    assert 'do-not-print' not in repr(made)
-    failed, again = run_module(monkeypatch, args)
-    assert not failed and again['changed'] is False
-    failed, verified = run_module(monkeypatch, dict(args, state='verified'))
-    assert not failed and verified['changed'] is False and verified['backup']['manifest_sha256'] == made['backup']['manifest_sha256']
+    assert made.result['backup']['dir'] == os.path.join(args['path'], '42')
+    assert made.result['backup']['packages'][0]['file'] == 'packages/openssl.deb'
+    assert made.result['backup']['files'] == 3 and made.result['not_installed'] == [] and made.result['removed'] == []
+    assert 'do-not-print' not in repr(made.result)
+    again = run_module(system_backup.main, args)
+    assert not again.failed and again.result['changed'] is False
+    verified = run_module(system_backup.main, dict(args, state='verified'))
+    assert not verified.failed and verified.result['changed'] is False
+    assert verified.result['backup']['manifest_sha256'] == made.result['backup']['manifest_sha256']
 
 
-def test_verified_fails_naming_the_tampered_file(monkeypatch, backend, args):
-    run_module(monkeypatch, args)
+def test_verified_fails_naming_the_tampered_file(backend, args):
+    run_module(system_backup.main, args)
     os.chmod(os.path.join(args['path'], '42', 'packages', 'openssl.deb'), 0o644)
-    failed, result = run_module(monkeypatch, dict(args, state='verified'))
-    assert failed
-    assert result['msg'].startswith('system_backup (verified) of 42: backup %s does not verify: ' % os.path.join(args['path'], '42'))
-    assert 'packages/openssl.deb has mode 0644, not 0600' in result['msg']
+    outcome = run_module(system_backup.main, dict(args, state='verified'))
+    assert outcome.failed
+    assert outcome.result['msg'].startswith('system_backup (verified) of 42: backup %s does not verify: ' % os.path.join(args['path'], '42'))
+    assert 'packages/openssl.deb has mode 0644, not 0600' in outcome.result['msg']
 
 
-def test_restored_reports_each_package_from_and_to(monkeypatch, backend, args):
-    run_module(monkeypatch, args)
+def test_restored_reports_each_package_from_and_to(backend, args):
+    run_module(system_backup.main, args)
     backend.version = '3.0.18-1'
-    failed, planned = run_module(monkeypatch, dict(args, state='restored'), check_mode=True)
-    assert not failed and planned['changed'] is True and backend.installed_files == []
-    assert planned['restored'] == [{'name': 'openssl', 'from': '3.0.18-1', 'to': '3.0.17-1'}]
-    failed, restored = run_module(monkeypatch, dict(args, state='restored'))
-    assert not failed and restored['restored'] == planned['restored'] and backend.version == '3.0.17-1'
-    failed, again = run_module(monkeypatch, dict(args, state='restored'))
-    assert not failed and again['changed'] is False and again['restored'] == []
+    planned = run_module(system_backup.main, dict(args, state='restored'), check_mode=True)
+    assert not planned.failed and planned.result['changed'] is True and backend.installed_files == []
+    assert planned.result['restored'] == [{'name': 'openssl', 'from': '3.0.18-1', 'to': '3.0.17-1'}]
+    restored = run_module(system_backup.main, dict(args, state='restored'))
+    assert not restored.failed and restored.result['restored'] == planned.result['restored'] and backend.version == '3.0.17-1'
+    again = run_module(system_backup.main, dict(args, state='restored'))
+    assert not again.failed and again.result['changed'] is False and again.result['restored'] == []
 
 
-def test_a_missing_backup_fails_clearly(monkeypatch, backend, args):
-    failed, result = run_module(monkeypatch, dict(args, state='restored', run_id='41'))
-    assert failed and 'backup %s does not exist' % os.path.join(args['path'], '41') in result['msg']
+def test_a_missing_backup_fails_clearly(backend, args):
+    outcome = run_module(system_backup.main, dict(args, state='restored', run_id='41'))
+    assert outcome.failed and 'backup %s does not exist' % os.path.join(args['path'], '41') in outcome.result['msg']
 
 
-def test_a_run_id_with_a_slash_fails(monkeypatch, backend, args):
-    failed, result = run_module(monkeypatch, dict(args, run_id='../etc'))
-    assert failed and "run_id '../etc' cannot name a backup directory" in result['msg']
+def test_a_run_id_with_a_slash_fails(backend, args):
+    outcome = run_module(system_backup.main, dict(args, run_id='../etc'))
+    assert outcome.failed and "run_id '../etc' cannot name a backup directory" in outcome.result['msg']

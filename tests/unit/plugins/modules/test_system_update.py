@@ -1,25 +1,7 @@
 from __future__ import annotations
 
-import json
-
-import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.patchwise.patching.plugins.modules import system_update
-
-
-class _Exit(Exception):
-    def __init__(self, result, failed):
-        super().__init__(result)
-        self.result, self.failed = result, failed
-
-
-def _exit_json(self, **result):
-    raise _Exit(result, False)
-
-
-def _fail_json(self, **result):
-    raise _Exit(result, True)
+from ansible_collections.patchwise.patching.tests.unit.plugins.modules.module_runner import run_module
 
 
 class FakeBackend:
@@ -67,25 +49,8 @@ class FakeBackend:
 
 
 def _run(monkeypatch, args, backend, check_mode=False):
-    args = dict(args, _ansible_check_mode=check_mode)
-    context = None
-    try:
-        from ansible.module_utils.testing import patch_module_args
-    except ImportError:  # ansible-core < 2.19 reads the raw JSON
-        monkeypatch.setattr(basic, '_ANSIBLE_ARGS', to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args})))
-    else:
-        context = patch_module_args(args)
-        context.__enter__()
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', _exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', _fail_json)
     monkeypatch.setattr(system_update, '_backend', lambda module, run: backend)
-    try:
-        with pytest.raises(_Exit) as caught:
-            system_update.main()
-    finally:
-        if context is not None:
-            context.__exit__(None, None, None)
-    return caught.value
+    return run_module(system_update.main, args, check_mode=check_mode)
 
 
 def test_check_mode_reports_the_simulation_and_changes_nothing(monkeypatch):

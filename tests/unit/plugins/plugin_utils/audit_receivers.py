@@ -11,22 +11,17 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import threading
 import time
 
+from ansible_collections.patchwise.patching.tests.unit.loopback import free_port, stop_process, wait_until_ready
+
 RSYSLOGD = shutil.which('rsyslogd') or '/usr/sbin/rsyslogd'
 # msgid, structured data, app name, facility, severity and the message, tab separated (the template below).
 _RECEIVED_TEMPLATE = '%msgid%\\t%structured-data%\\t%app-name%\\t%syslogfacility-text%\\t%syslogseverity-text%\\t%msg%\\n'
 _SD_PARAM = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
-
-
-def free_port(kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def parse_sd(structured_data):
@@ -74,27 +69,17 @@ class Rsyslog:
             handle.write(self.config())
         self.process = subprocess.Popen([RSYSLOGD, '-n', '-f', conf, '-i', os.path.join(self.workdir, 'rsyslogd.pid')],
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError('rsyslogd exited: %s' % self.process.stdout.read().decode(errors='replace'))
-            try:
-                socket.create_connection(('127.0.0.1', self.tcp_port), timeout=1).close()
-                if os.path.exists(self.unix_socket):
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError('rsyslogd did not listen on tcp port %d' % self.tcp_port)
+        wait_until_ready(self.process, self._listening, 20,
+                         lambda: 'rsyslogd exited: %s' % self.process.stdout.read().decode(errors='replace'),
+                         lambda: 'rsyslogd did not listen on tcp port %d' % self.tcp_port)
+        return self
+
+    def _listening(self):
+        socket.create_connection(('127.0.0.1', self.tcp_port), timeout=1).close()
+        return os.path.exists(self.unix_socket)
 
     def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.process = None
 
     def messages(self):
