@@ -30,15 +30,6 @@ attributes:
   check_mode:
     support: full
     details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-  action:
-    support: full
-  async:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 options:
   policy:
     description:

@@ -15,20 +15,8 @@ import socket
 import subprocess
 import sys
 
-import pytest
 from ansible_collections.patchwise.patching.plugins.module_utils import alertmanager as am
 from ansible_collections.patchwise.patching.tests.unit.plugins.action.localhost_play import COLLECTIONS_ROOT
-from ansible_collections.patchwise.patching.tests.unit.plugins.module_utils.alertmanager_server import Alertmanager
-
-
-@pytest.fixture(scope='module')
-def server(tmp_path_factory):
-    instance = Alertmanager(tmp_path_factory.mktemp('alertmanager'))
-    instance.start()
-    try:
-        yield instance
-    finally:
-        instance.stop()
 
 
 def _play(tmp_path, *tasks):
@@ -62,14 +50,14 @@ def _in(minutes):
     return am.format_time(am.now() + datetime.timedelta(minutes=minutes))
 
 
-def _live(server, silence_id):
-    return {s['id']: s for s in am.Client(server.url).silences()}[silence_id]
+def _live(alertmanager_server, silence_id):
+    return {s['id']: s for s in am.Client(alertmanager_server.url).silences()}[silence_id]
 
 
-def test_silence_lifecycle_and_alerts_fired_while_silenced(server, tmp_path):
+def test_silence_lifecycle_and_alerts_fired_while_silenced(alertmanager_server, tmp_path):
     since = am.format_time(am.now() - datetime.timedelta(seconds=2))
     first_end, later_end = _in(60), _in(120)
-    common = {'url': server.url, 'host': 'web1.example.com', 'run_id': 'run-7', 'change_ref': 'CHG-7'}
+    common = {'url': alertmanager_server.url, 'host': 'web1.example.com', 'run_id': 'run-7', 'change_ref': 'CHG-7'}
 
     steps = _play(tmp_path, ('created', SILENCE, dict(common, ends_at=first_end)),
                   ('again', SILENCE, dict(common, ends_at=first_end)),
@@ -82,20 +70,20 @@ def test_silence_lifecycle_and_alerts_fired_while_silenced(server, tmp_path):
     assert created['matchers'] == [am.matcher('instance', r'web1\.example\.com(:.*)?', True, True)]
     assert not again['changed'] and again['action'] == 'unchanged' and again['silence_id'] == silence_id
     assert preview['changed'] and preview['action'] == 'updated' and preview['ends_at'] == later_end
-    live = _live(server, silence_id)
+    live = _live(alertmanager_server, silence_id)
     assert live['status']['state'] == 'active' and live['endsAt'] == first_end
     assert live['comment'] == created['comment'] and live['createdBy'] == 'patchwise.patching'
 
     moved = _play(tmp_path, ('moved', SILENCE, dict(common, ends_at=later_end)))['moved']
     assert moved['changed'] and moved['action'] == 'updated' and moved['silence_id'] == silence_id
-    assert _live(server, silence_id)['endsAt'] == later_end
-    assert len(am.find_silences(am.Client(server.url).silences(), created['matchers'], marker='run_id=run-7')) == 1
+    assert _live(alertmanager_server, silence_id)['endsAt'] == later_end
+    assert len(am.find_silences(am.Client(alertmanager_server.url).silences(), created['matchers'], marker='run_id=run-7')) == 1
 
     # An alarm of the host while it is silenced for patching.
-    am.Client(server.url).post_alerts([{
+    am.Client(alertmanager_server.url).post_alerts([{
         'labels': {'alertname': 'ServiceDown', 'instance': 'web1.example.com:9100', 'job': 'node'},
         'annotations': {'summary': 'nginx down during restart'}, 'startsAt': am.format_time(am.now())}])
-    query = {'url': server.url, 'host': 'web1.example.com'}
+    query = {'url': alertmanager_server.url, 'host': 'web1.example.com'}
     hour_ago = am.format_time(am.now() - datetime.timedelta(hours=1))
     steps = _play(tmp_path,
                   ('alerts', ALERTS, dict(query, since=since),
@@ -113,18 +101,18 @@ def test_silence_lifecycle_and_alerts_fired_while_silenced(server, tmp_path):
     assert steps['before']['count'] == 0 and steps['before']['alerts'] == []
     assert steps['unsilenced_only']['count'] == 0
     assert steps['would_expire']['changed'] and steps['would_expire']['silence_ids'] == [silence_id]
-    assert _live(server, silence_id)['status']['state'] == 'active'
+    assert _live(alertmanager_server, silence_id)['status']['state'] == 'active'
 
     steps = _play(tmp_path, ('expired', SILENCE, dict(common, state='absent')),
                   ('gone', SILENCE, dict(common, state='absent')))
     expired, gone = steps['expired'], steps['gone']
     assert expired['changed'] and expired['action'] == 'expired' and expired['silence_ids'] == [silence_id]
-    assert _live(server, silence_id)['status']['state'] == 'expired'
+    assert _live(alertmanager_server, silence_id)['status']['state'] == 'expired'
     assert not gone['changed'] and gone['action'] == 'none' and gone['silence_ids'] == []
 
 
-def test_silence_by_duration_with_given_matchers_is_reused_within_a_minute(server, tmp_path):
-    args = {'url': server.url, 'matchers': ['job="batch"', {'name': 'hostname', 'value': 'db1'}], 'duration': '2h',
+def test_silence_by_duration_with_given_matchers_is_reused_within_a_minute(alertmanager_server, tmp_path):
+    args = {'url': alertmanager_server.url, 'matchers': ['job="batch"', {'name': 'hostname', 'value': 'db1'}], 'duration': '2h',
             'comment': 'kernel update'}
     without_duration = {k: v for k, v in args.items() if k != 'duration'}
     steps = _play(tmp_path, ('created', SILENCE, args), ('again', SILENCE, args),
@@ -140,8 +128,8 @@ def test_silence_by_duration_with_given_matchers_is_reused_within_a_minute(serve
     other = steps['other_comment']
     assert other['action'] == 'created' and other['silence_id'] != created['silence_id']
     assert steps['expired']['silence_ids'] == [created['silence_id']]
-    assert _live(server, created['silence_id'])['status']['state'] == 'expired'
-    assert _live(server, other['silence_id'])['status']['state'] == 'active'
+    assert _live(alertmanager_server, created['silence_id'])['status']['state'] == 'expired'
+    assert _live(alertmanager_server, other['silence_id'])['status']['state'] == 'active'
 
 
 def test_errors_fail_the_task_naming_the_url(tmp_path):

@@ -15,19 +15,8 @@ import typing
 
 import pytest
 from ansible_collections.patchwise.patching.plugins.module_utils import alertmanager as am
-from ansible_collections.patchwise.patching.tests.unit.plugins.module_utils.alertmanager_server import Alertmanager
 
 UTC = datetime.timezone.utc
-
-
-@pytest.fixture(scope='module')
-def server(tmp_path_factory):
-    instance = Alertmanager(tmp_path_factory.mktemp('alertmanager'))
-    instance.start()
-    try:
-        yield instance
-    finally:
-        instance.stop()
 
 
 def _at(minutes):
@@ -178,8 +167,8 @@ def test_matchers_from_params_default_and_given():
 
 # --- the client against a real Alertmanager ---------------------------------------------------------------------
 
-def test_silence_create_update_keeps_id_and_expire(server):
-    client = am.Client(server.url)
+def test_silence_create_update_keeps_id_and_expire(alertmanager_server):
+    client = am.Client(alertmanager_server.url)
     matchers = [am.host_matcher('client-host')]
     silence_id = client.create_silence(matchers, am.now(), _at(60), created_by='tests', comment='client test')
     listed = {s['id']: s for s in client.silences()}
@@ -194,13 +183,13 @@ def test_silence_create_update_keeps_id_and_expire(server):
     assert {s['id']: s for s in client.silences()}[silence_id]['status']['state'] == 'expired'
 
 
-def test_errors_name_method_url_and_status(server):
-    client = am.Client(server.url)
+def test_errors_name_method_url_and_status(alertmanager_server):
+    client = am.Client(alertmanager_server.url)
     with pytest.raises(am.AlertmanagerError) as caught:
         client.create_silence([am.host_matcher('bad')], _at(60), _at(0), created_by='tests', comment='ends before start')
-    assert 'POST %s/api/v2/silences: HTTP 400' % server.url in str(caught.value)
-    with pytest.raises(am.AlertmanagerError, match=r'GET %s/nowhere/api/v2/silences: HTTP 404' % re.escape(server.url)):
-        am.Client(server.url + '/nowhere').silences()
+    assert 'POST %s/api/v2/silences: HTTP 400' % alertmanager_server.url in str(caught.value)
+    with pytest.raises(am.AlertmanagerError, match=r'GET %s/nowhere/api/v2/silences: HTTP 404' % re.escape(alertmanager_server.url)):
+        am.Client(alertmanager_server.url + '/nowhere').silences()
     with pytest.raises(am.AlertmanagerError, match=r'DELETE .*/api/v2/silence/not-a-uuid: HTTP 422'):
         client.expire_silence('not-a-uuid')
     closed = 'http://127.0.0.1:%d' % _closed_port()
@@ -255,8 +244,8 @@ def test_basic_auth_and_bearer_token_are_sent():
         httpd.server_close()
 
 
-def test_ensure_silence_creates_reuses_moves_and_check_mode_sends_nothing(server):
-    client = am.Client(server.url)
+def test_ensure_silence_creates_reuses_moves_and_check_mode_sends_nothing(alertmanager_server):
+    client = am.Client(alertmanager_server.url)
     matchers = [am.host_matcher('ensure-host')]
     comment = am.silence_comment('patch', 'run-1', 'CHG-1')
     action, ids, silence = am.ensure_silence(client, matchers, am.now(), _at(60), created_by='tests', comment=comment, check_mode=True)
@@ -284,13 +273,13 @@ def test_ensure_silence_creates_reuses_moves_and_check_mode_sends_nothing(server
     assert am.expire_silences(client, matchers, marker='run_id=run-1') == []
 
 
-def test_ensure_silence_refuses_an_end_before_the_start(server):
+def test_ensure_silence_refuses_an_end_before_the_start(alertmanager_server):
     with pytest.raises(am.AlertmanagerError, match='before it starts'):
-        am.ensure_silence(am.Client(server.url), [am.host_matcher('reverse-host')], _at(10), _at(5), created_by='tests', comment='x')
+        am.ensure_silence(am.Client(alertmanager_server.url), [am.host_matcher('reverse-host')], _at(10), _at(5), created_by='tests', comment='x')
 
 
-def test_alerts_filter_by_matchers_and_flags(server):
-    client = am.Client(server.url)
+def test_alerts_filter_by_matchers_and_flags(alertmanager_server):
+    client = am.Client(alertmanager_server.url)
     started = am.now() - datetime.timedelta(seconds=5)
     client.post_alerts([
         {'labels': {'alertname': 'DiskFull', 'instance': 'alerts-host:9100'}, 'annotations': {'summary': 'disk'},
