@@ -12,8 +12,9 @@ Figures, each beside its baseline or target:
   several security updates (~1,000 open findings each, the worst case) and hosts that
   keep up (1.5 % of packages one update behind);
 - the assess playbook (role patchwise.patching.risk_assessment) over the 1,000 hosts
-  (local connection, no SSH) against a play with the same number of tasks per host,
-  each an ansible.builtin.debug, run in the same way; target at most 1.3 x the baseline.
+  (local connection, no SSH) of each fleet against a play with the same number of tasks
+  per host (the role's tasks plus the argument validation), each an
+  ansible.builtin.debug, interleaved in every round; target at most 1.3 x the baseline.
 """
 
 from __future__ import annotations
