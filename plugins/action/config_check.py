@@ -7,9 +7,10 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible_collections.patchwise.patching.plugins.plugin_utils.app_definitions import AppDefinitionError, validate_applications
-from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_register import RegisterError, load_register
-from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerprint import ConfigError, combined, fingerprint, value_fingerprint
-from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import PolicyError, read_policy
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_register import RegisterError
+from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerprint import ConfigError, combined, value_fingerprint
+from ansible_collections.patchwise.patching.plugins.plugin_utils.config_inputs import policy_with_fingerprint, register_with_fingerprint
+from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import PolicyError
 
 _ARGUMENT_SPEC = {
     'policy': {'type': 'raw'},
@@ -22,10 +23,9 @@ def check_config(policy=None, register=None, applications=None):
     """Validate each part given and return ``{part: {sha256, source, ...}}``; raises on the first invalid part."""
     parts = {}
     if policy is not None:
-        read_policy(policy)
-        parts['policy'] = fingerprint(policy)
+        parts['policy'] = policy_with_fingerprint(policy)[1]
     if register is not None:
-        parts['register'] = dict(fingerprint(register), hosts=len(load_register(register)))
+        parts['register'] = register_with_fingerprint(register)[1]
     if applications is not None:
         validate_applications(applications)
         parts['applications'] = dict(value_fingerprint(applications), names=[entry['name'] for entry in applications])

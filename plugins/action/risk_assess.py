@@ -10,10 +10,11 @@ import os
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import AdvisoryDB, AdvisoryDBError
-from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_register import RegisterError, load_register
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_register import RegisterError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError
-from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerprint import ConfigError, file_fingerprint, fingerprint, value_fingerprint
-from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import PolicyError, read_policy
+from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerprint import ConfigError, value_fingerprint
+from ansible_collections.patchwise.patching.plugins.plugin_utils.config_inputs import policy_with_fingerprint, register_with_fingerprint
+from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import PolicyError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import RiskError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_pass import assess_fleet, check_advisory_age
 from ansible_collections.patchwise.patching.plugins.plugin_utils.ssvc import SSVCError
@@ -44,16 +45,17 @@ class ActionModule(ActionBase):
         run_id = args['run_id'] or task_vars.get('patchwise_run_id') or os.environ.get('PATCHWISE_RUN_ID')
         change_ref = args['change_ref'] if args['change_ref'] is not None else task_vars.get('patchwise_change_ref')
         try:
-            policy = read_policy(args['policy'])
+            policy, policy_part = policy_with_fingerprint(args['policy'])
             advisories = AdvisoryDB(args['advisory_db'])
             try:
                 now = datetime.datetime.now(datetime.timezone.utc)
                 stale_note = check_advisory_age(advisories, policy, now, args['allow_stale_advisories'])
                 with AssetStore(args['asset_db']) as store:
-                    register = load_register(args['register']) if args['register'] else store.register()
-                    config = {'policy': fingerprint(args['policy']),
-                              'register': file_fingerprint(args['register']) if args['register']
-                              else dict(value_fingerprint(register), source='asset database')}
+                    if args['register']:
+                        register, register_part = register_with_fingerprint(args['register'])
+                    else:
+                        register = store.register()
+                        register_part = dict(value_fingerprint(register), source='asset database')
                     summary = assess_fleet(store, advisories, policy, register, hosts, run_id=run_id, change_ref=change_ref,
                                            check_mode=self._task.check_mode, now=now)
             finally:
@@ -63,5 +65,5 @@ class ActionModule(ActionBase):
         if summary['missing']:
             result['warnings'] = ['not in the asset database (run discovery first): %s' % ', '.join(summary['missing'])]
         result.update(summary, advisory_db={'path': args['advisory_db'], 'built_at': advisories.built_at, 'stale': stale_note},
-                      run_id=run_id, config=config)
+                      run_id=run_id, config={'policy': policy_part, 'register': register_part})
         return result

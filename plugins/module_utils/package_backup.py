@@ -65,15 +65,25 @@ def _single_download(directory, extension):
     return os.path.join(directory, found[0]) if len(found) == 1 else None
 
 
-class AptPackages:
-    """dpkg/apt: the selection, the installed .deb files (downloaded or rebuilt), their reinstallation."""
-
-    name = 'apt'
-    extension = 'deb'
+class _Packages:
+    """What every package backend shares: the command runner, whether to download, installed versions by name."""
 
     def __init__(self, run, download=True):
         self._run = run
         self._download = download
+
+    def selection(self):
+        raise NotImplementedError
+
+    def installed_versions(self):
+        return {entry['name']: entry['version'] for entry in self.selection() if entry['installed']}
+
+
+class AptPackages(_Packages):
+    """dpkg/apt: the selection, the installed .deb files (downloaded or rebuilt), their reinstallation."""
+
+    name = 'apt'
+    extension = 'deb'
 
     def selection(self):
         """[{name, version, arch, status, held, installed}] of every package dpkg knows, by name."""
@@ -88,9 +98,6 @@ class AptPackages:
             entries.append({'name': name, 'version': version, 'arch': arch, 'status': status.strip(),
                             'held': name in holds or base_name(name) in holds, 'installed': status[1:2] == 'i'})
         return sorted(entries, key=lambda entry: (entry['name'], entry['arch']))
-
-    def installed_versions(self):
-        return {entry['name']: entry['version'] for entry in self.selection() if entry['installed']}
 
     def _fields(self, path):
         out = _checked(self._run, ['dpkg-deb', '--field', path, 'Package', 'Version', 'Architecture'])
@@ -141,15 +148,11 @@ class AptPackages:
             raise BackupError('apt-get install of the saved packages failed (rc %s): %s' % (rc, explain_failure(out + '\n' + err)))
 
 
-class DnfPackages:
+class DnfPackages(_Packages):
     """rpm/dnf: the selection and the installed .rpm files when the repositories still have them."""
 
     name = 'dnf'
     extension = 'rpm'
-
-    def __init__(self, run, download=True):
-        self._run = run
-        self._download = download
 
     def _locks(self):
         rc, out, _err = self._run(['dnf', '-q', 'versionlock', 'list'], env={'LC_ALL': 'C'})
@@ -168,9 +171,6 @@ class DnfPackages:
             held = any(lock.startswith(name + '-') and lock[len(name) + 1:len(name) + 2].isdigit() for lock in locks)
             entries.append({'name': name, 'version': version, 'arch': arch, 'status': 'installed', 'held': held, 'installed': True})
         return sorted(entries, key=lambda entry: (entry['name'], entry['arch']))
-
-    def installed_versions(self):
-        return {entry['name']: entry['version'] for entry in self.selection()}
 
     def save(self, entry, target_dir, work_dir):
         """``dnf download`` of the installed NEVRA; rpm has no rebuild, so an absent one is recorded unavailable."""

@@ -110,6 +110,11 @@ def load_register(path):
             text = handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise RegisterError('%s: cannot read the asset register: %s' % (path, exc)) from exc
+    return register_from_text(path, text)
+
+
+def register_from_text(path, text):
+    """Validate the register ``text`` of the file ``path`` (``.csv`` is CSV, anything else YAML)."""
     if os.path.splitext(path)[1].lower() == '.csv':
         return _load_csv(path, text)
     return _load_yaml(path, text)

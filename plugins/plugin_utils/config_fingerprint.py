@@ -56,21 +56,19 @@ def value_fingerprint(value):
     return {'sha256': hashlib.sha256(canonical(masked(value))).hexdigest(), 'source': 'inline'}
 
 
-def file_fingerprint(path):
-    """SHA-256 of the file's bytes (what ``sha256sum`` prints)."""
-    digest = hashlib.sha256()
+def read_fingerprinted(path, what='the file'):
+    """``(text, fingerprint)`` of a UTF-8 file read once, the SHA-256 over its bytes (what ``sha256sum`` prints).
+
+    The caller validates ``text``: what is validated is exactly what was hashed.
+    """
     try:
         with open(path, 'rb') as handle:
-            for block in iter(lambda: handle.read(1 << 16), b''):
-                digest.update(block)
-    except OSError as exc:
-        raise ConfigError('%s: cannot read the file to fingerprint it: %s' % (path, exc)) from exc
-    return {'sha256': digest.hexdigest(), 'source': path}
+            data = handle.read()
+        text = data.decode('utf-8')
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError('%s: cannot read %s: %s' % (path, what, exc)) from exc
+    return text, {'sha256': hashlib.sha256(data).hexdigest(), 'source': path}
 
-
-def fingerprint(value):
-    """A file's fingerprint when ``value`` is a path, else the inline value's."""
-    return file_fingerprint(value) if isinstance(value, str) else value_fingerprint(value)
 
 
 def combined(parts):

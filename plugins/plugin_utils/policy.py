@@ -177,14 +177,13 @@ def load_policy(data=None):
     return policy
 
 
-def read_policy(value):
-    """The policy as a mapping: given inline, or a YAML file holding it (optionally under ``patchwise_policy``)."""
-    if isinstance(value, str):
-        try:
-            with open(value, encoding='utf-8') as handle:
-                value = yaml.safe_load(handle) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise PolicyError('%s: cannot read the policy: %s' % (value, exc)) from exc
-        if isinstance(value, dict) and set(value) == {'patchwise_policy'}:
-            value = value['patchwise_policy']
+def policy_from_text(text, path):
+    """The policy in the YAML ``text`` of the file ``path`` (optionally under ``patchwise_policy``), validated."""
+    try:
+        value = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise PolicyError('%s: cannot read the policy: %s' % (path, exc)) from exc
+    if isinstance(value, dict) and set(value) == {'patchwise_policy'}:
+        value = value['patchwise_policy']
     return load_policy(value)
+

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.patchwise.patching.tests.unit.plugins.module_utils.alertmanager_server import Alertmanager
+from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.audit_receivers import WebhookReceiver
 
 
 @pytest.fixture(scope='module')
@@ -15,6 +16,16 @@ def alertmanager_server(tmp_path_factory):
     """A real Alertmanager on loopback, shared by the tests of one module."""
     instance = Alertmanager(tmp_path_factory.mktemp('alertmanager'))
     instance.start()
+    try:
+        yield instance
+    finally:
+        instance.stop()
+
+
+@pytest.fixture
+def webhook_receiver():
+    """A local HTTP receiver for webhook events, stopped after the test."""
+    instance = WebhookReceiver().start()
     try:
         yield instance
     finally:

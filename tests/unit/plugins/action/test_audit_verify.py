@@ -17,13 +17,13 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain imp
 COLLECTIONS_ROOT = pathlib.Path(__file__).resolve().parents[7]
 
 
-def _verify(path, *args):
+def _verify(path, **options):
+    """Run audit_verify on ``path`` with ``options`` through ansible-playbook; its registered result."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_ROOT))
     playbook = path.parent / 'verify.yml'
     out = path.parent / 'result.json'
     playbook.write_text(json.dumps([{'hosts': 'localhost', 'gather_facts': False, 'tasks': [
-        {'patchwise.patching.audit_verify': dict([('path', str(path))] + [a.split('=', 1) for a in args]),
-         'register': 'verified', 'ignore_errors': True},
+        {'patchwise.patching.audit_verify': dict(options, path=str(path)), 'register': 'verified', 'ignore_errors': True},
         {'ansible.builtin.copy': {'content': '{{ verified | to_json }}', 'dest': str(out)}}]}]))
     proc = subprocess.run([sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local',
                            '-e', 'ansible_python_interpreter=%s' % sys.executable, str(playbook)],
@@ -37,13 +37,13 @@ def test_intact_then_edited_log(tmp_path):
     log = tmp_path / 'audit.jsonl'
     lines = [chain.seal({'event': 'host_result', 'host': 'h%d' % i}).decode() for i in range(4)]
     log.write_text('\n'.join(lines) + '\n')
-    result = _verify(log, 'hmac_key=k', 'expected_head=%s' % chain.head)
+    result = _verify(log, hmac_key='k', expected_head=chain.head)
     assert not result.get('failed') and result['valid'] and result['records'] == 4
     lines[1] = lines[1].replace('"h1"', '"h9"')
     log.write_text('\n'.join(lines) + '\n')
-    result = _verify(log, 'hmac_key=k')
+    result = _verify(log, hmac_key='k')
     assert result['failed'] and result['first_bad_line'] == 2 and 'line 2 was altered' in result['msg']
-    result = _verify(log, 'hmac_key=k', 'fail_on_invalid=false')
+    result = _verify(log, hmac_key='k', fail_on_invalid=False)
     assert not result.get('failed') and not result['valid'] and result['first_bad_line'] == 2
 
 
@@ -55,25 +55,10 @@ def test_cut_tail_against_the_chain_head_sent_off_host(tmp_path):
     # the chain_head event as the webhook received it, passed as a mapping
     head = {'event_id': 'r:head', 'type': 'chain_head', 'run_id': 'r', 'seq': chain.seq, 'hash': chain.head,
             'records': 5}
-    result = _verify_with_head(log, head)
+    result = _verify(log, expected_head=head)
     assert not result.get('failed') and result['valid'] and result['records'] == 5
     log.write_text('\n'.join(lines[:3]) + '\n')  # the last two records cut: the chain itself still verifies
     assert _verify(log)['valid']
-    result = _verify_with_head(log, head)
+    result = _verify(log, expected_head=head)
     assert result['failed'] and not result['valid'] and result['records'] == 3
     assert '2 record(s) were cut from the end' in result['msg']
-
-
-def _verify_with_head(path, head):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_ROOT))
-    playbook = path.parent / 'verify_head.yml'
-    out = path.parent / 'result_head.json'
-    playbook.write_text(json.dumps([{'hosts': 'localhost', 'gather_facts': False, 'tasks': [
-        {'patchwise.patching.audit_verify': {'path': str(path), 'expected_head': head},
-         'register': 'verified', 'ignore_errors': True},
-        {'ansible.builtin.copy': {'content': '{{ verified | to_json }}', 'dest': str(out)}}]}]))
-    proc = subprocess.run([sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local',
-                           '-e', 'ansible_python_interpreter=%s' % sys.executable, str(playbook)],
-                          env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return json.loads(out.read_text())

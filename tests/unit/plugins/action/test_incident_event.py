@@ -12,19 +12,8 @@ import stat
 import subprocess
 import sys
 
-import pytest
 from ansible_collections.patchwise.patching.plugins.plugin_utils.incident_events import incident_id
 from ansible_collections.patchwise.patching.tests.unit.plugins.action.localhost_play import COLLECTIONS_ROOT
-from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.audit_receivers import WebhookReceiver
-
-
-@pytest.fixture
-def receiver():
-    instance = WebhookReceiver().start()
-    try:
-        yield instance
-    finally:
-        instance.stop()
 
 
 def _play(tmp_path, hosts, run_id, tasks, check=False):
@@ -66,13 +55,13 @@ def _task(name, **args):
     return {'patchwise.patching.incident_event': args, 'register': name}
 
 
-def test_one_event_per_run_and_host_and_one_per_stopped_rollout(receiver, tmp_path):
+def test_one_event_per_run_and_host_and_one_per_stopped_rollout(webhook_receiver, tmp_path):
     audit_log = str(tmp_path / 'audit.jsonl')
-    failure = {'url': receiver.url, 'step': 'Install security updates', 'reason': 'dpkg returned 100',
+    failure = {'url': webhook_receiver.url, 'step': 'Install security updates', 'reason': 'dpkg returned 100',
                'audit_log': audit_log, 'audit_seq': [10, 14], 'retries': 0}
     outcome, process = _play(tmp_path, ['web1', 'web2'], 'run-A', [
         _task('first', **failure), _task('again', **failure),
-        _task('stopped', url=receiver.url, kind='rollout_stopped', reason='max_fail_percentage reached')])
+        _task('stopped', url=webhook_receiver.url, kind='rollout_stopped', reason='max_fail_percentage reached')])
     home_state = tmp_path / '.ansible' / 'patchwise' / 'incidents.json'
     for host in ('web1', 'web2'):
         first, again = outcome[host]['first'], outcome[host]['again']
@@ -82,7 +71,7 @@ def test_one_event_per_run_and_host_and_one_per_stopped_rollout(receiver, tmp_pa
         assert first['state_file'] == audit_log + '.incidents.json'
     stopped = sorted(outcome[host]['stopped']['status'] for host in ('web1', 'web2'))
     assert stopped in (['already_sent', 'sent'], ['in_flight', 'sent'])
-    events = receiver.events()
+    events = webhook_receiver.events()
     assert sorted((event['kind'], event['host']) for event in events) == [
         ('host_failed', 'web1'), ('host_failed', 'web2'), ('rollout_stopped', 'patch batch 1')]
     web1 = next(event for event in events if event['host'] == 'web1')
@@ -94,14 +83,14 @@ def test_one_event_per_run_and_host_and_one_per_stopped_rollout(receiver, tmp_pa
     assert outcome['web1']['stopped']['state_file'] == str(home_state)
     # A later playbook of the same run sends nothing again.
     outcome, _process = _play(tmp_path, ['web1'], 'run-A', [_task('rerun', **failure)])
-    assert outcome['web1']['rerun']['status'] == 'already_sent' and len(receiver.events()) == 3
+    assert outcome['web1']['rerun']['status'] == 'already_sent' and len(webhook_receiver.events()) == 3
 
 
-def test_receiver_down_keeps_the_event_pending_and_a_later_call_delivers_it(receiver, tmp_path):
+def test_receiver_down_keeps_the_event_pending_and_a_later_call_delivers_it(webhook_receiver, tmp_path):
     state_file = str(tmp_path / 'incidents.json')
-    args = {'url': receiver.url, 'state_file': state_file, 'reason': 'reboot timed out', 'retries': 1,
+    args = {'url': webhook_receiver.url, 'state_file': state_file, 'reason': 'reboot timed out', 'retries': 1,
             'retry_delay': 0.1, 'timeout': 2}
-    receiver.stop()
+    webhook_receiver.stop()
     tasks = [_task('down', **args), _task('strict', **dict(args, fail_on_error=True))]
     outcome, process = _play(tmp_path, ['web1'], 'run-B', tasks)
     down, strict = outcome['web1']['down'], outcome['web1']['strict']
@@ -109,20 +98,20 @@ def test_receiver_down_keeps_the_event_pending_and_a_later_call_delivers_it(rece
     assert not down.get('failed') and not down['changed'] and down['status'] == 'pending' and down['pending'] == [own]
     assert any('incident %s not delivered, kept as pending in %s' % (own, state_file) in w for w in down['warnings'])
     assert 'not delivered' in process.stdout + process.stderr
-    assert strict['failed'] and 'POST %s failed after 2 attempt(s)' % receiver.url in strict['msg']
+    assert strict['failed'] and 'POST %s failed after 2 attempt(s)' % webhook_receiver.url in strict['msg']
     assert json.loads((tmp_path / 'incidents.json').read_text())['incidents'][own]['status'] == 'pending'
-    receiver.start()
+    webhook_receiver.start()
     outcome, _process = _play(tmp_path, ['web2'], 'run-B', [_task('later', **args)])
     later = outcome['web2']['later']
     assert later['changed'] and later['status'] == 'sent' and later['pending'] == []
     assert sorted(later['delivered']) == sorted([own, incident_id('run-B', 'host_failed', 'web2')])
-    assert sorted(event['host'] for event in receiver.events()) == ['web1', 'web2']
+    assert sorted(event['host'] for event in webhook_receiver.events()) == ['web1', 'web2']
 
 
-def test_check_mode_sends_nothing(receiver, tmp_path):
+def test_check_mode_sends_nothing(webhook_receiver, tmp_path):
     state_file = tmp_path / 'incidents.json'
     outcome, _process = _play(tmp_path, ['web1'], 'run-C', [
-        _task('preview', url=receiver.url, state_file=str(state_file), reason='x')], check=True)
+        _task('preview', url=webhook_receiver.url, state_file=str(state_file), reason='x')], check=True)
     preview = outcome['web1']['preview']
     assert preview['status'] == 'would_send' and not preview['changed'] and preview['event']['run_id'] == 'run-C'
-    assert receiver.events() == [] and not state_file.exists()
+    assert webhook_receiver.events() == [] and not state_file.exists()

@@ -17,7 +17,7 @@ import time
 import pytest
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import Chain, verify_lines
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_syslog_sink import SD_ID
-from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.audit_receivers import Rsyslog, WebhookReceiver, deduplicated
+from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.audit_receivers import Rsyslog, deduplicated
 
 COLLECTIONS_ROOT = pathlib.Path(__file__).resolve().parents[7]
 TOKEN = 'webhook-t0ken-value'  # noqa: S105 (test value; must never show up in the log, spool or output)
@@ -70,13 +70,6 @@ def rsyslog(tmp_path):
     server.stop()
 
 
-@pytest.fixture
-def receiver():
-    server = WebhookReceiver().start()
-    yield server
-    server.stop()
-
-
 def _env(tmp_path, **extra):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_ROOT), ANSIBLE_CALLBACKS_ENABLED='patchwise.patching.audit',
                PATCHWISE_AUDIT_LOG=str(tmp_path / 'audit' / 'log.jsonl'), ANSIBLE_LOCAL_TEMP=str(tmp_path / 'tmp'),
@@ -115,23 +108,23 @@ def _host_results(events, task):
             and e['record']['event'] == 'host_result']
 
 
-def test_syslog_and_webhook_through_an_outage_then_the_head_catches_a_cut_tail(tmp_path, rsyslog, receiver):
+def test_syslog_and_webhook_through_an_outage_then_the_head_catches_a_cut_tail(tmp_path, rsyslog, webhook_receiver):
     log = tmp_path / 'audit' / 'log.jsonl'
     env = _env(tmp_path, PATCHWISE_AUDIT_SYSLOG_TARGET='tcp://127.0.0.1:%d' % rsyslog.tcp_port,
-               PATCHWISE_AUDIT_SYSLOG_FACILITY='authpriv', PATCHWISE_AUDIT_WEBHOOK_URL=receiver.url,
+               PATCHWISE_AUDIT_SYSLOG_FACILITY='authpriv', PATCHWISE_AUDIT_WEBHOOK_URL=webhook_receiver.url,
                PATCHWISE_AUDIT_WEBHOOK_TOKEN=TOKEN, PATCHWISE_AUDIT_WEBHOOK_TIMEOUT='2',
                PATCHWISE_AUDIT_WEBHOOK_FLUSH_TIMEOUT='30')
     proc = _playbook(tmp_path, PLAYBOOK, env)
     try:
-        _wait(lambda: len(_host_results(receiver.events(), 'Before the outage')) == 2, 'the first results', proc)
-        receiver.stop()
+        _wait(lambda: len(_host_results(webhook_receiver.events(), 'Before the outage')) == 2, 'the first results', proc)
+        webhook_receiver.stop()
         (tmp_path / 'down').touch()
         # the play goes on: the outage's results are written (and spooled) while nothing can be delivered
         _wait(lambda: any(r.get('task') == 'Wait until the receiver is back' for r in _records(log)),
               'the results during the outage', proc)
-        assert not _host_results(receiver.events(), 'During the outage')
-        receiver.fail_next = 1  # stores the first retried event but answers 503: it must come again
-        receiver.start()
+        assert not _host_results(webhook_receiver.events(), 'During the outage')
+        webhook_receiver.fail_next = 1  # stores the first retried event but answers 503: it must come again
+        webhook_receiver.start()
         (tmp_path / 'up').touch()
         output = proc.communicate(timeout=180)[0]
     finally:
@@ -147,7 +140,7 @@ def test_syslog_and_webhook_through_an_outage_then_the_head_catches_a_cut_tail(t
     assert [r['seq'] for r in records] == list(range(1, len(records) + 1))
 
     # webhook: every record once after de-duplication, in log order, then the chain head
-    received = receiver.events()
+    received = webhook_receiver.events()
     unique = deduplicated(received)
     assert len(received) > len(unique)  # the 503 caused a redelivery
     assert [e['event_id'] for e in unique] == ['%s:%d' % (run_id, r['seq']) for r in records] + ['%s:head' % run_id]
@@ -155,7 +148,7 @@ def test_syslog_and_webhook_through_an_outage_then_the_head_catches_a_cut_tail(t
     head = unique[-1]
     assert head['type'] == 'chain_head' and head['run_id'] == run_id
     assert (head['seq'], head['hash'], head['records']) == (records[-1]['seq'], records[-1]['hash'], len(records))
-    assert all(h['Authorization'] == 'Bearer %s' % TOKEN for h in receiver.headers)
+    assert all(h['Authorization'] == 'Bearer %s' % TOKEN for h in webhook_receiver.headers)
     spool = tmp_path / 'audit' / 'log.jsonl.spool'
     assert (spool / 'events.jsonl').stat().st_size == 0 and TOKEN not in log.read_text()
 
@@ -194,9 +187,9 @@ def test_syslog_and_webhook_through_an_outage_then_the_head_catches_a_cut_tail(t
     assert not result['valid'] and 'was rewritten' in result['reason'] and result['first_bad_line'] == len(lines)
 
 
-def test_events_of_a_run_with_the_endpoint_down_are_delivered_first_by_the_next_run(tmp_path, receiver):
-    receiver.stop()
-    env = _env(tmp_path, PATCHWISE_AUDIT_WEBHOOK_URL=receiver.url, PATCHWISE_AUDIT_WEBHOOK_FLUSH_TIMEOUT='1',
+def test_events_of_a_run_with_the_endpoint_down_are_delivered_first_by_the_next_run(tmp_path, webhook_receiver):
+    webhook_receiver.stop()
+    env = _env(tmp_path, PATCHWISE_AUDIT_WEBHOOK_URL=webhook_receiver.url, PATCHWISE_AUDIT_WEBHOOK_FLUSH_TIMEOUT='1',
                PATCHWISE_AUDIT_WEBHOOK_TIMEOUT='1', PATCHWISE_AUDIT_SPOOL_DIR=str(tmp_path / 'spool'))
     started = time.monotonic()
     first = _playbook(tmp_path, SHORT_PLAYBOOK, env)
@@ -205,9 +198,9 @@ def test_events_of_a_run_with_the_endpoint_down_are_delivered_first_by_the_next_
     assert 'not yet delivered to the webhook' in ' '.join(output.split()), output
     first_records = _records(tmp_path / 'audit' / 'log.jsonl')
     assert time.monotonic() - started < 60
-    assert not receiver.events()
+    assert not webhook_receiver.events()
 
-    receiver.start()
+    webhook_receiver.start()
     second = _playbook(tmp_path, SHORT_PLAYBOOK, env)
     output = second.communicate(timeout=120)[0]
     assert second.returncode == 0 and 'not yet delivered' not in output, output
@@ -217,9 +210,9 @@ def test_events_of_a_run_with_the_endpoint_down_are_delivered_first_by_the_next_
     expected = []
     for run_id in runs:
         expected += ['%s:%d' % (run_id, r['seq']) for r in records if r['run_id'] == run_id] + ['%s:head' % run_id]
-    assert [e['event_id'] for e in deduplicated(receiver.events())] == expected
+    assert [e['event_id'] for e in deduplicated(webhook_receiver.events())] == expected
     # the second run's head covers both runs' records; the first run's head still matches its own last record
-    heads = [e for e in receiver.events() if e['type'] == 'chain_head']
+    heads = [e for e in webhook_receiver.events() if e['type'] == 'chain_head']
     assert heads[0]['seq'] == len(first_records) and heads[1]['seq'] == len(records)
     assert heads[1]['records'] == len(records) - len(first_records)
     lines = (tmp_path / 'audit' / 'log.jsonl').read_text().splitlines()

@@ -14,14 +14,7 @@ import time
 import pytest
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_spool import Spool
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_webhook_sink import EVENT_ID_HEADER, WebhookSink, event_id_of, parse_headers
-from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.audit_receivers import WebhookReceiver, deduplicated
-
-
-@pytest.fixture
-def receiver():
-    server = WebhookReceiver().start()
-    yield server
-    server.stop()
+from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.audit_receivers import deduplicated
 
 
 @pytest.fixture(autouse=True)
@@ -78,27 +71,27 @@ def test_headers_and_bad_urls():
         WebhookSink('ftp://user:pw@x/', None)
 
 
-def test_delivers_in_order_with_token_and_event_id_header(tmp_path, receiver):
-    sink = WebhookSink(receiver.url, Spool(str(tmp_path)), timeout=2, headers={'X-Team': 'ops'}, token='t0ken-value')  # noqa: S106
+def test_delivers_in_order_with_token_and_event_id_header(tmp_path, webhook_receiver):
+    sink = WebhookSink(webhook_receiver.url, Spool(str(tmp_path)), timeout=2, headers={'X-Team': 'ops'}, token='t0ken-value')  # noqa: S106
     for seq in range(1, 21):
         sink.send(_line(seq))
     assert sink.close(10) == 0
-    events = receiver.events()
+    events = webhook_receiver.events()
     assert [e['event_id'] for e in events] == ['run-1:%d' % seq for seq in range(1, 21)]
-    headers = receiver.headers[0]
+    headers = webhook_receiver.headers[0]
     assert headers['Authorization'] == 'Bearer t0ken-value' and headers['X-Team'] == 'ops'
     assert headers[EVENT_ID_HEADER] == 'run-1:1' and headers['Content-Type'] == 'application/json'
     assert os.path.getsize(tmp_path / 'events.jsonl') == 0  # delivered spool compacted
     assert b't0ken' not in (tmp_path / 'delivered').read_bytes()
 
 
-def test_outage_mid_run_then_next_run_delivers_everything_in_order(tmp_path, receiver):
+def test_outage_mid_run_then_next_run_delivers_everything_in_order(tmp_path, webhook_receiver):
     spool_dir = str(tmp_path / 'spool')
-    sink = WebhookSink(receiver.url, Spool(spool_dir), timeout=1)
+    sink = WebhookSink(webhook_receiver.url, Spool(spool_dir), timeout=1)
     for seq in range(1, 6):
         sink.send(_line(seq))
-    receiver.wait_for(lambda events: len(events) == 5)
-    receiver.stop()
+    webhook_receiver.wait_for(lambda events: len(events) == 5)
+    webhook_receiver.stop()
     started = time.monotonic()
     for seq in range(6, 11):
         sink.send(_line(seq))  # the play goes on while the endpoint is down
@@ -106,33 +99,33 @@ def test_outage_mid_run_then_next_run_delivers_everything_in_order(tmp_path, rec
     left = sink.close(1.0)
     assert left == 5 and 'Connection refused' in sink.last_error and sink.failures >= 1
     # the next run: the endpoint is back, answers the first retry with 503 after storing it (a duplicate)
-    receiver.fail_next = 1
-    receiver.start()
-    sink = WebhookSink(receiver.url, Spool(spool_dir), timeout=1)
+    webhook_receiver.fail_next = 1
+    webhook_receiver.start()
+    sink = WebhookSink(webhook_receiver.url, Spool(spool_dir), timeout=1)
     for seq in range(1, 4):
         sink.send(_line(seq, run='run-2'))
     assert sink.close(10) == 0
-    ids = [e['event_id'] for e in receiver.events()]
+    ids = [e['event_id'] for e in webhook_receiver.events()]
     assert ids.count('run-1:6') == 2  # redelivered after the 503: at least once
-    assert [e['event_id'] for e in deduplicated(receiver.events())] == (
+    assert [e['event_id'] for e in deduplicated(webhook_receiver.events())] == (
         ['run-1:%d' % seq for seq in range(1, 11)] + ['run-2:%d' % seq for seq in range(1, 4)])
 
 
-def test_a_run_id_beyond_ascii_is_delivered_with_an_encoded_header(tmp_path, receiver):
-    sink = WebhookSink(receiver.url, Spool(str(tmp_path)), timeout=2)
+def test_a_run_id_beyond_ascii_is_delivered_with_an_encoded_header(tmp_path, webhook_receiver):
+    sink = WebhookSink(webhook_receiver.url, Spool(str(tmp_path)), timeout=2)
     sink.send(_line(1, run='l\u00e4uf \u0436'))
     assert sink.close(5) == 0
-    assert receiver.events()[0]['event_id'] == 'l\u00e4uf \u0436:1'
-    assert receiver.headers[0][EVENT_ID_HEADER] == 'l%C3%A4uf%20%D0%B6:1'
+    assert webhook_receiver.events()[0]['event_id'] == 'l\u00e4uf \u0436:1'
+    assert webhook_receiver.headers[0][EVENT_ID_HEADER] == 'l%C3%A4uf%20%D0%B6:1'
 
 
-def test_a_new_event_retries_early_after_the_endpoint_returns(tmp_path, receiver):
-    receiver.stop()
-    sink = WebhookSink(receiver.url, Spool(str(tmp_path)), timeout=1)
+def test_a_new_event_retries_early_after_the_endpoint_returns(tmp_path, webhook_receiver):
+    webhook_receiver.stop()
+    sink = WebhookSink(webhook_receiver.url, Spool(str(tmp_path)), timeout=1)
     sink.send(_line(1))
     time.sleep(1.5)  # several failed attempts: the back-off has grown
-    receiver.start()
+    webhook_receiver.start()
     sink.send(_line(2))
-    events = receiver.wait_for(lambda events: len(events) == 2, timeout=5)
+    events = webhook_receiver.wait_for(lambda events: len(events) == 2, timeout=5)
     assert [e['event_id'] for e in events] == ['run-1:1', 'run-1:2']
     assert sink.close(2) == 0

@@ -13,9 +13,8 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerpr
     ConfigError,
     canonical,
     combined,
-    file_fingerprint,
-    fingerprint,
     masked,
+    read_fingerprinted,
     value_fingerprint,
 )
 
@@ -23,13 +22,13 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerpr
 def test_file_fingerprint_is_sha256sum_of_the_bytes(tmp_path):
     policy = tmp_path / 'policy.yml'
     policy.write_bytes(b'epss_threshold: 0.2\n')
-    assert file_fingerprint(str(policy)) == {'sha256': hashlib.sha256(b'epss_threshold: 0.2\n').hexdigest(), 'source': str(policy)}
-    assert fingerprint(str(policy)) == file_fingerprint(str(policy))
+    assert read_fingerprinted(str(policy)) == ('epss_threshold: 0.2\n', {'sha256': hashlib.sha256(b'epss_threshold: 0.2\n').hexdigest(),
+                                                                          'source': str(policy)})
 
 
 def test_unreadable_file_names_the_path(tmp_path):
-    with pytest.raises(ConfigError, match=r'missing\.yml: cannot read'):
-        file_fingerprint(str(tmp_path / 'missing.yml'))
+    with pytest.raises(ConfigError, match=r'missing\.yml: cannot read the policy'):
+        read_fingerprinted(str(tmp_path / 'missing.yml'), 'the policy')
 
 
 def test_inline_value_is_hashed_canonically_whatever_the_key_order():

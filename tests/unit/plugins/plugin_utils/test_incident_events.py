@@ -14,16 +14,6 @@ import threading
 
 import pytest
 from ansible_collections.patchwise.patching.plugins.plugin_utils import incident_events as ie
-from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.audit_receivers import WebhookReceiver
-
-
-@pytest.fixture
-def receiver():
-    instance = WebhookReceiver().start()
-    try:
-        yield instance
-    finally:
-        instance.stop()
 
 
 def _event(host='web1', kind='host_failed', run_id='run-1', **extra):
@@ -112,97 +102,97 @@ def test_prune_forgets_old_delivered_incidents_only():
     assert sorted(state['incidents']) == ['new', 'stuck'] and ie.pending_ids(state) == ['stuck']
 
 
-def test_send_event_posts_json_with_the_incident_header_and_retries(receiver):
+def test_send_event_posts_json_with_the_incident_header_and_retries(webhook_receiver):
     event = _event()
-    receiver.fail_next = 1
-    ie.send_event(receiver.url, event, headers={'X-Team': 'ops'}, token='t0ken-value', timeout=2, retries=1,  # noqa: S106
+    webhook_receiver.fail_next = 1
+    ie.send_event(webhook_receiver.url, event, headers={'X-Team': 'ops'}, token='t0ken-value', timeout=2, retries=1,  # noqa: S106
                   retry_delay=0.05)
-    assert receiver.events() == [event, event]
-    headers = receiver.headers[-1]
+    assert webhook_receiver.events() == [event, event]
+    headers = webhook_receiver.headers[-1]
     assert headers['X-Patchwise-Incident-Id'] == event['incident_id'] and headers['X-Team'] == 'ops'
     assert headers['Authorization'] == 'Bearer t0ken-value' and headers['Content-Type'] == 'application/json'
-    receiver.stop()
-    with pytest.raises(ie.DeliveryError, match=r'POST %s failed after 2 attempt\(s\)' % receiver.url):
-        ie.send_event(receiver.url, event, timeout=1, retries=1, retry_delay=0.05)
+    webhook_receiver.stop()
+    with pytest.raises(ie.DeliveryError, match=r'POST %s failed after 2 attempt\(s\)' % webhook_receiver.url):
+        ie.send_event(webhook_receiver.url, event, timeout=1, retries=1, retry_delay=0.05)
 
 
-def test_one_event_per_run_and_host(receiver, tmp_path):
+def test_one_event_per_run_and_host(webhook_receiver, tmp_path):
     state_path = tmp_path / 'incidents.json'
-    deliverer = _deliverer(state_path, receiver.url)
+    deliverer = _deliverer(state_path, webhook_receiver.url)
     first = deliverer.run(_event())
     assert first == {'status': 'sent', 'delivered': [_event()['incident_id']], 'pending': [], 'errors': {}}
     second = deliverer.run(_event(reason='another failure of the same host'))
     assert second['status'] == 'already_sent' and second['delivered'] == []
     third = deliverer.run(_event(host='web2'))
     assert third['status'] == 'sent'
-    assert [event['host'] for event in receiver.events()] == ['web1', 'web2']
+    assert [event['host'] for event in webhook_receiver.events()] == ['web1', 'web2']
     state = json.loads(state_path.read_text())
     assert {entry['status'] for entry in state['incidents'].values()} == {'sent'}
     assert all('event' not in entry for entry in state['incidents'].values())
 
 
-def test_a_stopped_rollout_is_one_event_per_run(receiver, tmp_path):
-    deliverer = _deliverer(tmp_path / 'incidents.json', receiver.url)
+def test_a_stopped_rollout_is_one_event_per_run(webhook_receiver, tmp_path):
+    deliverer = _deliverer(tmp_path / 'incidents.json', webhook_receiver.url)
     assert deliverer.run(_event(host='batch 1', kind='rollout_stopped'))['status'] == 'sent'
     assert deliverer.run(_event(host='batch 2', kind='rollout_stopped'))['status'] == 'already_sent'
     assert deliverer.run(_event(host='batch 1', kind='rollout_stopped', run_id='run-2'))['status'] == 'sent'
-    assert [(e['kind'], e['run_id']) for e in receiver.events()] == [('rollout_stopped', 'run-1'), ('rollout_stopped', 'run-2')]
+    assert [(e['kind'], e['run_id']) for e in webhook_receiver.events()] == [('rollout_stopped', 'run-1'), ('rollout_stopped', 'run-2')]
 
 
-def test_undelivered_events_stay_pending_and_a_later_call_delivers_them(receiver, tmp_path):
+def test_undelivered_events_stay_pending_and_a_later_call_delivers_them(webhook_receiver, tmp_path):
     state_path = tmp_path / 'incidents.json'
-    deliverer = _deliverer(state_path, receiver.url)
-    receiver.stop()
+    deliverer = _deliverer(state_path, webhook_receiver.url)
+    webhook_receiver.stop()
     down = deliverer.run(_event())
     own = _event()['incident_id']
-    assert down['status'] == 'pending' and down['pending'] == [own] and 'POST %s' % receiver.url in down['errors'][own]
+    assert down['status'] == 'pending' and down['pending'] == [own] and 'POST %s' % webhook_receiver.url in down['errors'][own]
     entry = json.loads(state_path.read_text())['incidents'][own]
     assert entry['status'] == 'pending' and entry['attempts'] == 1 and entry['event']['host'] == 'web1'
     assert entry['claimed_until'] == 0 and 'last_error' in entry
     # The same host again while the receiver is down: still one pending event, retried.
     assert deliverer.run(_event())['status'] == 'pending'
     assert json.loads(state_path.read_text())['incidents'][own]['attempts'] == 2
-    receiver.start()
+    webhook_receiver.start()
     later = deliverer.run(_event(host='web2'))
     web2 = _event(host='web2')['incident_id']
     assert later['status'] == 'sent' and sorted(later['delivered']) == sorted([own, web2]) and later['pending'] == []
-    assert sorted(event['host'] for event in receiver.events()) == ['web1', 'web2']
+    assert sorted(event['host'] for event in webhook_receiver.events()) == ['web1', 'web2']
     assert deliverer.run(_event())['status'] == 'already_sent'
 
 
-def test_pending_events_of_another_url_are_left_alone(receiver, tmp_path):
+def test_pending_events_of_another_url_are_left_alone(webhook_receiver, tmp_path):
     state_path = tmp_path / 'incidents.json'
-    elsewhere = 'http://127.0.0.1:%d/other' % receiver.port
-    receiver.stop()
+    elsewhere = 'http://127.0.0.1:%d/other' % webhook_receiver.port
+    webhook_receiver.stop()
     _deliverer(state_path, elsewhere).run(_event())
-    receiver.start()
-    outcome = _deliverer(state_path, receiver.url).run(_event(host='web2'))
+    webhook_receiver.start()
+    outcome = _deliverer(state_path, webhook_receiver.url).run(_event(host='web2'))
     assert outcome['delivered'] == [_event(host='web2')['incident_id']]
     assert outcome['pending'] == [_event()['incident_id']]
 
 
-def test_check_mode_sends_and_writes_nothing(receiver, tmp_path):
+def test_check_mode_sends_and_writes_nothing(webhook_receiver, tmp_path):
     state_path = tmp_path / 'state' / 'incidents.json'
-    outcome = _deliverer(state_path, receiver.url).run(_event(), check_mode=True)
+    outcome = _deliverer(state_path, webhook_receiver.url).run(_event(), check_mode=True)
     assert outcome == {'status': 'would_send', 'delivered': [], 'pending': [_event()['incident_id']], 'errors': {}}
-    assert receiver.events() == [] and not state_path.parent.exists()
+    assert webhook_receiver.events() == [] and not state_path.parent.exists()
 
 
-def test_an_event_being_sent_by_another_task_is_not_sent_again(receiver, tmp_path):
+def test_an_event_being_sent_by_another_task_is_not_sent_again(webhook_receiver, tmp_path):
     state_path = tmp_path / 'incidents.json'
     event = _event()
     ie.save_state(str(state_path), {'schema': 1, 'incidents': {event['incident_id']: {
-        'status': 'pending', 'event': event, 'url': receiver.url, 'attempts': 0, 'claimed_until': 9e12}}})
-    assert _deliverer(state_path, receiver.url).run(event)['status'] == 'in_flight'
-    assert receiver.events() == []
+        'status': 'pending', 'event': event, 'url': webhook_receiver.url, 'attempts': 0, 'claimed_until': 9e12}}})
+    assert _deliverer(state_path, webhook_receiver.url).run(event)['status'] == 'in_flight'
+    assert webhook_receiver.events() == []
 
 
-def test_concurrent_hosts_share_the_state_file(receiver, tmp_path):
+def test_concurrent_hosts_share_the_state_file(webhook_receiver, tmp_path):
     state_path = tmp_path / 'incidents.json'
     outcomes = {}
 
     def report(host):
-        outcomes[host] = _deliverer(state_path, receiver.url).run(_event(host=host))
+        outcomes[host] = _deliverer(state_path, webhook_receiver.url).run(_event(host=host))
 
     threads = [threading.Thread(target=report, args=('web%d' % number,)) for number in range(8)]
     for thread in threads:
@@ -211,5 +201,5 @@ def test_concurrent_hosts_share_the_state_file(receiver, tmp_path):
         thread.join(30)
     assert {outcome['status'] for outcome in outcomes.values()} == {'sent'}
     assert len(json.loads(state_path.read_text())['incidents']) == 8
-    assert sorted(event['host'] for event in receiver.events()) == ['web%d' % number for number in range(8)]
+    assert sorted(event['host'] for event in webhook_receiver.events()) == ['web%d' % number for number in range(8)]
     assert os.path.exists(str(state_path) + '.lock')
