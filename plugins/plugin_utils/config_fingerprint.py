@@ -70,7 +70,6 @@ def read_fingerprinted(path, what='the file'):
     return text, {'sha256': hashlib.sha256(data).hexdigest(), 'source': path}
 
 
-
 def combined(parts):
     """One SHA-256 over the parts' fingerprints (name and hash, in name order): the run's whole configuration."""
     text = ''.join('%s=%s\n' % (name, parts[name]['sha256']) for name in sorted(parts))

@@ -186,4 +186,3 @@ def policy_from_text(text, path):
     if isinstance(value, dict) and set(value) == {'patchwise_policy'}:
         value = value['patchwise_policy']
     return load_policy(value)
-

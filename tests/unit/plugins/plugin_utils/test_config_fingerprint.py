@@ -22,8 +22,8 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerpr
 def test_file_fingerprint_is_sha256sum_of_the_bytes(tmp_path):
     policy = tmp_path / 'policy.yml'
     policy.write_bytes(b'epss_threshold: 0.2\n')
-    assert read_fingerprinted(str(policy)) == ('epss_threshold: 0.2\n', {'sha256': hashlib.sha256(b'epss_threshold: 0.2\n').hexdigest(),
-                                                                          'source': str(policy)})
+    expected = {'sha256': hashlib.sha256(b'epss_threshold: 0.2\n').hexdigest(), 'source': str(policy)}
+    assert read_fingerprinted(str(policy)) == ('epss_threshold: 0.2\n', expected)
 
 
 def test_unreadable_file_names_the_path(tmp_path):
