@@ -90,3 +90,21 @@ def held_updates(names):
         updates.append({'name': name, 'current': current.ver_str, 'available': candidate.ver_str,
                         'security': any(origin_is_security(origin) for origin in origins), 'origin': ', '.join(origins)})
     return updates
+
+
+def available_versions(names):
+    """{name: [every version of the package the sources offer]}, or None without python3-apt."""
+    if apt_pkg is None:
+        return None
+    apt_pkg.init()
+    cache = apt_pkg.Cache(None)
+    offered = {}
+    for name in sorted(set(names)):
+        try:
+            package = cache[name]
+        except KeyError:
+            continue
+        # A version only known from dpkg's status file (installed, no longer offered) cannot be installed.
+        offered[name] = [version.ver_str for version in package.version_list
+                         if any(not package_file.not_source and package_file.archive != 'now' for package_file, _index in version.file_list)]
+    return offered

@@ -81,6 +81,19 @@ def parse_simulated_changes(text):
     return sorted(changes, key=lambda change: change['name'])
 
 
+def parse_madison(text):
+    """{name: [versions]} from ``apt-cache madison`` (``name | version | source``; source lines and duplicates left out)."""
+    offered = {}
+    for line in text.splitlines():
+        fields = [field.strip() for field in line.split('|')]
+        if len(fields) < 3 or fields[2].endswith('Sources'):
+            continue
+        versions = offered.setdefault(fields[0], [])
+        if fields[1] not in versions:
+            versions.append(fields[1])
+    return offered
+
+
 def reboot_required(run_dir='/var/run'):
     """(required, reasons, packages) from Debian's /var/run/reboot-required(.pkgs) that package scripts write."""
     flag = os.path.join(run_dir, 'reboot-required')
@@ -101,6 +114,7 @@ class AptBackend:
 
     name = 'apt'
     scheme = 'deb'
+    hold_reason = 'held by the package manager (apt-mark hold)'
 
     def __init__(self, run, keep_config=True):
         self._run = run
@@ -133,6 +147,13 @@ class AptBackend:
             listed = {update['name'] for update in updates}
             updates = updates + [u for u in apt_pending.held_updates(self.holds()) if u['name'] not in listed]
         return sorted(updates, key=lambda update: update['name'])
+
+    def available_versions(self, names):
+        """{name: [every version the sources offer]}: a plan's exact target may be older than the candidate."""
+        offered = apt_pending.available_versions(names)
+        if offered is None:
+            offered = parse_madison(self._checked(['apt-cache', 'madison', *names]))
+        return offered
 
     def _install_args(self, targets, simulate):
         args = ['apt-get', '-q', '-y', '--no-install-recommends', *self._dpkg_options]

@@ -199,6 +199,19 @@ def explain_failure(output):
     return last_lines(output, 1)
 
 
+def parse_repoquery_versions(text):
+    """{name: [versions]} from ``dnf repoquery --qf '%{name} %{evr}'`` (dnf prints the epoch only when it is set)."""
+    offered = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) != 2:
+            continue
+        versions = offered.setdefault(fields[0], [])
+        if fields[1] not in versions:
+            versions.append(fields[1])
+    return offered
+
+
 def parse_needs_restarting_reboot(rc, output):
     """(required, reasons, packages) from ``dnf needs-restarting -r`` (rc 1 and a package list when required)."""
     packages = sorted({line.strip()[2:].strip() for line in output.splitlines() if line.strip().startswith('* ')})
@@ -215,6 +228,7 @@ class DnfBackend:
 
     name = 'dnf'
     scheme = 'rpm'
+    hold_reason = 'held by the package manager (dnf versionlock or exclude)'
 
     def __init__(self, run, keep_config=True, root=None):
         self._run = run
@@ -282,6 +296,11 @@ class DnfBackend:
         updateinfo = self._checked([*self._dnf, '-q', 'updateinfo', 'list', '--updates', *_SEE_HELD])
         updates = dnf_updates(check_update, updateinfo, self._packages())
         return sorted(updates, key=lambda update: (update['name'], update['arch']))
+
+    def available_versions(self, names):
+        """{name: [every version the repositories offer]}: a plan's exact target may be older than the newest."""
+        out = self._checked([*self._dnf, '-q', 'repoquery', '--available', '--qf', '%{name} %{evr}', *_SEE_HELD, *names])
+        return parse_repoquery_versions(out)
 
     def _install_args(self, targets):
         # install_weak_deps=False: the counterpart of apt's --no-install-recommends.

@@ -12,7 +12,9 @@ version_added: 0.1.0
 author: patchwise developers !UNKNOWN
 description:
   - Posts an incident event as JSON to a webhook (an incident management system, a chat bridge, an event router)
-    when a host fails to patch (O(kind=host_failed)) or a rollout is stopped (O(kind=rollout_stopped)).
+    when a host fails to patch (O(kind=host_failed)), a patched host's services log more errors than before the change
+    (O(kind=host_degraded)), an application update fails (O(kind=app_failed)) or a rollout is stopped
+    (O(kind=rollout_stopped)).
   - The event holds the run id, the host, the failed step, the reason, the change reference, where the audit trail
     records the failure (O(audit_log), O(audit_seq), O(audit_records)) and an C(incident_id), a stable hash of run
     id, kind and host that the receiver can deduplicate on. It is also sent as header C(X-Patchwise-Incident-Id).
@@ -38,10 +40,13 @@ options:
     required: true
   kind:
     description:
-      - V(host_failed) - one event per run and host.
+      - V(host_failed) - one event per run and host (an operating-system patch failed).
+      - V(host_degraded) - one event per run and host (errors in the logs of the units a change touched rose past the
+        policy's C(log_check.max_error_increase)).
+      - V(app_failed) - one event per run and host (an application update failed, or was rolled back).
       - V(rollout_stopped) - one event per run, whichever play or batch stopped.
     type: str
-    choices: [host_failed, rollout_stopped]
+    choices: [host_failed, host_degraded, app_failed, rollout_stopped]
     default: host_failed
   run_id:
     description: The run id; default the variable C(patchwise_run_id), else the environment's C(PATCHWISE_RUN_ID)

@@ -118,6 +118,13 @@ open_findings:
   description: Number of open findings across the hosts.
   returned: always
   type: int
+lifecycle:
+  description:
+    - Per host, how many findings this pass opened (new, or back after being fixed) and closed (no longer reported, now
+      C(status=fixed) with a C(closed) date). In check mode, what a real pass would do.
+  returned: always
+  type: dict
+  sample: {"web01": {"opened": 0, "closed": 2}}
 missing:
   description: Hosts with no record in the asset database.
   returned: always

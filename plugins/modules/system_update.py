@@ -17,8 +17,8 @@ description:
     archive, or an updateinfo security advisory on dnf), plus the packages of O(packages) (a plan lists packages
     whose fix the host may not flag); V(planned) exactly the packages of O(packages) (the system part of a
     patch plan); V(all) every pending update (a full upgrade); V(packages) the named packages."
-  - Held packages (C(apt-mark hold), dnf versionlock and excludes) and packages matching O(exclude) are never
-    applied; they are reported under RV(held) and RV(excluded).
+  - Held packages (C(apt-mark hold), dnf versionlock and excludes, and the holds of O(holds)) and packages matching
+    O(exclude) are never applied; they are reported under RV(held) (with the reason) and RV(excluded).
   - In check mode nothing is changed, locked or refreshed; RV(changes) is the package manager's own simulation
     of the installation, so it lists the dependencies that would change too.
   - When the package manager fails (a maintainer script exits non-zero), the module finishes interrupted
@@ -46,11 +46,13 @@ options:
     description:
       - The packages to update, as names, C(name=version) strings, or dicts with C(name) and C(target) (the
         entries of a patch plan's C(system.packages)).
-      - A version is the lowest acceptable one; the newest pending version is installed, as a security archive
-        carries only the newest fix. A package whose pending version is older than asked, or that has no pending
-        update, is reported under RV(unavailable) and not applied.
-      - Required for O(mode=planned) and O(mode=packages); added to the host's security updates with
-        O(mode=security); ignored with O(mode=all).
+      - A version is the one to install - the plan's target - and is installed exactly when the sources offer it;
+        when they no longer do (a security archive carries only the newest fix), the oldest offered version above it
+        is installed. RV(selected) says which (C(match) V(exact) or V(nearest)). Without a version the newest pending
+        version is installed (C(match) V(newest)). A package whose pending versions are all older than asked, or
+        that has no pending update, is reported under RV(unavailable) and not applied.
+      - Required for O(mode=packages); O(mode=planned) with no packages (a plan with nothing to patch) changes
+        nothing; added to the host's security updates with O(mode=security); ignored with O(mode=all).
     type: list
     elements: raw
     default: []
@@ -58,6 +60,18 @@ options:
     description: Shell-style patterns (C(linux-image-*)) of packages never to update in this run (a policy's exclusions).
     type: list
     elements: str
+    default: []
+  holds:
+    description:
+      - Holds in force for this host (the policy's C(holds), the plan's held findings, the register's), applied here
+        where the change happens, in check mode too, whatever the mode. A held update is reported under RV(held)
+        with its C(reason) and never applied; an update that would bring a held package along as a dependency is held
+        too.
+      - Each entry has C(name) (a package name or shell pattern) and C(reason); C(until) (C(YYYY-MM-DD), the last day
+        of the hold - a hold whose day has passed on the host is not applied), C(finding) and C(source) (C(policy),
+        C(plan), C(register)) are optional and reported back.
+    type: list
+    elements: dict
     default: []
   refresh:
     description: Refresh the package lists first (C(apt-get update), C(dnf makecache)). Never in check mode.
@@ -111,6 +125,13 @@ EXAMPLES = r"""
     exclude: [linux-image-*]
   become: true
 
+- name: Apply the security updates except those the policy holds back
+  patchwise.patching.system_update:
+    mode: security
+    holds:
+      - {name: "postgresql-*", reason: database upgrade freeze, until: "2026-12-31"}
+  become: true
+
 - name: Show what a full upgrade would change, without changing anything
   patchwise.patching.system_update:
     mode: all
@@ -134,13 +155,17 @@ changes:
   sample: [{name: libssl3, from: 3.0.14-1~deb12u2, to: 3.0.15-1~deb12u1}]
 selected:
   description:
-    - The pending updates the mode took, with C(target) the version applied and C(security); dnf entries also carry
+    - The pending updates the mode took, with C(target) the version applied, C(requested) the version asked for (or
+      null), C(match) (V(exact), V(nearest) or V(newest), see O(packages)) and C(security); dnf entries also carry
       C(arch) and C(advisories).
   returned: always
   type: list
   elements: dict
 held:
-  description: Updates the mode took but the package manager holds back (C(apt-mark hold), versionlock).
+  description:
+    - Updates the mode took but that stay back, with the C(reason) - the package manager's hold (C(apt-mark hold),
+      versionlock) or a hold of O(holds) (then also C(hold), the entry) - including held packages an update would have
+      pulled in as dependencies.
   returned: always
   type: list
   elements: dict
@@ -155,7 +180,14 @@ remaining:
   type: list
   elements: dict
 unavailable:
-  description: Requested packages without a pending update that reaches the requested version, with the C(reason).
+  description:
+    - Requested packages without a pending update that reaches the requested version, with the C(reason);
+      C(installed) is false for a package the host does not have.
+  returned: always
+  type: list
+  elements: dict
+reached:
+  description: Requested packages already at the requested version or newer (C(installed) the version); nothing to do.
   returned: always
   type: list
   elements: dict
@@ -185,6 +217,7 @@ output:
   type: str
 """
 
+import datetime
 import shutil
 
 from ansible.module_utils.basic import AnsibleModule
@@ -213,6 +246,7 @@ def main():
             'mode': {'type': 'str', 'required': True, 'choices': list(update_selection.MODES)},
             'packages': {'type': 'list', 'elements': 'raw', 'default': []},
             'exclude': {'type': 'list', 'elements': 'str', 'default': []},
+            'holds': {'type': 'list', 'elements': 'dict', 'default': []},
             'refresh': {'type': 'bool', 'default': False},
             'keep_config': {'type': 'bool', 'default': True},
             'repair_on_failure': {'type': 'bool', 'default': True},
@@ -228,20 +262,34 @@ def main():
     backend = _backend(module, run)
     mode = module.params['mode']
     result = {'changed': False, 'manager': backend.name, 'mode': mode, 'changes': [], 'previous_versions': {},
-              'selected': [], 'held': [], 'excluded': [], 'remaining': [], 'unavailable': [],
+              'selected': [], 'held': [], 'excluded': [], 'remaining': [], 'unavailable': [], 'reached': [],
               'reboot_required': False, 'reboot_reasons': []}
     try:
         requested = {} if mode == 'all' else update_selection.parse_requested(module.params['packages'], 'packages')
+        today = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d')
+        policy_holds = update_selection.parse_holds(module.params['holds'], today)
         if module.params['refresh'] and not module.check_mode:
             backend.refresh()
-        selection = update_selection.select_updates(backend.pending(), mode, requested=requested, holds=backend.holds(),
-                                                    exclude=module.params['exclude'], scheme=backend.scheme)
+        pending, installed = backend.pending(), backend.installed()
+        wanted_versions = sorted(name for name, version in requested.items() if version)
+        selection = update_selection.select_updates(
+            pending, mode, requested=requested, holds=backend.holds(), policy_holds=policy_holds,
+            exclude=module.params['exclude'], scheme=backend.scheme,
+            available=backend.available_versions(wanted_versions) if wanted_versions else {}, installed=installed,
+            manager_hold_reason=backend.hold_reason)
         result.update(selection)
         selected = selection['selected']
+        changes = backend.simulate(selected) if selected and (module.check_mode or policy_holds) else []
+        dragged = update_selection.held_dependencies(changes, selected, policy_holds)
+        if dragged:
+            # The package manager would move a held package along: nothing of this selection is applied.
+            note = 'the selection would also change %s' % ', '.join('held %s (%s)' % (d['name'], d['reason']) for d in dragged)
+            result['held'] += [dict(entry, reason=note) for entry in selected]
+            result['selected'], selected, changes = [], [], []
         if selected and module.check_mode:
-            result['changes'] = backend.simulate(selected)
+            result['changes'] = changes
         elif selected:
-            before = backend.installed()
+            before = installed
             rc, output = backend.apply(selected)
             after = backend.installed()
             result['changes'] = update_selection.package_changes(before, after)

@@ -30,7 +30,8 @@ EXPOSURE = ('internet', 'internal', 'isolated')
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
 _TEXT_KEYS = ('owner', 'team', 'address', 'description')
 _NAME_KEYS = ('environment', 'window', 'patch_group')
-KEYS = _TEXT_KEYS + _NAME_KEYS + ('criticality', 'exposure', 'approvers')
+_LIST_KEYS = ('approvers', 'exclude')
+KEYS = _TEXT_KEYS + _NAME_KEYS + ('criticality', 'exposure') + _LIST_KEYS
 
 
 class RegisterError(Exception):
@@ -55,11 +56,12 @@ def _validate_entry(path, host, entry):
             raise RegisterError('%s: host %s: %s %r must be a name of letters, digits, "_", "." or "-"' % (path, host, key, value))
         if key in _TEXT_KEYS and not isinstance(value, str):
             raise RegisterError('%s: host %s: %s must be a string, got %r' % (path, host, key, value))
-        if key == 'approvers':
-            approvers = [item.strip() for item in value.split(';') if item.strip()] if isinstance(value, str) else value
-            if not (isinstance(approvers, list) and all(isinstance(item, str) and item for item in approvers)):
-                raise RegisterError('%s: host %s: approvers must be a list of names, got %r' % (path, host, value))
-            clean[key] = approvers
+        if key in _LIST_KEYS:
+            items = [item.strip() for item in value.split(';') if item.strip()] if isinstance(value, str) else value
+            if not (isinstance(items, list) and all(isinstance(item, str) and item for item in items)):
+                raise RegisterError('%s: host %s: %s must be a list of %s, got %r' % (
+                    path, host, key, 'names' if key == 'approvers' else 'package names or patterns', value))
+            clean[key] = items
             continue
         clean[key] = value
     return clean

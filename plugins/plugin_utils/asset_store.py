@@ -427,6 +427,22 @@ class AssetStore:
         row = self._db.execute('SELECT plan FROM plans WHERE host = ?', (host,)).fetchone()
         return json.loads(row[0]) if row else None
 
+    def stored_plan(self, host):
+        """``{plan, created_at, run_id}`` of ``host``'s latest plan, or None; a plan that is not JSON is returned as its text."""
+        row = self._db.execute('SELECT plan, created_at, run_id FROM plans WHERE host = ?', (host,)).fetchone()
+        if row is None:
+            return None
+        try:
+            plan = json.loads(row[0])
+        except (TypeError, ValueError):
+            plan = row[0]
+        return {'plan': plan, 'created_at': row[1], 'run_id': row[2]}
+
+    def discovered(self, host):
+        """``{collected_at, last_seen, last_changed}`` of ``host``'s stored record, or None: when discovery last saw and last changed it."""
+        row = self._db.execute('SELECT collected_at, last_seen, last_changed FROM hosts WHERE name = ?', (host,)).fetchone()
+        return {'collected_at': row[0], 'last_seen': row[1], 'last_changed': row[2]} if row else None
+
     # -- patch outcomes (written by system_patch and app_patch) -------------------------
 
     def add_patch_outcome(self, host, kind, status, detail, *, run_id=None, now=None, check_mode=False):

@@ -20,7 +20,7 @@ from ansible.module_utils.urls import open_url
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_sanitise import clean, clean_text
 
 SCHEMA = 1
-KINDS = ('host_failed', 'rollout_stopped')
+KINDS = ('host_failed', 'host_degraded', 'rollout_stopped', 'app_failed')
 INCIDENT_ID_HEADER = 'X-Patchwise-Incident-Id'
 DEFAULT_STATE_PATH = os.path.join('~', '.ansible', 'patchwise', 'incidents.json')
 

@@ -8,9 +8,10 @@ different cycles (``system_patch`` and ``app_patch`` consume the two halves;
 docs/plan.md describes the format)::
 
     {schema, host, run_id, tier, due, incident,
-     system: {mode: security|none, packages: [{name, target, findings}], held: [...], no_fix: [...],
+     system: {mode: security|none, packages: [{name, target, findings}], held: [{finding, package, packages, until, reason}],
+              no_fix: [...],
               reboot, window: {name, open}, approval_required, approval: {reference, approver, valid}, may_run_now, reasons},
-     applications: [{name, current, target, findings}]}
+     applications: [{name, current, target, findings, ecosystem, scheme}]}
 """
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ def _later(ecosystem, left, right):
         return left if compare_versions(left, right, scheme_for_ecosystem(ecosystem)) > 0 else right
     except ValueError:
         return max(left, right)
+
+
+def _scheme(ecosystem):
+    """The version scheme of an application's ecosystem, so app_patch compares a target in that order."""
+    try:
+        return scheme_for_ecosystem(ecosystem)
+    except ValueError:
+        return 'generic'
 
 
 def _approval(change_ref, register_entry):
@@ -52,15 +61,19 @@ def patch_plan(result, policy, register_entry=None, *, change_ref=None, moment=N
         if finding.get('status') != 'open':
             continue
         if finding.get('hold'):
-            held.append({'finding': finding['id'], 'package': finding['package'], 'until': finding['hold']['until'],
-                         'reason': finding['hold']['reason']})
+            # The binary packages are what the patch run holds back; the finding names the source package.
+            updates = finding.get('distribution_security_update') or []
+            binaries = sorted({u['name'] for u in updates} | set(finding.get('binary_packages') or []))
+            held.append({'finding': finding['id'], 'package': finding['package'], 'packages': binaries,
+                         'until': finding['hold']['until'], 'reason': finding['hold']['reason']})
             continue
         if not finding.get('fixed'):
             no_fix.append(finding['id'])
             continue
         if finding['kind'] == 'app':
             app = applications.setdefault(finding['package'], {'name': finding['package'], 'current': finding['installed'],
-                                                               'target': None, 'findings': []})
+                                                               'target': None, 'findings': [], 'ecosystem': finding.get('ecosystem'),
+                                                               'scheme': _scheme(finding.get('ecosystem'))})
             app['target'] = _later(finding.get('ecosystem'), finding['fixed'], app['target'])
             app['findings'].append(finding['id'])
             continue
@@ -70,7 +83,8 @@ def patch_plan(result, policy, register_entry=None, *, change_ref=None, moment=N
         held_binaries = set(finding.get('held_binaries') or [])
         for name, target in targets:
             if name in held_binaries:
-                held.append({'finding': finding['id'], 'package': name, 'until': None, 'reason': 'held by the package manager (apt-mark hold)'})
+                held.append({'finding': finding['id'], 'package': name, 'packages': [name], 'until': None,
+                             'reason': 'held by the package manager (apt-mark hold)'})
                 continue
             entry = packages.setdefault(name, {'name': name, 'target': None, 'findings': []})
             entry['target'] = _later(finding.get('ecosystem'), target, entry['target'])

@@ -32,6 +32,21 @@ TIERS = ('critical', 'high', 'medium', 'low')
 WEEKDAYS = ('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')
 TIME_RANGE = re.compile(r'^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$')
 
+# Units a patch run does not restart, as regular expressions matched at the start of the unit name:
+# needrestart's default override_rc (Debian's needrestart 3.6, /etc/needrestart/needrestart.conf),
+# plus containerd beside docker (restarting either stops every container) and the systemd manager
+# itself, which needs a re-exec rather than a restart.
+NEEDRESTART_OVERRIDE_RC = (
+    r'dbus', r'gdm', r'kdm', r'nodm', r'sddm', r'wdm', r'xdm', r'lightdm', r'slim', r'lxdm',
+    r'bird', r'network', r'NetworkManager', r'ModemManager', r'wpa_supplicant', r'openvpn', r'quagga', r'frr', r'tinc',
+    r'(open|free|libre|strong)swan', r'bluetooth',
+    r'getty@.+\.service', r'serial-getty@.+\.service', r'user@\d+\.service',
+    r'zfs-fuse', r'mythtv-backend', r'xendomains', r'lxcfs', r'libvirt', r'virtlogd', r'virtlockd', r'docker', r'containerd',
+    r'emergency\.service$', r'rescue\.service$', r'elogind',
+    r'apt-daily\.service$', r'apt-daily-upgrade\.service$', r'unattended-upgrades\.service$', r'cron-.*\.service$',
+    r'rc-local\.service$', r'systemd-logind', r'systemd-manager', r'init\.scope$',
+)
+
 DEFAULT_POLICY = {
     'tables': {'decision': 'ssvc-deployer', 'due': 'bod-26-04'},
     'tiers': {'I': 'critical', 'O': 'high', 'S': 'medium', 'D': 'low'},
@@ -49,6 +64,9 @@ DEFAULT_POLICY = {
     'holds': [],
     'acceptances': [],
     'rules': [],
+    'plan_max_age_days': 7,
+    'never_restart': list(NEEDRESTART_OVERRIDE_RC),
+    'log_check': {'max_error_increase': 10, 'incident': True},
 }
 REBOOT_RULES = ('never', 'if_required', 'in_window', 'always')
 
@@ -123,6 +141,18 @@ def _entries(policy, key, allowed, required):
             _fail(path, 'needs at least one of finding, package, host')
 
 
+def _patterns(patterns, path):
+    if not isinstance(patterns, list):
+        _fail(path, 'must be a list of regular expressions')
+    for index, pattern in enumerate(patterns):
+        if not isinstance(pattern, str) or not pattern:
+            _fail('%s[%d]' % (path, index), 'must be a non-empty string')
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            _fail('%s[%d]' % (path, index), 'invalid regular expression %r: %s' % (pattern, exc))
+
+
 def _rules(rules):
     if not isinstance(rules, list):
         _fail('rules', 'must be a list')
@@ -147,7 +177,7 @@ def load_policy(data=None):
     _mapping(data or {}, 'policy', DEFAULT_POLICY)
     for key, value in (data or {}).items():
         if isinstance(DEFAULT_POLICY[key], dict) and key not in ('windows', 'point_defaults'):
-            _mapping(value, key, DEFAULT_POLICY[key] if key in ('tables', 'approval', 'sla_days', 'reboot') else None)
+            _mapping(value, key, DEFAULT_POLICY[key] if key in ('tables', 'approval', 'sla_days', 'reboot', 'log_check') else None)
             policy[key].update(copy.deepcopy(value))
         else:
             policy[key] = copy.deepcopy(value)
@@ -174,6 +204,15 @@ def load_policy(data=None):
     _entries(policy, 'holds', ('finding', 'package', 'host', 'until', 'reason'), ('reason',))
     _entries(policy, 'acceptances', ('finding', 'package', 'host', 'owner', 'reason', 'expires'), ('owner', 'reason', 'expires'))
     _rules(policy['rules'])
+    if _days(policy['plan_max_age_days'], 'plan_max_age_days') == 0:
+        _fail('plan_max_age_days', 'must be at least 1 (a plan older than this many days is refused)')
+    _patterns(policy['never_restart'], 'never_restart')
+    _mapping(policy['log_check'], 'log_check', DEFAULT_POLICY['log_check'])
+    increase = policy['log_check']['max_error_increase']
+    if isinstance(increase, bool) or not isinstance(increase, int) or increase < 0:
+        _fail('log_check.max_error_increase', 'must be a whole number of log lines >= 0')
+    if not isinstance(policy['log_check']['incident'], bool):
+        _fail('log_check.incident', 'must be true or false')
     return policy
 
 

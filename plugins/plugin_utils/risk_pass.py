@@ -69,7 +69,7 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
     Options: run_id, change_ref, check_mode, now (aware datetime), today (date).
     Hosts are classified and written one at a time inside one transaction, so
     memory holds one host's findings, not the fleet's.
-    Returns {hosts: {host: summary}, tiers, missing, skipped, ranked, open_findings, changed}.
+    Returns {hosts: {host: summary}, tiers, missing, skipped, ranked, open_findings, lifecycle: {host: {opened, closed}}, changed}.
     """
     now = options.get('now') or datetime.datetime.now(datetime.timezone.utc)
     run_id, check_mode = options.get('run_id'), options.get('check_mode', False)
@@ -121,5 +121,6 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
         'skipped': skipped,
         'ranked': ranked,
         'open_findings': totals['open'],
+        'lifecycle': lifecycle_changes,
         'changed': bool(moved) or any(item['opened'] or item['closed'] for item in lifecycle_changes.values()),
     }

@@ -49,6 +49,22 @@ make_deb() {
       depends="Depends: python3, pw-libdemo"
       description="patchwise testbed daemon mapping libpwdemo.so.1"
       ;;
+    pw-noisyd)
+      mkdir -p "$tree/usr/sbin" "$tree/lib/systemd/system" "$tree/usr/lib/pw-noisyd"
+      # The release version logs no errors; its update logs a burst of them every few seconds.
+      local errors=0
+      [[ $version != 1.0-1 ]] && errors=10
+      echo "$version $errors" > "$tree/usr/lib/pw-noisyd/settings"
+      { echo '#!/usr/bin/python3'; cat "$here/fixture-packages/pw-noisyd.py"; } > "$tree/usr/sbin/pw-noisyd"
+      chmod 0755 "$tree/usr/sbin/pw-noisyd"
+      install -m 0644 "$here/fixture-packages/pw-noisyd.service" "$tree/lib/systemd/system/pw-noisyd.service"
+      # As a Debian package does: restart the running service on upgrade.
+      printf '#!/bin/sh\nif [ -d /run/systemd/system ]; then systemctl daemon-reload; systemctl try-restart pw-noisyd.service || true; fi\nexit 0\n' \
+        > "$tree/DEBIAN/postinst"
+      chmod 0755 "$tree/DEBIAN/postinst"
+      depends="Depends: python3"
+      description="patchwise testbed daemon whose update logs errors"
+      ;;
   esac
   if [[ -n $postinst_exit ]]; then
     printf '#!/bin/sh\necho "%s %s: postinst fails on purpose (testbed failure fixture)" >&2\nexit %s\n' \
@@ -81,13 +97,18 @@ for codename in "${codenames[@]}"; do
   make_deb pw-failing 1.0-1 all "$release"
   make_deb pw-libdemo 1.0-1 "$arch" "$release"
   make_deb pw-demod 1.0-1 all "$release"
+  make_deb pw-demo-stepped 1.0-1 all "$release"
+  make_deb pw-noisyd 1.0-1 all "$release"
   # Security fixes.
   make_deb pw-demo-security 1.0-2 all "$security"
   make_deb pw-demo-held 1.0-2 all "$security"
   make_deb pw-failing 1.0-2 all "$security" 1
   make_deb pw-libdemo 1.0-2 "$arch" "$security"
-  # A normal update.
+  make_deb pw-demo-stepped 1.0-2 all "$security"
+  make_deb pw-noisyd 1.0-2 all "$security"
+  # Normal updates; pw-demo-stepped's is newer than its security fix (a plan's exact target is not the newest).
   make_deb pw-demo-normal 1.1-1 all "$updates"
+  make_deb pw-demo-stepped 1.0-3 all "$updates"
 done
 
 export GNUPGHOME="$work/gnupg"

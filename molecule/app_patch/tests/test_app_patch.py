@@ -75,3 +75,26 @@ def test_outcomes_recorded_in_the_asset_database(host):
         assert [(app['name'], app['target'], app['current']) for app in rolled_back] == [('demo', '3.0.0', '2.0.0')]
     else:
         assert rolled_back == [], 'the rollout stopped before the second host'
+
+
+def test_the_failed_host_was_drained_and_undrained(host):
+    hooks = host.file('/var/lib/pw-app-hooks')
+    if _hostname(host) == 'app-patch-1':
+        assert hooks.content_string.splitlines() == ['drain molecule-app-rollout', 'undrain molecule-app-rollout failed']
+        [(status, detail)] = [(status, detail) for status, detail in _outcomes('app-patch-1') if detail['run_id'] == 'molecule-app-rollout']
+        assert status == 'failed' and detail['post_hooks'] == {'ran': True, 'after_failure': True, 'when_failed': 'run'}
+        assert detail['incident']['status'] == 'sent' and detail['silence_expired'] is True
+        assert detail['counts']['failed'] == 1
+    else:
+        assert not hooks.exists, 'the rollout stopped before the second host'
+
+
+def test_the_gate_outcomes_of_the_second_host(host):
+    if _hostname(host) != 'app-patch-2':
+        return
+    by_run = {detail['run_id']: (status, detail) for status, detail in _outcomes('app-patch-2')}
+    assert by_run['molecule-app-window'][0] == 'refused'
+    assert by_run['molecule-app-expired'][0] == 'refused' and 'expired' in by_run['molecule-app-expired'][1]['reason']
+    status, detail = by_run['molecule-app-approved']
+    assert status == 'changed' and detail['change']['id'] == 'CHG-7'
+    assert host.package('pw-demo-stepped').version == '1.0-2'

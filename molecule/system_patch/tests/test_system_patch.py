@@ -170,6 +170,6 @@ def test_hooks_ran_around_the_change_in_order(host):
     hooks = host.file('/var/lib/pw-hooks')
     if _name(host) == 'sp-bookworm-1':
         # pre before the apply step with the packages about to change; post after verification.
-        assert hooks.content_string.splitlines() == ['pre backup pw-demo-normal', 'post verify pw-demo-normal']
+        assert hooks.content_string.splitlines() == ['pre backup pw-demo-normal', 'post post_hooks pw-demo-normal']
     else:
         assert not hooks.exists

@@ -36,3 +36,29 @@ def test_without_python_apt_there_is_no_answer(monkeypatch):
 
     monkeypatch.setattr(apt_pending, 'apt_pkg', None)
     assert apt_pending.pending_updates() is None
+
+
+OFFERED = ('import json, sys; sys.path.insert(0, sys.argv[1]); '
+           'from ansible_collections.patchwise.patching.plugins.module_utils import apt_pending; '
+           'print(json.dumps(apt_pending.available_versions(sys.argv[2:])))')
+
+
+def test_python_apt_offers_the_same_versions_as_apt_cache_madison():
+    from ansible_collections.patchwise.patching.plugins.module_utils.apt_update import parse_madison
+
+    names = ['bash', 'coreutils', 'dpkg', 'no-such-package-pw']
+    process = subprocess.run([DEBIAN_PYTHON, '-c', OFFERED, COLLECTIONS_ROOT, *names], capture_output=True, text=True, check=True)
+    ours = json.loads(process.stdout)
+    madison = subprocess.run(['apt-cache', 'madison', *names], capture_output=True, text=True, check=False, env=dict(os.environ, LC_ALL='C'))
+    theirs = parse_madison(madison.stdout)
+    assert {name: sorted(versions) for name, versions in ours.items() if versions} == {
+        name: sorted(versions) for name, versions in theirs.items()}
+    assert ours['bash'], 'the machine offers bash from its sources'
+    assert 'no-such-package-pw' not in ours
+
+
+def test_without_python_apt_there_are_no_offered_versions(monkeypatch):
+    from ansible_collections.patchwise.patching.plugins.module_utils import apt_pending
+
+    monkeypatch.setattr(apt_pending, 'apt_pkg', None)
+    assert apt_pending.available_versions(['bash']) is None

@@ -23,7 +23,8 @@ from ansible_collections.patchwise.patching.tests.unit.plugins.modules.module_ru
 PACKAGES = [
     ('pw-release', '1', '1'),
     ('pw-demo-security', '1.0', '1'), ('pw-demo-security', '1.0', '2'),
-    ('pw-demo-normal', '1.0', '1'), ('pw-demo-normal', '1.1', '1'),
+    # 1.0-5: an intermediate fix still in the repository, older than the newest 1.1-1 (a plan's exact target).
+    ('pw-demo-normal', '1.0', '1'), ('pw-demo-normal', '1.0', '5'), ('pw-demo-normal', '1.1', '1'),
     ('pw-demo-held', '1.0', '1'), ('pw-demo-held', '1.0', '2'),
     ('pw-failing', '1.0', '1'), ('pw-failing', '1.0', '2'),
 ]
@@ -368,3 +369,37 @@ def test_the_module_fails_on_a_failing_scriptlet_with_the_reason_and_the_repair(
     assert result['changes'] == [{'name': 'pw-failing', 'from': '1.0-1', 'to': '1.0-2'}]
     assert result['previous_versions'] == {'pw-failing': '1.0-1'}
     assert result['repair']['consistent'] is True and result['repair']['command'] == 'dnf check --duplicates'
+
+
+def test_the_repository_offers_every_version_of_a_package(backend):
+    offered = backend.available_versions(['pw-demo-normal', 'pw-demo-held', 'pw-absent'])
+    assert sorted(offered['pw-demo-normal']) == ['1.0-1', '1.0-5', '1.1-1']
+    assert sorted(offered['pw-demo-held']) == ['1.0-1', '1.0-2'], 'a versionlocked package is still listed (and reported held)'
+    assert 'pw-absent' not in offered
+
+
+def test_the_module_installs_the_plans_exact_target_not_the_newest(root, backend):
+    plan = [{'name': 'pw-demo-normal', 'target': '1.0-5'}, {'name': 'pw-demo-security', 'target': '1.0-2'}]
+    outcome = run_module(system_update.main, {'mode': 'planned', 'packages': plan, 'manager': 'dnf', 'root': str(root)})
+    result = outcome.result
+    assert not outcome.failed, result
+    assert result['changes'] == [{'name': 'pw-demo-normal', 'from': '1.0-1', 'to': '1.0-5'},
+                                 {'name': 'pw-demo-security', 'from': '1.0-1', 'to': '1.0-2'}]
+    assert [(s['name'], s['match']) for s in result['selected']] == [('pw-demo-normal', 'exact'), ('pw-demo-security', 'exact')]
+    assert backend.installed()['pw-demo-normal'] == '1.0-5'
+    again = run_module(system_update.main, {'mode': 'planned', 'packages': plan, 'manager': 'dnf', 'root': str(root)})
+    assert again.result['changed'] is False, 'the plan reached: a second run changes nothing'
+
+
+def test_the_module_applies_policy_holds_in_check_mode_and_for_real(root, backend):
+    holds = [{'name': 'pw-demo-sec*', 'reason': 'regression in 1.0-2', 'until': '2999-01-01', 'finding': 'PWSA-2026:0001'}]
+    args = {'mode': 'security', 'manager': 'dnf', 'root': str(root), 'holds': holds}
+    for check_mode in (True, False):
+        outcome = run_module(system_update.main, args, check_mode=check_mode)
+        result = outcome.result
+        assert not outcome.failed, result
+        assert result['changed'] is False and result['changes'] == []
+        assert {h['name']: h['reason'] for h in result['held']} == {
+            'pw-demo-held': 'held by the package manager (dnf versionlock or exclude)',
+            'pw-demo-security': 'policy hold: regression in 1.0-2 (until 2999-01-01)'}
+    assert backend.installed()['pw-demo-security'] == '1.0-1'

@@ -119,3 +119,14 @@ def test_explain_failure_names_the_package_and_dpkgs_reason():
         'pw-failing (--configure): installed pw-failing package post-installation script subprocess returned error exit status 1')
     assert apt_update.explain_failure('W: x\nE: Unable to locate package nope\n') == 'Unable to locate package nope'
     assert apt_update.explain_failure('something odd\nat the end\n') == 'at the end'
+
+
+def test_parse_madison_lists_each_offered_version_once_and_skips_sources():
+    from ansible_collections.patchwise.patching.plugins.module_utils.apt_update import parse_madison
+
+    text = ('pw-demo-stepped |      1.0-3 | file:/srv/patchwise-repo bookworm-updates/main amd64 Packages\n'
+            'pw-demo-stepped |      1.0-2 | file:/srv/patchwise-repo bookworm-security/main amd64 Packages\n'
+            'pw-demo-stepped |      1.0-2 | file:/srv/mirror bookworm-security/main amd64 Packages\n'
+            'pw-demo-stepped |      1.0-1 | file:/srv/patchwise-repo bookworm/main Sources\n'
+            'garbage line\n')
+    assert parse_madison(text) == {'pw-demo-stepped': ['1.0-3', '1.0-2']}

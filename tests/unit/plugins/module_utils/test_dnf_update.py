@@ -184,3 +184,10 @@ def test_repair_removes_duplicates_only_when_the_check_finds_some():
     repair = DnfBackend(recorder).repair()
     assert repair['command'] == 'dnf check --duplicates' and repair['consistent'] is True
     assert not any('remove' in call for call in recorder.calls)
+
+
+def test_parse_repoquery_versions_keeps_epochs_and_each_version_once():
+    from ansible_collections.patchwise.patching.plugins.module_utils.dnf_update import parse_repoquery_versions
+
+    text = 'openssl-libs 1:3.0.7-24.el9\nopenssl-libs 1:3.0.7-25.el9\nopenssl-libs 1:3.0.7-25.el9\nbash 5.1.8-9.el9\n\nnoise\n'
+    assert parse_repoquery_versions(text) == {'openssl-libs': ['1:3.0.7-24.el9', '1:3.0.7-25.el9'], 'bash': ['5.1.8-9.el9']}

@@ -3,8 +3,11 @@ from __future__ import annotations
 import pytest
 from ansible_collections.patchwise.patching.plugins.module_utils.update_selection import (
     SelectionError,
+    held_dependencies,
     last_lines,
+    nearest_version,
     package_changes,
+    parse_holds,
     parse_requested,
     select_updates,
 )
@@ -32,7 +35,7 @@ def test_security_mode_takes_security_updates_and_leaves_the_normal_update_pendi
 def test_all_mode_takes_every_update_but_holds_and_exclusions():
     result = select_updates(PENDING, 'all', holds=['pw-demo-held'], exclude=['linux-image-*'])
     assert names(result['selected']) == ['pw-demo-normal', 'pw-demo-security']
-    assert result['excluded'] == [dict(PENDING[3], target='6.1.115-1', pattern='linux-image-*')]
+    assert result['excluded'] == [dict(PENDING[3], target='6.1.115-1', match='newest', requested=None, pattern='linux-image-*')]
     assert not result['remaining']
 
 
@@ -61,7 +64,8 @@ def test_security_mode_adds_the_plan_packages_the_host_does_not_flag():
 
 def test_named_modes_need_packages_and_modes_are_checked():
     with pytest.raises(SelectionError, match='needs the packages'):
-        select_updates(PENDING, 'planned')
+        select_updates(PENDING, 'packages')
+    assert not select_updates(PENDING, 'planned')['selected']
     with pytest.raises(SelectionError, match='mode must be one of'):
         select_updates(PENDING, 'everything')
     with pytest.raises(SelectionError, match='no package name'):
@@ -88,3 +92,68 @@ def test_package_changes_lists_upgrades_new_and_removed_packages():
 
 def test_last_lines():
     assert last_lines('\n'.join(str(i) for i in range(30)) + '\n', 3) == '27\n28\n29'
+
+
+@pytest.mark.parametrize('offered, lowest, installed, expected', [
+    (['1.0-2', '1.0-3'], '1.0-2', '1.0-1', '1.0-2'),      # the exact target
+    (['1.0-3', '1.0-4'], '1.0-2', '1.0-1', '1.0-3'),      # gone from the sources: the nearest above
+    (['1.0-1', '1.0-2'], '1.0-1', '1.0-1', '1.0-2'),      # never the installed version itself
+    (['1.0-1'], '1.0-2', '1.0-1', None),                  # nothing reaches the target
+    (['2:1.0-1', '1:9.9-9'], '1:5.0-1', None, '1:9.9-9'),  # epochs order before versions
+])
+def test_nearest_version(offered, lowest, installed, expected):
+    assert nearest_version(offered, lowest, installed, 'deb') == expected
+
+
+def test_the_plan_target_is_installed_exactly_when_offered_else_the_nearest_and_the_outcome_says_which():
+    available = {'pw-demo-normal': ['1.0-5', '1.1-1'], 'pw-demo-security': ['1.0-2']}
+    result = select_updates(PENDING, 'planned', requested={'pw-demo-normal': '1.0-5', 'pw-demo-security': '1.0-2'}, available=available)
+    assert [(s['name'], s['target'], s['match']) for s in result['selected']] == [
+        ('pw-demo-normal', '1.0-5', 'exact'), ('pw-demo-security', '1.0-2', 'exact')]
+    result = select_updates(PENDING, 'planned', requested={'pw-demo-normal': '1.0-6'}, available=available)
+    assert [(s['target'], s['match'], s['requested']) for s in result['selected']] == [('1.1-1', 'nearest', '1.0-6')]
+    result = select_updates(PENDING, 'security')
+    assert {s['match'] for s in result['selected']} == {'newest'}
+
+
+def test_policy_holds_match_patterns_and_give_their_reason_in_every_mode():
+    holds = parse_holds([{'name': 'linux-image-*', 'reason': 'kernel freeze', 'until': '2026-12-31', 'finding': 'CVE-1'}], '2026-12-05')
+    for mode in ('security', 'all'):
+        result = select_updates(PENDING, mode, policy_holds=holds)
+        assert [(h['name'], h['reason']) for h in result['held']] == [
+            ('linux-image-amd64', 'policy hold: kernel freeze (until 2026-12-31)')]
+        assert result['held'][0]['hold']['finding'] == 'CVE-1'
+    manager = select_updates(PENDING, 'security', holds=['pw-demo-held'], manager_hold_reason='held by apt-mark hold')
+    assert [(h['name'], h['reason']) for h in manager['held']] == [('pw-demo-held', 'held by apt-mark hold')]
+
+
+def test_parse_holds_drops_expired_holds_and_names_bad_entries():
+    entries = [{'name': 'a', 'reason': 'r', 'until': '2026-12-05'}, {'name': 'b', 'reason': 'r', 'until': '2026-12-04'},
+               {'name': 'c', 'reason': 'r', 'source': 'register'}]
+    assert [(h['name'], h['source']) for h in parse_holds(entries, '2026-12-05')] == [('a', 'policy'), ('c', 'register')]
+    for bad, message in ((['x'], r'holds\[0\]: a hold must be a mapping'), ([{'name': '', 'reason': 'r'}], r'holds\[0\]\.name'),
+                         ([{'name': 'x', 'reason': 'r', 'until': '5.12.2026'}], r'holds\[0\]\.until')):
+        with pytest.raises(SelectionError, match=message):
+            parse_holds(bad, '2026-12-05')
+
+
+def test_held_dependencies_names_the_held_packages_a_selection_drags_along():
+    holds = parse_holds([{'name': 'libpq*', 'reason': 'freeze'}], '2026-12-05')
+    changes = [{'name': 'postgresql-15', 'from': '15.1', 'to': '15.2'}, {'name': 'libpq5', 'from': '15.1', 'to': '15.2'},
+               {'name': 'libpq-new', 'from': None, 'to': '1'}]
+    assert [d['name'] for d in held_dependencies(changes, [{'name': 'postgresql-15'}], holds)] == ['libpq5']
+    assert held_dependencies(changes, [{'name': 'postgresql-15'}, {'name': 'libpq5'}], holds) == []
+
+
+def test_a_plan_target_already_reached_asks_for_nothing_and_a_missing_package_is_told_apart():
+    installed = {'pw-demo-normal': '1.0-5', 'pw-demo-security': '1.0-1'}
+    pending = [dict(PENDING[1], current='1.0-5'), PENDING[0]]
+    requested = {'pw-demo-normal': '1.0-5', 'pw-demo-security': '1.0-2', 'openssl': '3.0.15-1'}
+    result = select_updates(pending, 'planned', requested=requested, installed=installed)
+    assert [s['name'] for s in result['selected']] == ['pw-demo-security']
+    assert result['reached'] == [{'name': 'pw-demo-normal', 'target': '1.0-5', 'installed': '1.0-5'}]
+    assert result['unavailable'] == [{'name': 'openssl', 'target': '3.0.15-1', 'installed': False, 'reason': 'the package is not installed'}]
+    assert [r['name'] for r in result['remaining']] == ['pw-demo-normal'], 'the newer 1.1-1 stays pending'
+    # Security mode still takes a security update of a package whose plan target is reached.
+    flagged = [dict(PENDING[1], current='1.0-5', security=True)]
+    assert [s['target'] for s in select_updates(flagged, 'security', requested=requested, installed=installed)['selected']] == ['1.1-1']

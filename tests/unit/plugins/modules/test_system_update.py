@@ -7,9 +7,10 @@ from ansible_collections.patchwise.patching.tests.unit.plugins.modules.module_ru
 class FakeBackend:
     """A package manager with pw-demo-security (security) and pw-demo-normal pending, pw-demo-held held."""
 
-    name, scheme = 'fake', 'deb'
+    name, scheme, hold_reason = 'fake', 'deb', 'held by the package manager (fake hold)'
 
-    def __init__(self, fail=False):
+    def __init__(self, fail=False, security_needs_failing=False):
+        self.security_needs_failing = security_needs_failing
         self.versions = {'pw-demo-security': '1.0-1', 'pw-demo-normal': '1.0-1', 'pw-demo-held': '1.0-1', 'pw-failing': '1.0-1'}
         self.fail, self.applied, self.refreshed, self.repaired = fail, [], False, False
 
@@ -28,8 +29,17 @@ class FakeBackend:
         return [{'name': n, 'current': self.versions[n], 'available': v, 'security': s, 'origin': 'o'}
                 for n, v, s in pending if self.versions[n] != v]
 
+    def available_versions(self, names):
+        # The sources still carry an intermediate security fix of pw-demo-normal.
+        offered = {'pw-demo-security': ['1.0-2'], 'pw-demo-normal': ['1.0-5', '1.1-1'], 'pw-demo-held': ['1.0-2'], 'pw-failing': ['1.0-2']}
+        return {name: offered[name] for name in names if name in offered}
+
     def simulate(self, targets):
-        return [{'name': t['name'], 'from': self.versions[t['name']], 'to': t['target']} for t in targets]
+        changes = [{'name': t['name'], 'from': self.versions[t['name']], 'to': t['target']} for t in targets]
+        if self.security_needs_failing and any(t['name'] == 'pw-demo-security' for t in targets):
+            # pw-demo-security's fix needs pw-failing's (a dependency the package manager brings along).
+            changes.append({'name': 'pw-failing', 'from': self.versions['pw-failing'], 'to': '1.0-2'})
+        return sorted(changes, key=lambda change: change['name'])
 
     def apply(self, targets):
         self.applied = targets
@@ -85,6 +95,54 @@ def test_a_failed_installation_is_repaired_and_reported_with_the_previous_versio
     assert not outcome.result['repair']['consistent']
 
 
-def test_named_modes_without_packages_fail_clearly(monkeypatch):
-    outcome = _run(monkeypatch, {'mode': 'planned'}, FakeBackend())
-    assert outcome.failed and outcome.result['msg'] == 'mode planned needs the packages to update'
+def test_named_modes_without_packages_fail_clearly_and_an_empty_plan_changes_nothing(monkeypatch):
+    outcome = _run(monkeypatch, {'mode': 'packages'}, FakeBackend())
+    assert outcome.failed and outcome.result['msg'] == 'mode packages needs the packages to update'
+    backend = FakeBackend()
+    empty_plan = _run(monkeypatch, {'mode': 'planned'}, backend)
+    assert not empty_plan.failed and not empty_plan.result['changed'] and not backend.applied
+    assert [r['name'] for r in empty_plan.result['remaining']] == ['pw-demo-held', 'pw-demo-normal', 'pw-demo-security', 'pw-failing']
+
+
+def test_a_planned_target_is_installed_exactly_when_the_sources_still_carry_it(monkeypatch):
+    backend = FakeBackend()
+    outcome = _run(monkeypatch, {'mode': 'planned', 'packages': [{'name': 'pw-demo-normal', 'target': '1.0-5'}]}, backend)
+    assert outcome.result['changes'] == [{'name': 'pw-demo-normal', 'from': '1.0-1', 'to': '1.0-5'}]
+    assert [(s['name'], s['target'], s['requested'], s['match']) for s in outcome.result['selected']] == [
+        ('pw-demo-normal', '1.0-5', '1.0-5', 'exact')]
+    nearest = _run(monkeypatch, {'mode': 'planned', 'packages': ['pw-demo-normal=1.0-6']}, FakeBackend())
+    assert [(s['target'], s['match']) for s in nearest.result['selected']] == [('1.1-1', 'nearest')]
+
+
+def test_policy_holds_are_applied_in_check_mode_and_for_real_whatever_the_mode(monkeypatch):
+    holds = [{'name': 'pw-demo-n*', 'reason': 'upgrade freeze', 'until': '2999-12-31', 'source': 'policy'},
+             {'name': 'pw-demo-security', 'reason': 'expired freeze', 'until': '2000-01-01'}]
+    for check_mode in (True, False):
+        backend = FakeBackend(security_needs_failing=True)
+        outcome = _run(monkeypatch, {'mode': 'all', 'holds': holds, 'exclude': ['pw-failing']}, backend, check_mode=check_mode)
+        held = {h['name']: h['reason'] for h in outcome.result['held']}
+        assert held == {'pw-demo-held': 'held by the package manager (fake hold)',
+                        'pw-demo-normal': 'policy hold: upgrade freeze (until 2999-12-31)'}
+        # pw-demo-security's hold has expired, but its fix would drag pw-failing along, which the exclusion does not hold.
+        assert [s['name'] for s in outcome.result['selected']] == ['pw-demo-security']
+        assert backend.versions['pw-demo-normal'] == '1.0-1'
+        assert (backend.versions['pw-demo-security'] == '1.0-2') is (not check_mode)
+
+
+def test_an_update_that_would_drag_a_held_package_along_is_held_too(monkeypatch):
+    backend = FakeBackend(security_needs_failing=True)
+    holds = [{'name': 'pw-failing', 'reason': 'postinst broken upstream', 'finding': 'CVE-2026-0002', 'source': 'plan'}]
+    outcome = _run(monkeypatch, {'mode': 'security', 'holds': holds}, backend)
+    assert not outcome.failed and not outcome.result['changed'] and not backend.applied
+    reasons = {h['name']: h['reason'] for h in outcome.result['held']}
+    assert reasons['pw-failing'] == 'plan hold: postinst broken upstream'
+    assert reasons['pw-demo-security'] == 'the selection would also change held pw-failing (plan hold: postinst broken upstream)'
+
+
+def test_bad_holds_are_refused_naming_the_entry(monkeypatch):
+    for holds, message in (([{'name': 'x'}], 'holds[0].reason: must be a non-empty string'),
+                           ([{'name': 'x', 'reason': 'r', 'until': 'tomorrow'}], "holds[0].until: 'tomorrow' is not a YYYY-MM-DD date"),
+                           ([{'name': 'x', 'reason': 'r', 'untill': '2026-01-01'}], 'holds[0].untill: unknown key')):
+        backend = FakeBackend()
+        outcome = _run(monkeypatch, {'mode': 'security', 'holds': holds}, backend)
+        assert outcome.failed and message in outcome.result['msg'] and not backend.applied

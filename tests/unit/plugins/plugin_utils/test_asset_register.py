@@ -42,9 +42,10 @@ def test_yaml_register_with_defaults(tmp_path):
 
 
 def test_csv_register(tmp_path):
-    text = 'host,owner,criticality,exposure,approvers\nweb01,alice,very_high,internet,bob; carol\ndb01,,low,,\n'
+    text = 'host,owner,criticality,exposure,approvers,exclude\nweb01,alice,very_high,internet,bob; carol,linux-image-*;postgresql-*\ndb01,,low,,,\n'
     register = load_register(_write(tmp_path, 'register.csv', text))
-    assert register == {'web01': {'owner': 'alice', 'criticality': 'very_high', 'exposure': 'internet', 'approvers': ['bob', 'carol']},
+    assert register == {'web01': {'owner': 'alice', 'criticality': 'very_high', 'exposure': 'internet', 'approvers': ['bob', 'carol'],
+                                  'exclude': ['linux-image-*', 'postgresql-*']},
                         'db01': {'criticality': 'low'}}
 
 
@@ -54,6 +55,7 @@ def test_csv_register(tmp_path):
     ('hosts:\n  web01: {exposure: dmz}\n', r"host web01: exposure 'dmz' is not one of internet, internal, isolated"),
     ('hosts:\n  web01: {window: "sun early"}\n', r"host web01: window 'sun early' must be a name"),
     ('hosts:\n  web01: {approvers: [1, 2]}\n', r'host web01: approvers must be a list of names'),
+    ('hosts:\n  web01: {exclude: {a: b}}\n', r'host web01: exclude must be a list of package names or patterns'),
     ('hosts:\n  web01: [a, b]\n', r'host web01: expected a mapping'),
     ('hosts: [web01]\n', r'expected a mapping with a "hosts" mapping'),
     ('schema: 2\nhosts: {}\n', r'register schema 2 is not supported'),

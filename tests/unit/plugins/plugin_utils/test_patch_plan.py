@@ -33,7 +33,7 @@ def test_security_packages_from_findings_and_distribution_updates():
         _finding('security-update:pw-demo-security', 'pw-demo-security',
                  update=[{'name': 'pw-demo-security', 'available': '1.0-2', 'origin': 'Debian-Security'}]),
         _finding('CVE-3', 'bash', fixed=None),
-        _finding('CVE-4', 'curl', hold={'until': '2026-12-31', 'reason': 'freeze'}),
+        _finding('CVE-4', 'curl', binaries=['curl'], hold={'until': '2026-12-31', 'reason': 'freeze'}),
         _finding('CVE-5', 'zlib', status='accepted'),
         _finding('PYSEC-1', 'django', kind='app', fixed='4.2.16', ecosystem='PyPI'),
         _finding('PYSEC-2', 'django', kind='app', fixed='4.2.9', ecosystem='PyPI'),
@@ -47,8 +47,9 @@ def test_security_packages_from_findings_and_distribution_updates():
         {'name': 'pw-demo-security', 'target': '1.0-2', 'findings': ['security-update:pw-demo-security']},
     ]
     assert system['no_fix'] == ['CVE-3']
-    assert system['held'] == [{'finding': 'CVE-4', 'package': 'curl', 'until': '2026-12-31', 'reason': 'freeze'}]
-    assert plan['applications'] == [{'name': 'django', 'current': '1.0-1', 'target': '4.2.16', 'findings': ['PYSEC-1', 'PYSEC-2']}]
+    assert system['held'] == [{'finding': 'CVE-4', 'package': 'curl', 'packages': ['curl'], 'until': '2026-12-31', 'reason': 'freeze'}]
+    assert plan['applications'] == [{'name': 'django', 'current': '1.0-1', 'target': '4.2.16', 'findings': ['PYSEC-1', 'PYSEC-2'],
+                                     'ecosystem': 'PyPI', 'scheme': 'pep440'}]
     assert system['window'] == {'name': 'sat-night', 'open': True}
     assert system['reboot'] == 'if_required' and system['may_run_now'] is True
 
@@ -86,4 +87,5 @@ def test_package_manager_holds_are_left_out_and_listed():
     finding['held_binaries'] = ['libssl3']
     plan = patch_plan(_result([finding]), POLICY, {}, moment=MONDAY)
     assert [p['name'] for p in plan['system']['packages']] == ['openssl']
-    assert plan['system']['held'] == [{'finding': 'CVE-1', 'package': 'libssl3', 'until': None, 'reason': 'held by the package manager (apt-mark hold)'}]
+    assert plan['system']['held'] == [{'finding': 'CVE-1', 'package': 'libssl3', 'packages': ['libssl3'], 'until': None,
+                                       'reason': 'held by the package manager (apt-mark hold)'}]

@@ -42,6 +42,13 @@ def test_merge_and_parse():
     ({'acceptances': [{'finding': 'CVE-1', 'owner': 'ops', 'reason': 'r'}]}, 'patchwise_policy.acceptances[0].expires'),
     ({'holds': [{'reason': 'r'}]}, 'patchwise_policy.holds[0]'),
     ({'reboot': {'high': 'sometimes'}}, 'patchwise_policy.reboot.high'),
+    ({'plan_max_age_days': 0}, 'patchwise_policy.plan_max_age_days'),
+    ({'plan_max_age_days': '7d'}, 'patchwise_policy.plan_max_age_days'),
+    ({'never_restart': 'dbus'}, 'patchwise_policy.never_restart'),
+    ({'never_restart': ['dbus', '(unclosed']}, 'patchwise_policy.never_restart[1]'),
+    ({'log_check': {'max_errors': 3}}, 'patchwise_policy.log_check.max_errors'),
+    ({'log_check': {'max_error_increase': -1}}, 'patchwise_policy.log_check.max_error_increase'),
+    ({'log_check': {'incident': 'yes'}}, 'patchwise_policy.log_check.incident'),
 ])
 def test_invalid_policy_names_the_key(data, key):
     with pytest.raises(PolicyError, match=re.escape(key)):
@@ -58,3 +65,21 @@ def test_shipped_example_policy_is_valid():
         policy = load_policy(yaml.safe_load(handle)['patchwise_policy'])
     assert policy['windows']['weeknights']['timezone'] == 'Europe/Berlin'
     assert policy['holds'][0]['until'] == datetime.date(2026, 12, 31)
+
+
+def test_the_default_never_restart_list_follows_needrestart():
+    import re
+
+    patterns = load_policy({})['never_restart']
+
+    def refused(unit):
+        return any(re.match(pattern, unit) for pattern in patterns)
+
+    for unit in ('dbus.service', 'systemd-logind.service', 'getty@tty1.service', 'serial-getty@ttyS0.service', 'user@1000.service',
+                 'gdm.service', 'lightdm.service', 'docker.service', 'containerd.service', 'libvirtd.service', 'networking.service',
+                 'NetworkManager.service', 'systemd-manager', 'apt-daily.service', 'cron-daily.service'):
+        assert refused(unit), unit
+    for unit in ('nginx.service', 'ssh.service', 'postgresql@15-main.service', 'getty-static.service', 'cron.service'):
+        assert not refused(unit), unit
+    assert load_policy({})['plan_max_age_days'] == 7
+    assert load_policy({'log_check': {'incident': False}})['log_check'] == {'max_error_increase': 10, 'incident': False}
