@@ -15,7 +15,7 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store imp
 from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerprint import ConfigError, value_fingerprint
 from ansible_collections.patchwise.patching.plugins.plugin_utils.config_inputs import policy_with_fingerprint, register_with_fingerprint
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import PolicyError
-from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import RiskError
+from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import TIER_ORDER, RiskError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_pass import assess_fleet, check_advisory_age
 from ansible_collections.patchwise.patching.plugins.plugin_utils.ssvc import SSVCError
 
@@ -44,13 +44,21 @@ class ActionModule(ActionBase):
         hosts = args['hosts'] if args['hosts'] is not None else list(task_vars.get('ansible_play_hosts') or [])
         run_id = args['run_id'] or task_vars.get('patchwise_run_id') or os.environ.get('PATCHWISE_RUN_ID')
         change_ref = args['change_ref'] if args['change_ref'] is not None else task_vars.get('patchwise_change_ref')
+        missing = [path for path in (args['advisory_db'], args['asset_db']) if not os.path.exists(path)]
+        if missing and self._task.check_mode:
+            # A check run on a fresh environment: the databases this run would build do not exist yet.
+            result.update(changed=False, hosts={}, tiers=dict.fromkeys(TIER_ORDER, 0), missing=[], skipped={}, ranked=[], open_findings=0,
+                          lifecycle={}, run_id=run_id, advisory_db={'path': args['advisory_db'], 'built_at': None, 'stale': None},
+                          msg='nothing assessed in check mode: %s does not exist yet' % ' and '.join(missing))
+            return result
         try:
             policy, policy_part = policy_with_fingerprint(args['policy'])
             advisories = AdvisoryDB(args['advisory_db'])
             try:
                 now = datetime.datetime.now(datetime.timezone.utc)
                 stale_note = check_advisory_age(advisories, policy, now, args['allow_stale_advisories'])
-                with AssetStore(args['asset_db']) as store:
+                # Assessing never creates the asset database: a mistyped path must fail, not assess nothing.
+                with AssetStore(args['asset_db'], create=False) as store:
                     if args['register']:
                         register, register_part = register_with_fingerprint(args['register'])
                     else:

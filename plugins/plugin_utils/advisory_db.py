@@ -181,10 +181,15 @@ def _write(connection, parsed):
 def build(path, feeds, lenient=False, check_mode=False, force=False):
     """Build or update the database at ``path`` from ``feeds``; return the module result."""
     directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise AdvisoryDBError('%s: the directory %s does not exist' % (path, directory))
-    existing = read_meta(path)
-    with tempfile.TemporaryDirectory(dir=directory, prefix='.advisory-db-') as scratch:
+    if not os.path.isdir(directory) and not check_mode:
+        # A fresh controller (an AWX job's container) has no state directory yet; owner-only, like the asset DB's.
+        try:
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise AdvisoryDBError('%s: cannot create the directory %s: %s' % (path, directory, exc)) from exc
+    existing = read_meta(path) if os.path.isdir(directory) else None
+    # In check mode the feeds are still fetched and checked, in a scratch directory of their own when the target's is missing.
+    with tempfile.TemporaryDirectory(dir=directory if os.path.isdir(directory) else None, prefix='.advisory-db-') as scratch:
         try:
             paths = [fetch(feed, scratch) for feed in feeds]
         except FeedError as exc:

@@ -95,10 +95,11 @@ def validate_record(host, record):
 class AssetStore:
     """An open asset database.  Use as a context manager, or call ``close()``."""
 
-    def __init__(self, path, readonly=False, busy_timeout=30.0):
+    def __init__(self, path, readonly=False, busy_timeout=30.0, create=True):
+        """Open the database at ``path``; ``create`` False refuses a missing file instead of making an empty one."""
         self.path = path
         self.readonly = readonly
-        if readonly and not os.path.exists(path):
+        if (readonly or not create) and not os.path.exists(path):
             raise AssetStoreError('%s: the asset database does not exist (run the discover playbook or asset_store first)' % path)
         if not readonly and not os.path.exists(path):
             parent = os.path.dirname(os.path.abspath(path))

@@ -17,8 +17,9 @@ RUN_ANSIBLE_LINT = True
 CHECK_REQUIRED_TAGS = False
 CFG
 status=0
-GALAXY_IMPORTER_CONFIG="$work/galaxy-importer.cfg" \
-  python -m galaxy_importer.main "$tarball" > "$work/import.log" 2>&1 || status=$?
+# The importer writes importer_result.json into its working directory: keep it out of the checkout.
+(cd "$work" && GALAXY_IMPORTER_CONFIG="$work/galaxy-importer.cfg" \
+  python -m galaxy_importer.main "$tarball" > "$work/import.log" 2>&1) || status=$?
 cat "$work/import.log"
 if [[ $status -ne 0 ]] || grep -Eq '^(ERROR|WARNING)' "$work/import.log"; then
   echo "galaxy-import: the importer reported problems (see above)" >&2

@@ -100,3 +100,18 @@ def test_old_record_schema_is_reported_as_skipped(tmp_path):
     assert process.returncode == 0, process.stdout
     assert 'asset record schema 0' in result['skipped']['db01'][0]
     assert 'db01' not in result['hosts']
+
+
+def test_a_mistyped_asset_database_fails_and_creates_nothing(tmp_path):
+    _setup(tmp_path)
+    (tmp_path / 'assets.db').rename(tmp_path / 'assets.db.real')
+    process, _result = _play(tmp_path)
+    assert process.returncode != 0 and 'assets.db: the asset database does not exist' in process.stdout + process.stderr
+    assert not (tmp_path / 'assets.db').exists()
+
+
+def test_check_mode_on_a_fresh_controller_assesses_nothing_and_creates_nothing(tmp_path):
+    process, result = _play(tmp_path, check=True)
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert result['changed'] is False and result['hosts'] == {} and 'does not exist yet' in result['msg']
+    assert sorted(path.name for path in tmp_path.iterdir()) == ['play.yml']
