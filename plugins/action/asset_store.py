@@ -8,7 +8,6 @@ import os
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
-from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_inventory_summary import fleet_summary
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_register import RegisterError, load_register
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import SCHEMA
@@ -38,8 +37,7 @@ def _unwrap(host, value):
         if value.get('failed') or value.get('skipped'):
             return None
         return value['record']
-    if value is None:
-        raise AnsibleActionFail('records: host %s has no record (did asset_facts run on it?)' % host)
+    # Anything else goes to the store, which refuses a bad record alone, naming the host and the field.
     return value
 
 
@@ -69,19 +67,23 @@ class ActionModule(ActionBase):
                               hosts={host: {'changed': True, 'new': True, 'changes': ['first_seen']} for host in records},
                               register_changed=sorted(register or {}), stale=[], summary=None)
                 return result
+            outcomes = [(outcome['host'] or task_vars.get('inventory_hostname'), outcome['kind'], outcome['status'], outcome['detail'])
+                        for outcome in args['outcomes']]
             with AssetStore(args['path'], busy_timeout=args['busy_timeout']) as store:
-                register_changed = store.replace_register(register, args['register'], check_mode=check_mode) if register is not None else []
-                stored = store.store_records(records, run_id=run_id, check_mode=check_mode)
-                for outcome in args['outcomes']:
-                    store.add_patch_outcome(outcome['host'] or task_vars.get('inventory_hostname'), outcome['kind'], outcome['status'],
-                                            outcome['detail'], run_id=run_id, check_mode=check_mode)
-                summary = fleet_summary(store.hosts(stale_after_days=args['stale_after_days']))
+                # One transaction: the register, the records, the outcomes and the summary read back, or nothing.
+                register_changed, stored, summary = store.store_run(
+                    records, register=register, register_source=args['register'], outcomes=outcomes, run_id=run_id,
+                    stale_after_days=args['stale_after_days'], check_mode=check_mode)
         except (AssetStoreError, RegisterError) as exc:
             raise AnsibleActionFail(str(exc)) from exc
+        refused = {host: item['refused'] for host, item in stored.items() if 'refused' in item}
+        if refused:
+            result['warnings'] = ['%d record(s) refused, the other hosts were stored: %s' % (
+                len(refused), '; '.join('host %s: %s' % (host, reason) for host, reason in sorted(refused.items())))]
         result.update(
             changed=bool(register_changed) or bool(args['outcomes']) or any(item['changed'] for item in stored.values()),
             outcomes=len(args['outcomes']),
             path=args['path'], schema=SCHEMA, run_id=run_id, hosts=stored,
-            register_changed=register_changed, stale=summary['stale'], summary=summary,
+            register_changed=register_changed, stale=summary['stale'], summary=summary, refused=refused,
         )
         return result

@@ -14,6 +14,7 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_register 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerprint import ConfigError, value_fingerprint
 from ansible_collections.patchwise.patching.plugins.plugin_utils.config_inputs import policy_with_fingerprint, register_with_fingerprint
+from ansible_collections.patchwise.patching.plugins.plugin_utils.database_kind import ADVISORY, ASSET, database_kind
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import PolicyError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import TIER_ORDER, RiskError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_pass import assess_fleet, check_advisory_age
@@ -44,6 +45,9 @@ class ActionModule(ActionBase):
         hosts = args['hosts'] if args['hosts'] is not None else list(task_vars.get('ansible_play_hosts') or [])
         run_id = args['run_id'] or task_vars.get('patchwise_run_id') or os.environ.get('PATCHWISE_RUN_ID')
         change_ref = args['change_ref'] if args['change_ref'] is not None else task_vars.get('patchwise_change_ref')
+        if (database_kind(args['asset_db']), database_kind(args['advisory_db'])) == (ADVISORY, ASSET):
+            raise AnsibleActionFail('asset_db and advisory_db look swapped: asset_db %s is an advisory database and advisory_db %s '
+                                    'is an asset database; nothing was read or written' % (args['asset_db'], args['advisory_db']))
         missing = [path for path in (args['advisory_db'], args['asset_db']) if not os.path.exists(path)]
         if missing and self._task.check_mode:
             # A check run on a fresh environment: the databases this run would build do not exist yet.

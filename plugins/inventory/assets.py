@@ -87,6 +87,7 @@ import os
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_inventory import inventory_hosts
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_record_check import host_name_problem
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_register import RegisterError, load_register
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError
 
@@ -175,6 +176,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         known_groups = set()
         for name, host_vars, groups in hosts:
             if not include_stale and host_vars.get('patchwise_stale'):
+                continue
+            problem = host_name_problem(name)
+            if problem:
+                # A row an older version stored: one bad host must not cost the inventory of the fleet.
+                self.display.warning('patchwise.patching.assets: skipping a stored host: %s' % problem)
                 continue
             self.inventory.add_host(name)
             for key, value in host_vars.items():

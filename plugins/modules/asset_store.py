@@ -133,10 +133,19 @@ run_id:
   returned: always
   type: str
 hosts:
-  description: Per host, whether its record changed, whether it is new, and the kinds of change recorded.
+  description:
+    - Per host, whether its record changed, whether it is new, and the kinds of change recorded; a refused record has
+      C(refused) with the reason instead.
   returned: always
   type: dict
   sample: {web01: {changed: true, new: false, changes: [packages, updates]}, web02: {changed: false, new: false, changes: []}}
+refused:
+  description:
+    - The records that could not be stored, host -> reason naming the field (an empty host name, a part of the wrong
+      type, no record at all). Each is refused alone; the other hosts are stored, and the task warns.
+  returned: always
+  type: dict
+  sample: {"db01": "packages must be a list, got str"}
 register_changed:
   description: Hosts whose register entry was added, changed or removed.
   returned: always

@@ -35,6 +35,7 @@ import tempfile
 
 from ansible_collections.patchwise.patching.plugins.module_utils.advisories import FeedError, ecosystem_applies, normalize_package_name, range_affects
 from ansible_collections.patchwise.patching.plugins.module_utils.versions import scheme_for_ecosystem, version_key
+from ansible_collections.patchwise.patching.plugins.plugin_utils.database_kind import ADVISORY, database_kind, describe
 from ansible_collections.patchwise.patching.plugins.plugin_utils.feed_files import fetch, read_feed, sha256_of
 
 SCHEMA = 4
@@ -187,7 +188,13 @@ def build(path, feeds, lenient=False, check_mode=False, force=False):
             os.makedirs(directory, mode=0o700, exist_ok=True)
         except OSError as exc:
             raise AdvisoryDBError('%s: cannot create the directory %s: %s' % (path, directory, exc)) from exc
-    existing = read_meta(path) if os.path.isdir(directory) else None
+    kind = database_kind(path)
+    if kind not in (None, 'empty', 'unreadable', ADVISORY):
+        raise AdvisoryDBError('refusing to replace %s: it is %s, not an advisory database (check the path: is it the asset '
+                              'database?); force never replaces a database of another kind' % (path, describe(kind)))
+    if kind == 'unreadable' and not force:
+        raise AdvisoryDBError('%s is not a readable SQLite database: refusing to replace it; set force: true to rebuild it' % path)
+    existing = read_meta(path) if kind == ADVISORY else None
     # In check mode the feeds are still fetched and checked, in a scratch directory of their own when the target's is missing.
     with tempfile.TemporaryDirectory(dir=directory if os.path.isdir(directory) else None, prefix='.advisory-db-') as scratch:
         try:
@@ -226,7 +233,7 @@ def build(path, feeds, lenient=False, check_mode=False, force=False):
                 summary = {'feeds': feed_counts, 'ecosystems': ecosystems, 'advisories': count}
                 built_at = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
                 connection.executemany('INSERT INTO meta VALUES (?, ?)', [
-                    ('schema', str(SCHEMA)), ('input_digest', digest), ('built_at', built_at),
+                    ('kind', ADVISORY), ('schema', str(SCHEMA)), ('input_digest', digest), ('built_at', built_at),
                     ('summary', json.dumps(summary)),
                 ])
                 connection.commit()
@@ -247,6 +254,9 @@ class AdvisoryDB:
     def __init__(self, path):
         if not os.path.exists(path):
             raise AdvisoryDBError('%s: no advisory database (build it with patchwise.patching.advisory_db)' % path)
+        kind = database_kind(path)
+        if kind not in (ADVISORY, 'unreadable'):
+            raise AdvisoryDBError('%s is %s, not an advisory database (check the advisory_db and asset_db paths)' % (path, describe(kind)))
         meta = read_meta(path)
         if int(meta.get('schema', 0)) != SCHEMA:
             raise AdvisoryDBError('%s: advisory database schema %s, this collection reads schema %d; rebuild it'

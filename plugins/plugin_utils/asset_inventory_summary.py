@@ -7,10 +7,11 @@ from __future__ import annotations
 
 
 def fleet_summary(hosts):
-    """Totals over ``AssetStore.hosts()`` rows."""
-    summary = {'hosts': len(hosts), 'packages': 0, 'pending_updates': 0, 'security_updates': 0,
+    """Totals over ``AssetStore.hosts()`` rows (any iterable of them, read once)."""
+    summary = {'hosts': 0, 'packages': 0, 'pending_updates': 0, 'security_updates': 0,
                'hosts_with_security_updates': [], 'reboot_required': [], 'restart_services': {}, 'stale': []}
     for host in hosts:
+        summary['hosts'] += 1
         counts = host['summary'].get('counts') or {}
         summary['packages'] += counts.get('packages', 0)
         summary['pending_updates'] += counts.get('updates', 0)

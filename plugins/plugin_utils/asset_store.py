@@ -23,10 +23,12 @@ import sqlite3
 import urllib.parse
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_changes import record_changes, record_digest, record_summary
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_inventory_summary import fleet_summary
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_record_check import host_name_problem, record_problem
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import MIGRATIONS, SCHEMA, statements
+from ansible_collections.patchwise.patching.plugins.plugin_utils.database_kind import ASSET, database_kind, describe
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_findings import is_match_view, match_view
 
-RECORD_SCHEMA = 1
 # Fields of a finding that belong to one host; everything else is shared by the hosts with the same detail_key.
 _HOST_FIELDS = frozenset(('status', 'first_seen', 'closed', 'due', 'tier', 'hold', 'acceptance', 'distribution_security_update',
                           'held_binaries', 'host_reasons', 'reasons', 'host'))
@@ -56,6 +58,14 @@ def _dumps(value):
     return json.dumps(value, sort_keys=True, separators=(',', ':'), ensure_ascii=False, default=str)
 
 
+def _loaded(text, fallback):
+    """A stored JSON column, or ``fallback`` when the row is damaged: one bad row must not stop a fleet-wide read."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return fallback
+
+
 def _stored_view(record):
     """The record's match view as stored beside it, or None when the record cannot have one.
 
@@ -77,19 +87,23 @@ def _write_view(db, host, view):
 
 
 def validate_record(host, record):
-    """Refuse anything that is not an asset record this collection wrote."""
-    if not isinstance(record, dict):
-        raise AssetStoreError('host %s: the asset record must be a mapping (the record returned by asset_facts), got %s'
-                              % (host, type(record).__name__))
-    if record.get('schema') != RECORD_SCHEMA:
-        raise AssetStoreError('host %s: asset record schema %r is not supported (expected %d)' % (host, record.get('schema'), RECORD_SCHEMA))
-    for key in ('collected_at', 'host', 'os'):
-        if not record.get(key):
-            raise AssetStoreError('host %s: the asset record has no %s' % (host, key))
+    """Refuse anything that is not an asset record this collection wrote, naming the host and the field."""
+    problem = record_problem(host, record)
+    if problem:
+        raise AssetStoreError('host %s: %s' % (host, problem))
+
+
+def _changes_since(db, host, record):
+    """History entries from the stored record of ``host`` to ``record``.
+
+    A stored record written by an older version may not have the shape this one reads: it is
+    replaced whole (one ``record`` entry saying why), so a bad row never blocks the host.
+    """
+    stored = db.execute('SELECT record FROM hosts WHERE name = ?', (host,)).fetchone()[0]
     try:
-        _parse_time(record['collected_at'])
-    except (TypeError, ValueError) as exc:
-        raise AssetStoreError('host %s: collected_at %r is not a UTC time like 2026-01-31T12:00:00Z' % (host, record['collected_at'])) from exc
+        return record_changes(json.loads(stored), record)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        return [('record', {'replaced': 'the stored record could not be compared (%s: %s); replaced whole' % (type(exc).__name__, exc)})]
 
 
 class AssetStore:
@@ -101,6 +115,10 @@ class AssetStore:
         self.readonly = readonly
         if (readonly or not create) and not os.path.exists(path):
             raise AssetStoreError('%s: the asset database does not exist (run the discover playbook or asset_store first)' % path)
+        kind = database_kind(path)
+        if kind not in (None, 'empty', 'unreadable', ASSET):
+            raise AssetStoreError('%s is %s, not an asset database: refusing to %s it (check the asset_db and advisory_db paths)'
+                                  % (path, describe(kind), 'read' if readonly else 'use or migrate'))
         if not readonly and not os.path.exists(path):
             parent = os.path.dirname(os.path.abspath(path))
             try:
@@ -187,17 +205,26 @@ class AssetStore:
     def store_records(self, records, run_id=None, now=None, check_mode=False):
         """Store the latest record of each host: ``{host: record}``.
 
-        Returns ``{host: {'changed': bool, 'new': bool, 'changes': [kind, ...]}}``.
-        A host whose record is the same as the stored one (collection time and
+        Returns ``{host: {'changed': bool, 'new': bool, 'changes': [kind, ...]}}``; a record that
+        cannot be stored is refused alone, ``{'changed': False, 'refused': reason}``, and the
+        others are stored.  A host whose record is the same as the stored one (collection time and
         process ids aside) only has its ``last_seen`` moved, and is not changed.
         """
-        now = now or utc_now()
+        return self._write(self._records_work(records, run_id, now or utc_now()), check_mode)
+
+    def _records_work(self, records, run_id, now):
+        """The transaction body of ``store_records``, to run alone or in ``store_run``."""
+        refused = {}
         for host, record in records.items():
-            validate_record(host, record)
+            problem = record_problem(host, record)
+            if problem:
+                refused[host] = problem
 
         def work(db):
-            outcome = {}
+            outcome = {host: {'changed': False, 'new': False, 'changes': [], 'refused': reason} for host, reason in refused.items()}
             for host, record in sorted(records.items()):
+                if host in refused:
+                    continue
                 digest = record_digest(record)
                 row = db.execute('SELECT digest, (SELECT count(*) FROM match_views WHERE host = name) FROM hosts WHERE name = ?',
                                  (host,)).fetchone()
@@ -214,14 +241,12 @@ class AssetStore:
                 if row[0] == digest:
                     if not row[1]:
                         # Stored before schema 3: the view is built from the record that stays stored.
-                        stored = db.execute('SELECT record FROM hosts WHERE name = ?', (host,)).fetchone()[0]
-                        _write_view(db, host, _stored_view(json.loads(stored)))
+                        _write_view(db, host, _stored_view(record))
                     db.execute('UPDATE hosts SET last_seen = max(last_seen, ?), collected_at = ?, run_id = ? WHERE name = ?',
                                (record['collected_at'], record['collected_at'], run_id, host))
                     outcome[host] = {'changed': False, 'new': False, 'changes': []}
                     continue
-                old = db.execute('SELECT record FROM hosts WHERE name = ?', (host,)).fetchone()[0]
-                changes = record_changes(json.loads(old), record)
+                changes = _changes_since(db, host, record)
                 for kind, detail in changes:
                     db.execute('INSERT INTO history (host, at, run_id, kind, detail) VALUES (?, ?, ?, ?, ?)',
                                (host, now, run_id, kind, _dumps(detail)))
@@ -231,11 +256,12 @@ class AssetStore:
                 # After the record: its update dropped the old view (trigger match_view_dropped_on_update).
                 _write_view(db, host, _stored_view(record))
                 outcome[host] = {'changed': True, 'new': False, 'changes': [kind for kind, _detail in changes]}
+            stored = [item for item in outcome.values() if 'refused' not in item]
             db.execute('INSERT OR REPLACE INTO runs (run_id, stage, at, hosts, changed) VALUES (?, ?, ?, ?, ?)',
-                       (run_id or '', 'discover', now, len(outcome), sum(1 for item in outcome.values() if item['changed'])))
+                       (run_id or '', 'discover', now, len(stored), sum(1 for item in stored if item['changed'])))
             return outcome
 
-        return self._write(work, check_mode)
+        return work
 
     def iter_hosts(self, stale_after_days=None, now=None):
         """Yield every stored host, sorted by name: ``{name, first_seen, last_seen, stale, summary, tier, due}``.
@@ -248,7 +274,7 @@ class AssetStore:
             'LEFT JOIN risk_results r ON r.host = h.name ORDER BY h.name')
         for name, first, last, summary, tier, due in rows:
             yield {'name': name, 'first_seen': first, 'last_seen': last, 'stale': is_stale(last, stale_after_days, now),
-                   'summary': json.loads(summary), 'tier': tier, 'due': due}
+                   'summary': _loaded(summary, {}), 'tier': tier, 'due': due}
 
     def hosts(self, stale_after_days=None, now=None):
         """Every stored host, sorted by name (see ``iter_hosts``), as a list."""
@@ -279,7 +305,31 @@ class AssetStore:
 
     def replace_register(self, register, source, now=None, check_mode=False):
         """Make ``register`` ({host: entry}) the stored register.  Returns the hosts whose entry changed."""
+        return self._write(self._register_work(register, source, now or utc_now()), check_mode)
+
+    def store_run(self, records, *, register=None, register_source=None, outcomes=(), run_id=None, stale_after_days=None,
+                  now=None, check_mode=False):
+        """One discovery or patch run's writes in one transaction, and the fleet summary read inside it.
+
+        Returns ``(register_changed, stored, summary)`` as ``replace_register``, ``store_records`` and
+        ``fleet_summary`` of ``hosts()`` give them; a failure anywhere leaves the database as it was.
+        ``outcomes``: ``[(host, kind, status, detail)]``.
+        """
         now = now or utc_now()
+        records_work = self._records_work(records, run_id, now)
+        register_work = self._register_work(register, register_source, now) if register is not None else None
+
+        def work(db):
+            register_changed = register_work(db) if register_work else []
+            stored = records_work(db)
+            for host, kind, status, detail in outcomes:
+                self._outcome_work(host, kind, status, detail, run_id=run_id, now=now)(db)
+            return register_changed, stored, fleet_summary(self.iter_hosts(stale_after_days, now))
+
+        return self._write(work, check_mode)
+
+    def _register_work(self, register, source, now):
+        """The transaction body of ``replace_register``."""
 
         def work(db):
             stored = {host: json.loads(entry) for host, entry in db.execute('SELECT host, entry FROM register')}
@@ -290,7 +340,7 @@ class AssetStore:
                                [(host, _dumps(entry), source, now) for host, entry in sorted(register.items())])
             return changed
 
-        return self._write(work, check_mode)
+        return work
 
     def register(self):
         """The stored register, ``{host: entry}``."""
@@ -448,9 +498,16 @@ class AssetStore:
 
     def add_patch_outcome(self, host, kind, status, detail, *, run_id=None, now=None, check_mode=False):
         """Append one patch outcome (``kind`` system or app) and return its id."""
+        return self._write(self._outcome_work(host, kind, status, detail, run_id=run_id, now=now or utc_now()), check_mode)
+
+    @staticmethod
+    def _outcome_work(host, kind, status, detail, *, run_id, now):
+        """The transaction body of ``add_patch_outcome``."""
+        problem = host_name_problem(host)
+        if problem:
+            raise AssetStoreError('patch outcome: %s' % problem)
         if kind not in ('system', 'app'):
             raise AssetStoreError('host %s: patch outcome kind must be system or app, got %r' % (host, kind))
-        now = now or utc_now()
 
         def work(db):
             cursor = db.execute('INSERT INTO patch_outcomes (host, run_id, kind, at, status, detail) VALUES (?, ?, ?, ?, ?, ?)',
@@ -459,7 +516,7 @@ class AssetStore:
                        (host, now, run_id, 'patch_' + kind, _dumps(dict(detail, status=status))))
             return cursor.lastrowid
 
-        return self._write(work, check_mode)
+        return work
 
     def patch_outcomes(self, host=None, run_id=None):
         rows = self._db.execute(

@@ -149,7 +149,14 @@ END;
 """
 
 
-MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3)
+# Schema 4: the database says what it is, so an advisory database given as the asset database (or the other
+# way round) is refused instead of read, migrated or replaced (database_kind).
+_SCHEMA_4 = """
+INSERT OR REPLACE INTO meta (key, value) VALUES ('kind', 'asset');
+"""
+
+
+MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4)
 SCHEMA = len(MIGRATIONS)
 
 

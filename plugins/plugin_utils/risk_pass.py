@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import RECORD_SCHEMA
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_record_check import RECORD_SCHEMA
 from ansible_collections.patchwise.patching.plugins.plugin_utils.maintenance_windows import utc
 from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_plan import patch_plan
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import TIER_ORDER, RiskEngine, RiskError

@@ -95,3 +95,18 @@ def test_patch_outcomes_are_appended_with_the_run_id(tmp_path):
     assert process.returncode == 0
     with AssetStore(str(tmp_path / 'assets.db'), readonly=True) as store:
         assert len(store.patch_outcomes()) == 2, 'check mode must not append'
+
+
+def test_a_bad_record_is_refused_alone_and_the_task_warns(tmp_path):
+    task = ('    - patchwise.patching.asset_store:\n'
+            '        path: "%s"\n'
+            '        records:\n'
+            '          web01: %s\n'
+            '          db01: {schema: 1, collected_at: "2026-11-01T10:00:00Z", host: {hostname: db01}, os: {family: debian},'
+            ' packages: oops}\n'
+            '      register: outcome\n' % (tmp_path / 'assets.db', json.dumps(record())))
+    process, result = run_task(tmp_path, task)
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert result['refused'] == {'db01': 'packages must be a list, got str'}
+    assert result['hosts']['web01']['new'] is True and result['summary']['hosts'] == 1
+    assert '1 record(s) refused, the other hosts were stored: host db01: packages must be a list, got str' in ' '.join(result['warnings'])

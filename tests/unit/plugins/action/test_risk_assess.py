@@ -115,3 +115,18 @@ def test_check_mode_on_a_fresh_controller_assesses_nothing_and_creates_nothing(t
     assert process.returncode == 0, process.stdout + process.stderr
     assert result['changed'] is False and result['hosts'] == {} and 'does not exist yet' in result['msg']
     assert sorted(path.name for path in tmp_path.iterdir()) == ['play.yml']
+
+
+def test_swapped_database_paths_are_named_and_nothing_changes(tmp_path):
+    _setup(tmp_path)
+    before = {name: (tmp_path / name).read_bytes() for name in ('assets.db', 'adv.db')}
+    task = ('    - patchwise.patching.risk_assess:\n'
+            '        asset_db: "%s"\n'
+            '        advisory_db: "%s"\n'
+            '      register: outcome\n' % (tmp_path / 'adv.db', tmp_path / 'assets.db'))
+    process, _result = run_task(tmp_path, task)
+    output = process.stdout + process.stderr
+    flat = ' '.join(output.split())
+    assert process.returncode != 0 and 'asset_db and advisory_db look swapped' in flat
+    assert 'adv.db is an advisory database and advisory_db' in flat and 'assets.db is an asset database' in flat
+    assert {name: (tmp_path / name).read_bytes() for name in ('assets.db', 'adv.db')} == before

@@ -115,3 +115,25 @@ def test_cache_serves_the_inventory_when_the_database_is_gone(tmp_path):
     process = _inventory(tmp_path, config)
     assert process.returncode == 0, process.stderr
     assert 'web01' in json.loads(process.stdout)['_meta']['hostvars']
+
+
+def test_a_host_with_an_empty_name_stored_by_an_older_version_is_skipped_with_a_warning(tmp_path):
+    import sqlite3
+
+    with AssetStore(str(tmp_path / 'assets.db')) as store:
+        store.store_records({'web01': record(), 'db01': record('db01')})
+    with sqlite3.connect(str(tmp_path / 'assets.db')) as connection:
+        connection.execute("UPDATE hosts SET name = '' WHERE name = 'db01'")
+    process = _inventory(tmp_path, 'plugin: patchwise.patching.assets\ndatabase: assets.db\n')
+    assert process.returncode == 0, process.stderr
+    assert 'skipping a stored host: the host name is empty' in process.stderr
+    assert sorted(json.loads(process.stdout)['_meta']['hostvars']) == ['web01']
+
+
+def test_an_advisory_database_given_as_the_inventory_source_is_refused_by_kind(tmp_path):
+    import sqlite3
+
+    with sqlite3.connect(str(tmp_path / 'advisories.db')) as connection:
+        connection.executescript("CREATE TABLE meta (key TEXT, value TEXT); INSERT INTO meta VALUES ('kind', 'advisory');")
+    process = _inventory(tmp_path, 'plugin: patchwise.patching.assets\ndatabase: advisories.db\n')
+    assert process.returncode != 0 and 'advisories.db is an advisory database, not an asset database' in process.stderr

@@ -10,7 +10,7 @@ import sqlite3
 import stat
 
 import pytest
-from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError, is_stale
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError, is_stale, validate_record
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import SCHEMA
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.asset_records import BASE, record
 
@@ -60,13 +60,17 @@ def test_check_mode_reports_and_writes_nothing(tmp_path):
         assert store.record('web01')['updates']
 
 
-def test_bad_record_is_refused_and_nothing_written(tmp_path):
+def test_a_bad_record_is_refused_alone_naming_the_field(tmp_path):
     with AssetStore(str(tmp_path / 'assets.db')) as store:
-        with pytest.raises(AssetStoreError, match='host web02: asset record schema 7'):
-            store.store_records({'web01': record(), 'web02': record('web02', schema=7)})
-        with pytest.raises(AssetStoreError, match='host web03: collected_at'):
-            store.store_records({'web03': record('web03', collected_at='yesterday')})
-        assert store.hosts() == []
+        outcome = store.store_records({'web01': record(), 'web02': record('web02', schema=7),
+                                       'web03': record('web03', collected_at='yesterday')})
+        assert outcome['web01']['changed'] and 'refused' not in outcome['web01']
+        assert outcome['web02'] == {'changed': False, 'new': False, 'changes': [],
+                                    'refused': 'schema: asset record schema 7 is not supported (expected 1)'}
+        assert outcome['web03']['refused'].startswith("collected_at: 'yesterday' is not a UTC time")
+        assert [host['name'] for host in store.hosts()] == ['web01']
+        with pytest.raises(AssetStoreError, match='host web04: packages must be a list, got str'):
+            validate_record('web04', record('web04', packages='oops'))
 
 
 def test_failure_mid_transaction_rolls_back(tmp_path, monkeypatch):
@@ -92,7 +96,7 @@ def test_not_a_database_and_foreign_database(tmp_path):
     foreign = tmp_path / 'foreign.db'
     with sqlite3.connect(str(foreign)) as connection:
         connection.execute('CREATE TABLE something (x)')
-    with pytest.raises(AssetStoreError, match=r'foreign\.db: this SQLite file is not a patchwise asset database'):
+    with pytest.raises(AssetStoreError, match=r'foreign\.db is an SQLite database of another program, not an asset database'):
         AssetStore(str(foreign))
     with pytest.raises(AssetStoreError, match=r'missing\.db: the asset database does not exist'):
         AssetStore(str(tmp_path / 'missing.db'), readonly=True)

@@ -65,7 +65,7 @@ def test_schema_2_to_3_migration_keeps_hosts_and_findings(tmp_path):
         assert store.record('web01') == {'schema': 1} and store.matching_input('web01') == {'schema': 1}
         assert store.finding_lifecycle('web01') == {('CVE-2099-0001', 'openssl'): ('open', '2099-01-01T00:00:00Z')}
     with sqlite3.connect(path) as connection:
-        assert connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ('3',)
+        assert connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (str(SCHEMA),)
         triggers = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         assert triggers == {'match_view_dropped_on_update', 'match_view_dropped_on_delete'}
 
@@ -78,9 +78,10 @@ def test_view_follows_its_record(tmp_path):
         changed = record(packages=PACKAGES)
         store.store_records({'web01': changed})
         assert store.matching_input('web01') == match_view(changed)
-        # A record the matcher cannot read is still stored, without a view, so the pass reads the record.
-        store.store_records({'web03': record('web03', packages=[dict(PACKAGES[0], version=1, source_version=1)])})
-        assert 'web03' not in _views(path) and store.matching_input('web03')['packages'][0]['version'] == 1
+        # A record whose versions are not strings is refused alone: it never gets a row or a view.
+        outcome = store.store_records({'web03': record('web03', packages=[dict(PACKAGES[0], version=1, source_version=1)])})
+        assert outcome['web03']['refused'] == 'packages[0].version must be a non-empty string, got 1'
+        assert 'web03' not in _views(path) and store.matching_input('web03') is None
     with sqlite3.connect(path) as connection:
         # Anything that rewrites or removes a record drops its view.
         connection.execute("UPDATE hosts SET record = json_set(record, '$.schema', 0) WHERE name = 'web02'")
