@@ -11,6 +11,7 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_register 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerprint import ConfigError, combined, value_fingerprint
 from ansible_collections.patchwise.patching.plugins.plugin_utils.config_inputs import policy_with_fingerprint, register_with_fingerprint
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import PolicyError
+from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import RiskEngine, RiskError
 
 _ARGUMENT_SPEC = {
     'policy': {'type': 'raw'},
@@ -23,7 +24,9 @@ def check_config(policy=None, register=None, applications=None):
     """Validate each part given and return ``{part: {sha256, source, ...}}``; raises on the first invalid part."""
     parts = {}
     if policy is not None:
-        parts['policy'] = policy_with_fingerprint(policy)[1]
+        effective, parts['policy'] = policy_with_fingerprint(policy)
+        # The same engine risk_assess builds (decision tables, point defaults, tiers), so what passes here passes there.
+        RiskEngine(effective)
     if register is not None:
         parts['register'] = register_with_fingerprint(register)[1]
     if applications is not None:
@@ -45,7 +48,7 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail('config_check: give at least one of policy, register and applications')
         try:
             parts = check_config(args['policy'], args['register'], args['applications'])
-        except (AppDefinitionError, ConfigError, PolicyError, RegisterError) as exc:
+        except (AppDefinitionError, ConfigError, PolicyError, RegisterError, RiskError) as exc:
             raise AnsibleActionFail('invalid configuration: %s' % exc) from exc
         result.update(changed=False, config=parts, sha256=combined(parts),
                       msg='configuration valid: ' + ', '.join('%s %s' % (name, parts[name]['sha256'][:16]) for name in sorted(parts)))

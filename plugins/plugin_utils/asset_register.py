@@ -24,6 +24,7 @@ import os
 import re
 
 import yaml
+from ansible_collections.patchwise.patching.plugins.plugin_utils import strict_yaml
 
 CRITICALITY = ('low', 'medium', 'high', 'very_high')
 EXPOSURE = ('internet', 'internal', 'isolated')
@@ -69,7 +70,7 @@ def _validate_entry(path, host, entry):
 
 def _load_yaml(path, text):
     try:
-        data = yaml.safe_load(text)
+        data = strict_yaml.load(text)
     except yaml.YAMLError as exc:
         raise RegisterError('%s: not valid YAML: %s' % (path, exc)) from exc
     if not isinstance(data, dict) or not isinstance(data.get('hosts'), dict):

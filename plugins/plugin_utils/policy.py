@@ -15,6 +15,7 @@ import datetime
 import re
 
 import yaml
+from ansible_collections.patchwise.patching.plugins.plugin_utils import strict_yaml
 
 try:
     import jmespath
@@ -69,6 +70,8 @@ DEFAULT_POLICY = {
     'log_check': {'max_error_increase': 10, 'incident': True},
 }
 REBOOT_RULES = ('never', 'if_required', 'in_window', 'always')
+# A rule may reopen a finding or accept it; fixed comes only from the lifecycle (the finding is no longer reported).
+RULE_STATUSES = ('open', 'accepted')
 
 
 class PolicyError(ValueError):
@@ -118,10 +121,13 @@ def _windows(windows):
         start, end = int(match.group(1)) * 60 + int(match.group(2)), int(match.group(3)) * 60 + int(match.group(4))
         if start == end or end > 24 * 60:
             _fail(path + '.time', 'the window %s is empty or impossible' % window['time'])
+        timezone = window.get('timezone', 'UTC')
+        if not isinstance(timezone, str):
+            _fail(path + '.timezone', 'must be an IANA time zone name such as Europe/Berlin, got %r' % (timezone,))
         try:
-            ZoneInfo(window.get('timezone', 'UTC'))
+            ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            _fail(path + '.timezone', 'unknown time zone %r' % window.get('timezone'))
+            _fail(path + '.timezone', 'unknown time zone %r' % timezone)
 
 
 def _entries(policy, key, allowed, required):
@@ -163,8 +169,13 @@ def _rules(rules):
         _mapping(rule, path, ('name', 'when', 'tier', 'status', 'reason'))
         if not rule.get('when'):
             _fail(path + '.when', 'is required')
+        if not isinstance(rule['when'], str):
+            _fail(path + '.when', 'must be a JMESPath expression (a string), got %r' % (rule['when'],))
         if rule.get('tier') is not None and rule['tier'] not in TIERS:
-            _fail(path + '.tier', 'must be one of %s' % ', '.join(TIERS))
+            _fail(path + '.tier', 'must be one of %s, got %r' % (', '.join(TIERS), rule['tier']))
+        # A typo here ("fixd") used to hide every matching open finding: only the statuses a rule may set are accepted.
+        if rule.get('status') is not None and rule['status'] not in RULE_STATUSES:
+            _fail(path + '.status', 'must be one of %s, got %r' % (', '.join(RULE_STATUSES), rule['status']))
         try:
             rule['compiled'] = jmespath.compile(rule['when'])
         except JMESPathError as exc:
@@ -174,8 +185,9 @@ def _rules(rules):
 def load_policy(data=None):
     """Return the effective policy: ``data`` merged over the defaults, validated."""
     policy = copy.deepcopy(DEFAULT_POLICY)
-    _mapping(data or {}, 'policy', DEFAULT_POLICY)
-    for key, value in (data or {}).items():
+    data = {} if data is None else data
+    _mapping(data, 'policy', DEFAULT_POLICY)
+    for key, value in data.items():
         if isinstance(DEFAULT_POLICY[key], dict) and key not in ('windows', 'point_defaults'):
             _mapping(value, key, DEFAULT_POLICY[key] if key in ('tables', 'approval', 'sla_days', 'reboot', 'log_check') else None)
             policy[key].update(copy.deepcopy(value))
@@ -201,6 +213,10 @@ def load_policy(data=None):
         if tier not in TIERS:
             _fail('approval.tiers', '%r is not a tier' % (tier,))
     _windows(policy['windows'])
+    _mapping(policy['point_defaults'], 'point_defaults')
+    for point, value in policy['point_defaults'].items():
+        if not isinstance(point, str) or not isinstance(value, str):
+            _fail('point_defaults.%s' % point, 'must map an SSVC decision point id to a value key (strings), got %r' % (value,))
     _entries(policy, 'holds', ('finding', 'package', 'host', 'until', 'reason'), ('reason',))
     _entries(policy, 'acceptances', ('finding', 'package', 'host', 'owner', 'reason', 'expires'), ('owner', 'reason', 'expires'))
     _rules(policy['rules'])
@@ -219,9 +235,13 @@ def load_policy(data=None):
 def policy_from_text(text, path):
     """The policy in the YAML ``text`` of the file ``path`` (optionally under ``patchwise_policy``), validated."""
     try:
-        value = yaml.safe_load(text) or {}
+        value = strict_yaml.load(text) or {}
     except yaml.YAMLError as exc:
         raise PolicyError('%s: cannot read the policy: %s' % (path, exc)) from exc
     if isinstance(value, dict) and set(value) == {'patchwise_policy'}:
         value = value['patchwise_policy']
-    return load_policy(value)
+    try:
+        return load_policy(value)
+    except PolicyError as exc:
+        # Name the file and the key as the user wrote them: "<file>: rules[2].status: ...".
+        raise PolicyError('%s: %s' % (path, str(exc).replace('patchwise_policy.', '', 1))) from exc

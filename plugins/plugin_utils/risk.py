@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime
 import fnmatch
 
-from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import TIERS
+from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import TIERS, JMESPathError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_findings import record_findings
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_points import DERIVABLE_POINTS, derive_points
 from ansible_collections.patchwise.patching.plugins.plugin_utils.ssvc import SSVCError, resolve_table
@@ -173,8 +173,15 @@ class RiskEngine:
         return due.isoformat(), reason
 
     def _apply_rules(self, host_context, finding):
-        for rule in self.policy['rules']:
-            if rule['compiled'].search({'host': host_context, 'finding': finding}):
+        for index, rule in enumerate(self.policy['rules']):
+            try:
+                matched = rule['compiled'].search({'host': host_context, 'finding': finding})
+            except JMESPathError as exc:
+                # A type error inside an expression shows only when it meets data: name the rule and the finding.
+                raise RiskError('patchwise_policy.rules[%d] (%s): the expression %r failed on host %s, finding %s: %s'
+                                % (index, rule.get('name') or 'unnamed', rule['when'], host_context.get('name'),
+                                   finding.get('id'), exc)) from exc
+            if matched:
                 if rule.get('tier') and rule['tier'] != finding['tier']:
                     finding['host_reasons'].append('rule %r: tier %s -> %s' % (rule.get('name', rule['when']), finding['tier'], rule['tier']))
                     finding['tier'] = rule['tier']

@@ -74,7 +74,7 @@ def test_invalid_policy_fails_naming_the_key(tmp_path):
     (tmp_path / 'policy.yml').write_text('epss_threshold: 3\n')
     process, outcome = run_task(tmp_path, _task(tmp_path, _apps()))
     assert process.returncode == 2 and outcome is None
-    assert 'invalid configuration: patchwise_policy.epss_threshold: must be a probability between 0 and 1' in process.stdout
+    assert 'invalid configuration: %s: epss_threshold: must be a probability between 0 and 1' % (tmp_path / 'policy.yml') in process.stdout
 
 
 def test_invalid_register_fails_naming_file_host_and_key(tmp_path):

@@ -33,7 +33,7 @@ def test_policy_errors_name_the_file_or_key(tmp_path):
     with pytest.raises(PolicyError, match=r'broken\.yml: cannot read the policy'):
         policy_with_fingerprint(str(tmp_path / 'broken.yml'))
     (tmp_path / 'bad.yml').write_text('epss_threshold: 3\n')
-    with pytest.raises(PolicyError, match=r'patchwise_policy\.epss_threshold'):
+    with pytest.raises(PolicyError, match=r'bad\.yml: epss_threshold: must be a probability'):
         policy_with_fingerprint(str(tmp_path / 'bad.yml'))
 
 
