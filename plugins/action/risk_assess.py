@@ -29,6 +29,7 @@ _ARGUMENT_SPEC = {
     'run_id': {'type': 'str'},
     'change_ref': {'type': 'raw'},
     'allow_stale_advisories': {'type': 'bool', 'default': False},
+    'busy_timeout': {'type': 'float', 'default': 30.0},
 }
 
 
@@ -62,7 +63,7 @@ class ActionModule(ActionBase):
                 now = datetime.datetime.now(datetime.timezone.utc)
                 stale_note = check_advisory_age(advisories, policy, now, args['allow_stale_advisories'])
                 # Assessing never creates the asset database: a mistyped path must fail, not assess nothing.
-                with AssetStore(args['asset_db'], create=False) as store:
+                with AssetStore(args['asset_db'], create=False, busy_timeout=args['busy_timeout']) as store:
                     if args['register']:
                         register, register_part = register_with_fingerprint(args['register'])
                     else:

@@ -24,6 +24,11 @@ description:
     Impact) are used by the risk engine before values derived from other data. Rejected and reserved CVEs are skipped.
   - The new database is written next to O(path) and renamed over it, so a failed or interrupted build leaves
     the previous database untouched. Unchanged inputs leave the database as it is and report no change.
+  - Scratch files carry the building process's id (C(.advisory-db-<pid>-*)); a build removes its own on any error,
+    and at its start the ones a killed build left behind (their process is gone), listed in RV(removed_leftovers).
+  - The file at O(path) must be an advisory database, or not exist. Any other file - the asset database given by
+    mistake, another program's SQLite file - is refused and left as it is, even with O(force); an unreadable file is
+    replaced only with O(force).
   - Runs on the controller (it is an action plugin); it never touches managed hosts.
 extends_documentation_fragment:
   - patchwise.patching.attributes
@@ -34,7 +39,7 @@ attributes:
     details: Reports whether the database would be rebuilt, without writing it.
 options:
   path:
-    description: The database file on the controller. Its directory must exist.
+    description: The database file on the controller. A missing directory is created, readable by its owner only.
     type: path
     required: true
   feeds:
@@ -66,7 +71,9 @@ options:
     type: bool
     default: false
   force:
-    description: Rebuild even when the inputs are unchanged.
+    description:
+      - Rebuild even when the inputs are unchanged, and replace an unreadable file at O(path). Never replaces a
+        database of another kind.
     type: bool
     default: false
 seealso:
@@ -120,4 +127,9 @@ built_at:
   description: When the database was built (UTC).
   returned: when changed
   type: str
+removed_leftovers:
+  description: Scratch files of earlier builds that were killed, removed before this build.
+  returned: always
+  type: list
+  elements: str
 """

@@ -70,6 +70,12 @@ options:
     description: Assess with an advisory database older than the policy allows (the result says so).
     type: bool
     default: false
+  busy_timeout:
+    description:
+      - Seconds to wait for another run that is writing the asset database (a discovery or a patch run storing its
+        outcomes) before failing with the reason; nothing is written then.
+    type: float
+    default: 30.0
 seealso:
   - module: patchwise.patching.advisory_db
   - module: patchwise.patching.asset_store

@@ -30,8 +30,10 @@ import datetime
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
+import time
 
 from ansible_collections.patchwise.patching.plugins.module_utils.advisories import FeedError, ecosystem_applies, normalize_package_name, range_affects
 from ansible_collections.patchwise.patching.plugins.module_utils.versions import scheme_for_ecosystem, version_key
@@ -179,6 +181,56 @@ def _write(connection, parsed):
     return len(headers), ecosystems
 
 
+_SCRATCH_PREFIX = '.advisory-db-'
+_STALE_AFTER = 24 * 3600
+
+
+def _scratch_prefix():
+    """The prefix of this process's scratch files: the pid in the name tells a later build whether their owner still runs."""
+    return '%s%d-' % (_SCRATCH_PREFIX, os.getpid())
+
+
+def _owner_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_scratch(directory, now=None):
+    """Remove the scratch files and directories a killed build left in ``directory``; return their names.
+
+    A scratch entry is stale when the process named in it is gone, or - for an entry without a
+    pid (written by an older version) - when it is older than a day.
+    """
+    now = now or time.time()
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        if not name.startswith(_SCRATCH_PREFIX):
+            continue
+        full = os.path.join(directory, name)
+        owner = name[len(_SCRATCH_PREFIX):].split('-', 1)[0]
+        try:
+            stale = not _owner_alive(int(owner)) if owner.isdigit() else now - os.lstat(full).st_mtime > _STALE_AFTER
+            if not stale:
+                continue
+            if os.path.isdir(full) and not os.path.islink(full):
+                shutil.rmtree(full)
+            else:
+                os.unlink(full)
+        except OSError:
+            continue  # another build removed it first, or it is not ours to remove
+        removed.append(name)
+    return sorted(removed)
+
+
 def build(path, feeds, lenient=False, check_mode=False, force=False):
     """Build or update the database at ``path`` from ``feeds``; return the module result."""
     directory = os.path.dirname(os.path.abspath(path))
@@ -195,8 +247,9 @@ def build(path, feeds, lenient=False, check_mode=False, force=False):
     if kind == 'unreadable' and not force:
         raise AdvisoryDBError('%s is not a readable SQLite database: refusing to replace it; set force: true to rebuild it' % path)
     existing = read_meta(path) if kind == ADVISORY else None
+    leftovers = remove_stale_scratch(directory) if os.path.isdir(directory) and not check_mode else []
     # In check mode the feeds are still fetched and checked, in a scratch directory of their own when the target's is missing.
-    with tempfile.TemporaryDirectory(dir=directory if os.path.isdir(directory) else None, prefix='.advisory-db-') as scratch:
+    with tempfile.TemporaryDirectory(dir=directory if os.path.isdir(directory) else None, prefix=_scratch_prefix()) as scratch:
         try:
             paths = [fetch(feed, scratch) for feed in feeds]
         except FeedError as exc:
@@ -204,10 +257,10 @@ def build(path, feeds, lenient=False, check_mode=False, force=False):
         digest = _input_digest(feeds, paths)
         if existing and existing.get('input_digest') == digest and not force:
             result = json.loads(existing['summary'])
-            result.update(changed=False, schema=int(existing['schema']), path=path)
+            result.update(changed=False, schema=int(existing['schema']), path=path, removed_leftovers=leftovers)
             return result
         if check_mode:
-            return {'changed': True, 'schema': SCHEMA, 'path': path, 'feeds': [], 'ecosystems': {}, 'advisories': None}
+            return {'changed': True, 'schema': SCHEMA, 'path': path, 'feeds': [], 'ecosystems': {}, 'advisories': None, 'removed_leftovers': []}
         parsed = []
         for feed, feed_path in zip(feeds, paths):
             try:
@@ -215,7 +268,7 @@ def build(path, feeds, lenient=False, check_mode=False, force=False):
             except FeedError as exc:
                 raise AdvisoryDBError('%s feed %s: %s' % (feed['type'], feed['src'], exc)) from exc
             parsed.append((feed, kind, payload, stats))
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix='.advisory-db-', suffix='.sqlite')
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=_scratch_prefix(), suffix='.sqlite')
         os.close(handle)
         try:
             connection = sqlite3.connect(temporary)
@@ -244,7 +297,7 @@ def build(path, feeds, lenient=False, check_mode=False, force=False):
         except BaseException:
             os.unlink(temporary)
             raise
-    summary.update(changed=True, schema=SCHEMA, path=path, built_at=built_at)
+    summary.update(changed=True, schema=SCHEMA, path=path, built_at=built_at, removed_leftovers=leftovers)
     return summary
 
 

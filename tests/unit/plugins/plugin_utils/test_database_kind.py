@@ -75,3 +75,28 @@ def test_an_unreadable_advisory_database_is_replaced_only_with_force(tmp_path):
         build(str(broken), [{'type': 'kev', 'src': KEV}])
     build(str(broken), [{'type': 'kev', 'src': KEV}], force=True)
     assert database_kind(str(broken)) == 'advisory'
+
+
+def test_a_killed_builds_leftovers_are_removed_by_the_next_build(tmp_path):
+    import subprocess
+    import time
+
+    from ansible_collections.patchwise.patching.plugins.plugin_utils import advisory_db
+
+    # A process that is gone for sure: it ran and was reaped.
+    dead = subprocess.Popen(['true'])
+    dead.wait()
+    (tmp_path / ('.advisory-db-%d-abc123' % dead.pid)).mkdir()
+    (tmp_path / ('.advisory-db-%d-abc123' % dead.pid) / 'feed.json').write_text('{}')
+    (tmp_path / ('.advisory-db-%d-xyz.sqlite' % dead.pid)).write_bytes(b'x' * 1000)
+    alive = tmp_path / ('.advisory-db-%d-mine.sqlite' % os.getpid())
+    alive.write_bytes(b'still being written')
+    old = tmp_path / '.advisory-db-q1w2e3.sqlite'
+    old.write_bytes(b'an older version left this')
+    os.utime(str(old), (time.time() - 2 * 86400, time.time() - 2 * 86400))
+    result = build(str(tmp_path / 'advisories.db'), [{'type': 'kev', 'src': KEV}])
+    assert result['removed_leftovers'] == sorted(['.advisory-db-%d-abc123' % dead.pid, '.advisory-db-%d-xyz.sqlite' % dead.pid,
+                                                  '.advisory-db-q1w2e3.sqlite'])
+    assert alive.exists(), 'a running build keeps its scratch files'
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(['advisories.db', alive.name])
+    assert advisory_db.remove_stale_scratch(str(tmp_path)) == []
