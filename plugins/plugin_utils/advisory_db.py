@@ -191,13 +191,18 @@ def _scratch_prefix():
 
 
 def _owner_alive(pid):
+    """Whether process ``pid`` still runs; a zombie (killed, not yet reaped by a parent that died too) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open('/proc/%d/stat' % pid, encoding='utf-8') as handle:
+            return handle.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (OSError, IndexError):
+        return True  # no /proc to ask (not Linux): the process exists
 
 
 def remove_stale_scratch(directory, now=None):
