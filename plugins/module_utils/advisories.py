@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from functools import cmp_to_key
 
+from ansible_collections.patchwise.patching.plugins.module_utils import osv_ecosystems
 from ansible_collections.patchwise.patching.plugins.module_utils.versions import compare_versions, scheme_for_ecosystem
 
 EVALUATED_RANGE_TYPES = ('ECOSYSTEM', 'SEMVER')
@@ -37,22 +38,34 @@ def normalize_package_name(ecosystem, name):
 
 
 def ecosystem_applies(record_ecosystem, ecosystem):
-    """Whether an affected entry's ecosystem covers the queried one.
+    """Whether an affected entry's ecosystem covers the queried one (see ``osv_ecosystems.ecosystem_applies``).
 
     ``Debian:12`` covers ``Debian:12``; an unversioned ``Debian`` covers every
-    Debian release.
+    Debian release; ``Red Hat:enterprise_linux:9::appstream`` covers a host of
+    ``Red Hat:enterprise_linux:9``.
     """
-    return record_ecosystem == ecosystem or record_ecosystem == ecosystem.split(':', 1)[0]
+    return osv_ecosystems.ecosystem_applies(record_ecosystem, ecosystem)
+
+
+def event_shape_error(event):
+    """Why ``event`` is not an OSV range event, a mapping with exactly one of the event kinds; None when it is."""
+    if isinstance(event, dict):
+        kinds = sorted(str(kind) for kind in event)
+        if len(kinds) == 1 and kinds[0] in _EVENT_KINDS:
+            return None
+        got = ', '.join(kinds) or 'nothing'
+    else:
+        got = 'a %s' % type(event).__name__
+    return 'an event must have exactly one of %s; got %s' % (', '.join(_EVENT_KINDS), got)
 
 
 def _sort_events(events, scheme, record_id):
     keyed = []
     for event in events:
-        if not isinstance(event, dict) or len(event) != 1:
-            raise FeedError('%s: an event must have exactly one of %s: %r' % (record_id, ', '.join(_EVENT_KINDS), event))
+        problem = event_shape_error(event)
+        if problem:
+            raise FeedError('%s: %s' % (record_id, problem))
         kind, value = next(iter(event.items()))
-        if kind not in _EVENT_KINDS:
-            raise FeedError('%s: unknown event %r' % (record_id, kind))
         keyed.append((kind, str(value)))
 
     def order(left, right):

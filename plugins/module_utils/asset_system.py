@@ -14,16 +14,7 @@ import platform
 import re
 import shlex
 
-# os-release ID (or ID_LIKE) -> (family, package manager, OSV ecosystem base).
-_DISTRIBUTIONS = {
-    'debian': ('Debian', 'apt', 'Debian'),
-    'ubuntu': ('Debian', 'apt', 'Ubuntu'),
-    'rhel': ('RedHat', 'dnf', 'Red Hat'),
-    'rocky': ('RedHat', 'dnf', 'Rocky Linux'),
-    'almalinux': ('RedHat', 'dnf', 'AlmaLinux'),
-    'centos': ('RedHat', 'dnf', None),
-    'fedora': ('RedHat', 'dnf', None),
-}
+from ansible_collections.patchwise.patching.plugins.module_utils.osv_ecosystems import DISTRIBUTIONS, ecosystems_for
 
 DPKG_QUERY_FORMAT = r'${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\n'
 RPM_QUERY_FORMAT = r'%{NAME}\t%{EPOCHNUM}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\n'
@@ -46,51 +37,52 @@ def parse_os_release(text):
     return values
 
 
-def os_identity(os_release, arch):
-    """The record's ``os`` section from os-release values."""
+def os_identity(os_release, arch, pro=False):
+    """The record's ``os`` section from os-release values; ``pro``: Ubuntu Pro (ESM) is attached."""
     ids = [os_release.get('ID', ''), *os_release.get('ID_LIKE', '').split()]
-    family, pkg_mgr, ecosystem_base = 'unknown', 'unknown', None
+    family, pkg_mgr = 'unknown', 'unknown'
     for candidate in ids:
-        if candidate in _DISTRIBUTIONS:
-            family, pkg_mgr, ecosystem_base = _DISTRIBUTIONS[candidate]
-            if candidate == ids[0]:
-                break
-    version = os_release.get('VERSION_ID', '')
-    ecosystem = None
-    distribution_id = os_release.get('ID', '')
-    if distribution_id in _DISTRIBUTIONS and _DISTRIBUTIONS[distribution_id][2]:
-        base = _DISTRIBUTIONS[distribution_id][2]
-        if base == 'Debian':
-            # Debian's OSV ecosystems carry the major release: Debian:12.
-            ecosystem = 'Debian:%s' % version.split('.')[0] if version else 'Debian'
-        elif base == 'Ubuntu':
-            ecosystem = 'Ubuntu:%s' % version if version else 'Ubuntu'
-        else:
-            ecosystem = base
-    elif ecosystem_base:
-        ecosystem = ecosystem_base
-    return {
+        if candidate in DISTRIBUTIONS:
+            family, pkg_mgr = DISTRIBUTIONS[candidate][:2]
+            break
+    ecosystems, reason = ecosystems_for(os_release, pro=pro)
+    identity = {
         'family': family,
-        'distribution': os_release.get('NAME', distribution_id),
-        'id': distribution_id,
-        'version': version,
+        'distribution': os_release.get('NAME', os_release.get('ID', '')),
+        'id': os_release.get('ID', ''),
+        'version': os_release.get('VERSION_ID', ''),
         'codename': os_release.get('VERSION_CODENAME', ''),
         'arch': arch,
         'pkg_mgr': pkg_mgr,
-        'ecosystem': ecosystem,
+        'ecosystem': ecosystems[0] if ecosystems else None,
+        'ecosystems': ecosystems,
     }
+    if reason:
+        identity['ecosystem_reason'] = reason
+    return identity
+
+
+# dpkg's current-state letter (second of db:Status-Abbrev) -> state, for every state that leaves the
+# package's files on disk; "n" (not installed) and "c" (configuration files only) leave no program to patch.
+DPKG_STATES = {'i': 'installed', 'U': 'unpacked', 'F': 'half-configured', 'H': 'half-installed',
+               'W': 'triggers-awaited', 't': 'triggers-pending'}
 
 
 def parse_dpkg_query(text):
-    """Installed packages from dpkg-query with DPKG_QUERY_FORMAT."""
+    """Packages with files on disk from dpkg-query with DPKG_QUERY_FORMAT, each with its dpkg ``state``.
+
+    A package that is only unpacked or half-configured still has its (vulnerable) files on disk, so it
+    is listed too; its ``state`` says it is not fully installed.
+    """
     packages = []
     for line in text.splitlines():
         fields = line.split('\t')
         if len(fields) != 6:
             continue
         status, name, version, arch, source_name, source_version = fields
-        # "ii " installed; "hi " installed and held.  Anything else (rc, un) is not installed.
-        if len(status) < 2 or status[1] != 'i':
+        # "ii " installed; "hi " installed and held; "iU " unpacked ...  "rc", "un": nothing on disk.
+        state = DPKG_STATES.get(status[1]) if len(status) >= 2 else None
+        if state is None:
             continue
         packages.append({
             'name': name,
@@ -99,6 +91,7 @@ def parse_dpkg_query(text):
             'source_name': source_name or name,
             'source_version': source_version or version,
             'held': status[0] == 'h',
+            'state': state,
         })
     return packages
 
@@ -115,14 +108,39 @@ def parse_rpm_query(text):
         if epoch not in ('', '0', '(none)'):
             full = '%s:%s' % (epoch, full)
         source = _SOURCE_RPM.match(source_rpm)
+        source_version = full
+        if source:
+            # The source RPM's file name has no epoch; it is the binary's, and advisories compare with it.
+            source_version = '%s-%s' % (source.group('version'), source.group('release'))
+            if epoch not in ('', '0', '(none)'):
+                source_version = '%s:%s' % (epoch, source_version)
         packages.append({
             'name': name,
             'version': full,
             'arch': arch,
             'source_name': source.group('name') if source else name,
-            'source_version': ('%s-%s' % (source.group('version'), source.group('release'))) if source else full,
+            'source_version': source_version,
             'held': False,
+            'state': 'installed',
         })
+    return packages
+
+
+def parse_apk_installed(text):
+    """Installed packages from apk's database (``/lib/apk/db/installed``): name, version, arch and origin (the source)."""
+    packages = []
+    entry = {}
+    for line in [*text.splitlines(), '']:
+        if not line.strip():
+            if entry.get('P') and entry.get('V'):
+                packages.append({'name': entry['P'], 'version': entry['V'], 'arch': entry.get('A', ''),
+                                 'source_name': entry.get('o') or entry['P'], 'source_version': entry['V'],
+                                 'held': False, 'state': 'installed'})
+            entry = {}
+            continue
+        key, sep, value = line.partition(':')
+        if sep and len(key) == 1:
+            entry.setdefault(key, value)
     return packages
 
 

@@ -180,13 +180,22 @@ record:
       description: The host's hostname, fqdn and machine_id.
       type: dict
     os:
-      description: family, distribution, id, version, codename, arch, pkg_mgr and the OSV ecosystem (such as C(Debian:12)).
+      description:
+        - family, distribution, id, version, codename, arch, pkg_mgr, the OSV C(ecosystem) (such as C(Debian:12),
+          C(Ubuntu:22.04:LTS), C(Red Hat:enterprise_linux:9), C(Rocky Linux:9), C(Alpine:v3.20)) and every ecosystem the
+          host's advisories are filed under in C(ecosystems) (an Ubuntu Pro host adds C(Ubuntu:Pro:22.04:LTS)).
+        - A distribution OSV publishes no advisories for (CentOS Stream, Oracle Linux, Fedora, Amazon Linux) has no
+          ecosystem and C(ecosystem_reason) says so.
       type: dict
     kernel:
       description: The running and latest_installed kernel releases.
       type: dict
     packages:
-      description: Installed packages - name, version, arch, source_name, source_version, held.
+      description:
+        - Installed packages - name, version, arch, source_name, source_version (with the epoch on RPM systems), held,
+          and the package manager's C(state) - dpkg's unpacked, half-configured, half-installed, triggers-awaited and
+          triggers-pending packages are listed too, as their files are on disk.
+        - From dpkg (apt), rpm (dnf, zypper) or apk's database.
       type: list
       elements: dict
     service_manager:
@@ -296,6 +305,19 @@ def _dnf_updates(module, packages):
     return asset_runtime.dnf_updates(check_update, updateinfo, packages)
 
 
+def _ubuntu_pro(sources='/etc/apt/sources.list.d'):
+    """Whether Ubuntu Pro (ESM) updates are configured: its fixes are published under an OSV ecosystem of their own."""
+    try:
+        names = os.listdir(sources)
+    except OSError:
+        return False
+    for name in names:
+        if 'esm' in name and name.endswith(('.list', '.sources')):
+            if 'esm.ubuntu.com' in _read(os.path.join(sources, name)):
+                return True
+    return False
+
+
 def _applications(module):
     error = asset_apps.compile_declared(module.params['applications'])
     if error:
@@ -343,7 +365,8 @@ def main():
     )
     subsets = _subsets(module, module.params['gather_subset'])
     changed = False
-    os_info = asset_system.os_identity(asset_system.parse_os_release(_read('/etc/os-release')), asset_system.machine_arch())
+    os_info = asset_system.os_identity(asset_system.parse_os_release(_read('/etc/os-release')), asset_system.machine_arch(),
+                                       pro=_ubuntu_pro())
     if os_info['pkg_mgr'] == 'apt':
         dpkg_arch = module.get_bin_path('dpkg')
         if dpkg_arch:
@@ -370,9 +393,11 @@ def main():
         if os_info['pkg_mgr'] == 'apt':
             out = _run(module, [module.get_bin_path('dpkg-query', required=True), '-W', '-f', asset_system.DPKG_QUERY_FORMAT])
             record['packages'] = asset_system.parse_dpkg_query(out)
-        elif os_info['pkg_mgr'] == 'dnf':
+        elif os_info['pkg_mgr'] in ('dnf', 'zypper'):
             out = _run(module, [module.get_bin_path('rpm', required=True), '-qa', '--queryformat', asset_system.RPM_QUERY_FORMAT])
             record['packages'] = asset_system.parse_rpm_query(out)
+        elif os_info['pkg_mgr'] == 'apk':
+            record['packages'] = asset_system.parse_apk_installed(_read('/lib/apk/db/installed'))
 
     if 'updates' in subsets and os_info['pkg_mgr'] == 'apt':
         apt_get = module.get_bin_path('apt-get', required=True)

@@ -324,6 +324,7 @@ class AdvisoryDB:
         self._connection = sqlite3.connect('file:%s?mode=ro' % path, uri=True, check_same_thread=False)
         self._memo = {}
         self._advisory_details = {}
+        self._stored_ecosystems = None
         self._connection.execute('CREATE TEMP TABLE wanted (name TEXT NOT NULL, version TEXT NOT NULL, key TEXT)')
         self._connection.execute('CREATE TEMP TABLE wanted_cves (cve TEXT PRIMARY KEY)')
 
@@ -388,10 +389,20 @@ class AdvisoryDB:
                     rows[cve] = row
         return self._combine(cves, kev_rows, epss_rows, cve_rows)
 
+    def covering_ecosystems(self, ecosystem):
+        """The ecosystems stored in the database whose advisories apply to a host of ``ecosystem``.
+
+        Exact names, the distribution as a whole (``Debian``), and for Red Hat every repository
+        stream of the release (``Red Hat:enterprise_linux:9::appstream``, ``...::baseos``).
+        """
+        if self._stored_ecosystems is None:
+            self._stored_ecosystems = [row[0] for row in self._connection.execute('SELECT DISTINCT ecosystem FROM affected')]
+        return sorted(stored for stored in self._stored_ecosystems if ecosystem_applies(stored, ecosystem)) or [ecosystem]
+
     def match(self, ecosystem, packages):
         """Applicable advisories for each (package, version) of one ecosystem."""
         scheme = scheme_for_ecosystem(ecosystem)
-        base = ecosystem.split(':', 1)[0]
+        covering = self.covering_ecosystems(ecosystem)
         results = {}
         todo = []
         for name, version in packages:
@@ -423,13 +434,14 @@ class AdvisoryDB:
                 self._connection.executemany('INSERT INTO temp.wanted VALUES (?, ?, NULL)',
                                              [(stored_name[name], version) for name, version in todo])
                 condition = ''
+            # Only placeholders and the fixed condition above are joined into the text; every value is bound.
             query = (
-                'SELECT w.name, w.version, CASE WHEN w.key IS NULL THEN 0 ELSE f.simple END, f.ecosystem, f.ranges, '
+                'SELECT w.name, w.version, CASE WHEN w.key IS NULL THEN 0 ELSE f.simple END, f.ecosystem, f.ranges, '  # noqa: S608
                 'f.versions, f.fixed, f.status, f.urgency, a.id, a.aliases, a.summary, a.source, a.cvss_vector, a.cvss_score '
-                'FROM temp.wanted w CROSS JOIN affected f ON f.ecosystem IN (?, ?) AND f.package = w.name '
-                'JOIN advisories a ON a.id = f.advisory_id ' + condition
+                'FROM temp.wanted w CROSS JOIN affected f ON f.ecosystem IN (%s) AND f.package = w.name '
+                'JOIN advisories a ON a.id = f.advisory_id %s' % (', '.join('?' * len(covering)), condition)
             )
-            for row in self._connection.execute(query, (ecosystem, base)):
+            for row in self._connection.execute(query, covering):
                 rows_by_name.setdefault((row[0], row[1]), []).append(row[2:])
         self._prefetch_details({row[7]: row[8] for rows in rows_by_name.values() for row in rows})
         for name, version in todo:

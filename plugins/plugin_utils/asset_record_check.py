@@ -88,9 +88,12 @@ def record_problem(host, record):
         if record.get(key) is not None and not isinstance(record[key], dict):
             return '%s must be a mapping, got %s' % (key, _type_name(record[key]))
     os_part = record['os']
-    for field in ('family', 'distribution', 'version', 'codename', 'arch', 'pkg_mgr', 'ecosystem', 'id'):
+    for field in ('family', 'distribution', 'version', 'codename', 'arch', 'pkg_mgr', 'ecosystem', 'id', 'ecosystem_reason'):
         if os_part.get(field) is not None and not isinstance(os_part[field], str):
             return 'os.%s must be a string or null, got %s' % (field, _type_name(os_part[field]))
+    ecosystems = os_part.get('ecosystems')
+    if ecosystems is not None and (not isinstance(ecosystems, list) or not all(isinstance(item, str) and item for item in ecosystems)):
+        return 'os.ecosystems must be a list of OSV ecosystem names'
     for part in _LISTS:
         if record.get(part) is not None:
             problem = _list_problem(part, record[part])

@@ -31,7 +31,7 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_findings i
 
 # Fields of a finding that belong to one host; everything else is shared by the hosts with the same detail_key.
 _HOST_FIELDS = frozenset(('status', 'first_seen', 'closed', 'due', 'tier', 'hold', 'acceptance', 'distribution_security_update',
-                          'held_binaries', 'host_reasons', 'reasons', 'host'))
+                          'held_binaries', 'host_reasons', 'reasons', 'host', 'candidate', 'unfinished_binaries'))
 _TABLES = ('meta', 'hosts', 'history', 'register', 'runs', 'risk_results', 'findings', 'plans', 'patch_outcomes', 'match_views')
 
 
@@ -395,7 +395,8 @@ class AssetStore:
                         detail = details.get(detail_key) or {name: value for name, value in finding.items() if name not in _HOST_FIELDS}
                         db.execute('INSERT OR REPLACE INTO finding_details (detail_key, detail) VALUES (?, ?)', (detail_key, _dumps(detail)))
                         written.add(detail_key)
-                    extra = {name: finding[name] for name in ('hold', 'acceptance', 'distribution_security_update', 'held_binaries')
+                    extra = {name: finding[name] for name in ('hold', 'acceptance', 'distribution_security_update', 'held_binaries',
+                                                              'candidate', 'unfinished_binaries')
                              if finding.get(name)}
                     if len(finding.get('host_reasons') or []) > 1:
                         extra['host_reasons'] = finding['host_reasons']

@@ -148,8 +148,8 @@ class RiskEngine:
         detail = dict(item, detail_key=key, decision=decision, due_class=due_class, tier=tier, days=days,
                       incident=due_class in self.policy['forensic_triage_outcomes'], ssvc=points, reasons=reasons,
                       score=finding_score(item))
-        detail.pop('distribution_security_update', None)
-        detail.pop('held_binaries', None)
+        for host_field in ('distribution_security_update', 'held_binaries', 'candidate', 'unfinished_binaries'):
+            detail.pop(host_field, None)
         self.details[key] = detail
         return detail
 
@@ -220,7 +220,11 @@ class RiskEngine:
             due, due_reason = self._due(detail, first_seen)
             finding = dict(detail, status='open', first_seen=first_seen, closed=None, hold=None, acceptance=None, due=due,
                            distribution_security_update=item.get('distribution_security_update'), host_reasons=[due_reason],
-                           held_binaries=item.get('held_binaries') or [])
+                           held_binaries=item.get('held_binaries') or [], candidate=item.get('candidate'),
+                           unfinished_binaries=item.get('unfinished_binaries') or {})
+            if finding['unfinished_binaries']:
+                finding['host_reasons'].append('not fully installed, its files are on disk: %s' % ', '.join(
+                    '%s (%s)' % pair for pair in sorted(finding['unfinished_binaries'].items())))
             if self.policy['rules']:
                 self._apply_rules(host_context, finding)
             if self.policy['acceptances'] or self.policy['holds']:

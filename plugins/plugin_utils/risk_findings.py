@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.patchwise.patching.plugins.module_utils.osv_ecosystems import SOURCE_NAMED
 from ansible_collections.patchwise.patching.plugins.module_utils.versions import compare_versions, scheme_for_ecosystem
 
 # Application ecosystems without advisories: declared applications with a generic version.
 _UNMATCHED_ECOSYSTEMS = ('generic', '', None)
 # Version of the match_view layout; a stored view of another version is rebuilt from its record.
-MATCH_VIEW = 1
+# 2: matched by source package wherever the ecosystem's advisories name source packages (not only on apt),
+# every ecosystem of the host, and the states of packages that are not fully installed.
+MATCH_VIEW = 2
 
 
 def _first_fix(fixed_versions, installed, scheme):
@@ -118,8 +121,9 @@ def match_view(record):
     """
     os_facts = record.get('os') or {}
     packages = record.get('packages') or []
-    by_source = os_facts.get('pkg_mgr') == 'apt'
-    keys, binaries, held = {}, [], {}
+    # Debian, Ubuntu, the RHEL rebuilds, Alpine and SUSE file advisories under the source package.
+    by_source = str(os_facts.get('ecosystem') or '').split(':', 1)[0] in SOURCE_NAMED
+    keys, binaries, held, unfinished = {}, [], {}, {}
     for package in packages:
         if by_source:
             name, version = package.get('source_name') or package['name'], package.get('source_version') or package['version']
@@ -133,6 +137,8 @@ def match_view(record):
         binaries[index].add(_escape(package['name']))
         if package.get('held'):
             held.setdefault(key, set()).add(package['name'])
+        if package.get('state', 'installed') != 'installed':
+            unfinished.setdefault(key, {})[package['name']] = package['state']
     names = [name.split('\t', 1)[0] for name in keys]
     source_of = None
     updates = [update for update in record.get('updates') or [] if update.get('security')]
@@ -146,6 +152,7 @@ def match_view(record):
         'keys': '\n'.join(keys),
         'binaries': '\n'.join('' if built == {name} else '\t'.join(sorted(built)) for name, built in zip(names, binaries)),
         'held': {key: sorted(names_held) for key, names_held in held.items()},
+        'unfinished': unfinished,
         'applications': [[app['ecosystem'], app['name'], app['version']] for app in record.get('applications') or []
                          if app.get('ecosystem') not in _UNMATCHED_ECOSYSTEMS and app.get('version')],
         'updates': [{'name': u['name'], 'current': u.get('current'), 'available': u['available'], 'origin': u.get('origin')}
@@ -156,13 +163,29 @@ def match_view(record):
 
 def _os_findings(view, advisories, skipped, cache):
     os_facts = view['os']
-    ecosystem = os_facts.get('ecosystem')
+    ecosystems = os_facts.get('ecosystems') or ([os_facts['ecosystem']] if os_facts.get('ecosystem') else [])
     if not view['has_packages']:
         return []
-    if not ecosystem:
-        skipped.append('OS packages not matched: the record names no OSV ecosystem for %s %s'
-                       % (os_facts.get('distribution'), os_facts.get('version')))
+    if not ecosystems:
+        skipped.append('OS packages not matched: %s' % (os_facts.get('ecosystem_reason') or 'the record names no OSV ecosystem for %s %s'
+                                                        % (os_facts.get('distribution'), os_facts.get('version'))))
         return []
+    findings, seen = [], {}
+    for ecosystem in ecosystems:
+        for finding in _ecosystem_findings(view, ecosystem, advisories, skipped, cache):
+            key = (finding['id'], finding['package'], finding['installed'])
+            known = seen.get(key)
+            if known is None:
+                seen[key] = finding
+                findings.append(finding)
+            elif known['fixed'] is None and finding['fixed'] is not None:
+                # An Ubuntu Pro host: the ESM ecosystem may know the fix the release's does not.
+                known.update(fixed=finding['fixed'], ecosystem=finding['ecosystem'])
+    return findings
+
+
+def _ecosystem_findings(view, ecosystem, advisories, skipped, cache):
+    """The findings of the host's packages in one of its ecosystems."""
     try:
         scheme = scheme_for_ecosystem(ecosystem)
     except ValueError:
@@ -196,10 +219,13 @@ def _os_findings(view, advisories, skipped, cache):
         built = binaries[position[key]]
         built_from = [_unescape(binary) for binary in built.split('\t')] if built else [name]
         held_here = [binary for binary in built_from if binary in held]
+        unfinished = view.get('unfinished', {}).get(key)
         for match in hits[key]:
             finding = _memoised(cache, match, 'os', name, version, binaries=built_from, scheme=scheme)
             if held_here:
                 finding['held_binaries'] = held_here
+            if unfinished:
+                finding['unfinished_binaries'] = dict(unfinished)
             findings.append(finding)
     return findings
 
@@ -223,7 +249,13 @@ def _app_findings(view, advisories, skipped, cache):
 
 
 def _distribution_updates(view, findings):
-    """Mark findings fixed by pending security updates; add one finding per source package no advisory names."""
+    """Attach pending security updates to the findings of their packages; add one finding per source package no advisory fixes.
+
+    ``fixed`` comes only from advisory data: a pending update is shown as the finding's
+    ``candidate``, never as its fix - an advisory that names no fix (Debian's ``<unfixed>``) stays
+    unfixed however new the package gets.  A security update that fixes none of its package's known
+    findings fixes something the loaded feeds do not name: it gets a ``security-update:`` finding.
+    """
     covered = {}
     for finding in findings:
         if finding['kind'] == 'os':
@@ -232,14 +264,11 @@ def _distribution_updates(view, findings):
     unnamed = {}
     for update in view['updates']:
         pending = {'name': update['name'], 'available': update['available'], 'origin': update['origin']}
-        if update['name'] in covered:
-            for finding in covered[update['name']]:
-                finding['distribution_security_update'] = [*(finding['distribution_security_update'] or []), pending]
-                if finding['fixed'] is None:
-                    # The advisory knows no fix yet (or no DSA), but the security archive has one for this host.
-                    finding['fixed'] = update['available']
-            continue
-        unnamed.setdefault(update['name'], []).append((update, pending))
+        for finding in covered.get(update['name'], ()):
+            finding['distribution_security_update'] = [*(finding['distribution_security_update'] or []), pending]
+            finding['candidate'] = update['available']
+        if not any(finding['fixed'] is not None for finding in covered.get(update['name'], ())):
+            unnamed.setdefault(update['name'], []).append((update, pending))
     if unnamed:
         # Group the binaries no advisory names by their source package.
         source_of = view['update_sources']

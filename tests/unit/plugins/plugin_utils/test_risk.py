@@ -251,14 +251,18 @@ def test_held_binaries_are_marked_per_host():
     assert held['detail_key'] == free['detail_key']
 
 
-def test_pending_security_update_fixes_an_advisory_without_fix():
+def test_a_pending_security_update_is_the_candidate_never_the_fix_of_an_unfixed_advisory():
+    # Debian's <unfixed> (perl's CVE-2011-4116): a security update of the package fixes something else.
     update = [{'name': 'openssl', 'current': '3.0.14-1~deb12u1', 'available': '3.0.15-1~deb12u1', 'security': True,
                'origin': 'Debian-Security:bookworm-security'}]
     engine = _engine({'openssl': [_match(fixed=(), status='no-dsa', urgency='low')]})
-    with_update, = engine.classify('web01', record(updates=update), {})['findings']
+    findings = {f['id']: f for f in engine.classify('web01', record(updates=update), {})['findings']}
+    unfixed = findings['CVE-2099-1000']
+    assert unfixed['fixed'] is None and unfixed['candidate'] == '3.0.15-1~deb12u1' and 'no fix yet' in unfixed['reasons']
+    # The update fixes none of the package's known findings: it counts as a security fix of its own.
+    assert findings['security-update:openssl']['fixed'] == '3.0.15-1~deb12u1'
     without, = engine.classify('web02', _only_openssl(), {})['findings']
-    assert with_update['fixed'] == '3.0.15-1~deb12u1' and 'no fix yet' not in with_update['reasons']
-    assert without['fixed'] is None and 'no fix yet' in without['reasons']
+    assert without['fixed'] is None and without['candidate'] is None and 'no fix yet' in without['reasons']
 
 
 def test_vulnrichment_values_are_used_first():

@@ -78,8 +78,11 @@ def test_view_findings_group_binaries_hold_per_key_and_unescape_names():
     assert skipped == []
     by_key = {(f['id'], f['package'], f['installed']): f for f in findings}
     openssl = by_key[('CVE-2099-0002', 'openssl', '3.0.14-1')]
-    assert openssl['binary_packages'] == ['libssl3', 'openssl'] and openssl['fixed'] == '3.0.15-1'  # the security update fixes it
+    # The advisory names no fix: the pending security update is the candidate, never the fix.
+    assert openssl['binary_packages'] == ['libssl3', 'openssl'] and openssl['fixed'] is None and openssl['candidate'] == '3.0.15-1'
     assert [u['name'] for u in openssl['distribution_security_update']] == ['libssl3']
+    # CVE-2099-0001 has a fix, so the update is no unnamed security fix: no security-update:openssl finding.
+    assert ('security-update:openssl', 'openssl', '3.0.14-1') not in by_key
     # libfoo1 is held under foo 1.0-1; both keys match, so the hold shows on both (as for the binaries of a key).
     assert by_key[('CVE-2099-0003', 'foo', '1.0-1')]['held_binaries'] == ['libfoo1']
     assert by_key[('CVE-2099-0003', 'foo', '1.0-2')]['held_binaries'] == ['libfoo1']
