@@ -19,7 +19,7 @@ import csv
 import io
 import re
 
-from ansible_collections.patchwise.patching.plugins.module_utils.advisories import EVALUATED_RANGE_TYPES, FeedError, fixed_versions
+from ansible_collections.patchwise.patching.plugins.module_utils.advisories import EVALUATED_RANGE_TYPES, FeedError, event_shape_error, fixed_versions
 from ansible_collections.patchwise.patching.plugins.module_utils.cvss import base_score
 from ansible_collections.patchwise.patching.plugins.module_utils.versions import scheme_for_ecosystem, validate_version
 
@@ -68,7 +68,7 @@ def parse_osv_record(record, source):
         except ValueError as exc:
             raise FeedError('%s: record %s: %s' % (source, record_id, exc)) from exc
         ranges = []
-        for osv_range in affected.get('ranges') or []:
+        for range_position, osv_range in enumerate(affected.get('ranges') or []):
             kind = osv_range.get('type')
             if kind == 'GIT':
                 skipped_git += 1
@@ -77,14 +77,20 @@ def parse_osv_record(record, source):
                 raise FeedError('%s: record %s: unknown range type %r' % (source, record_id, kind))
             range_scheme = 'semver' if kind == 'SEMVER' else scheme
             events = osv_range.get('events') or []
-            for event in events:
-                for event_kind, value in event.items():
-                    if value in ('0', '*') and event_kind in ('introduced', 'limit'):
-                        continue
-                    try:
-                        validate_version(str(value), range_scheme)
-                    except ValueError as exc:
-                        raise FeedError('%s: record %s: %s event: %s' % (source, record_id, event_kind, exc)) from exc
+            for event_position, event in enumerate(events):
+                # Refused here, not only when a range is evaluated: the database's SQL range check reads one
+                # kind per event, so {"introduced": "0", "fixed": "1.2"} would make every version affected.
+                problem = event_shape_error(event)
+                if problem:
+                    raise FeedError('%s: record %s: affected[%d].ranges[%d].events[%d]: %s'
+                                    % (source, record_id, position, range_position, event_position, problem))
+                ((event_kind, value),) = event.items()
+                if value in ('0', '*') and event_kind in ('introduced', 'limit'):
+                    continue
+                try:
+                    validate_version(str(value), range_scheme)
+                except ValueError as exc:
+                    raise FeedError('%s: record %s: %s event: %s' % (source, record_id, event_kind, exc)) from exc
             ranges.append({'type': kind, 'events': events})
         if not ranges and not affected.get('versions'):
             continue

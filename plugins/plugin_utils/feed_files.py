@@ -103,21 +103,31 @@ def _read_text(path):
     return data.decode('utf-8')
 
 
+def _skip_or_raise(error, lenient, stats):
+    if not lenient:
+        raise error
+    stats['skipped'] += 1
+    stats['errors'].append(str(error))
+
+
 def _osv_advisories(path, lenient, stats):
-    """Advisories of an OSV feed, one at a time, so a large feed is never all in memory."""
+    """Advisories of an OSV feed, one at a time, so a large feed is never all in memory.
+
+    With ``lenient`` a bad record is skipped alone: the other records of its document (a JSON list) are kept.
+    """
     produced = 0
     for name, data in _osv_documents(path):
         try:
             document = _load_document(name, data)
-            records = document if isinstance(document, list) else [document]
-            parsed = [parse_osv_record(record, name) for record in records]
         except FeedError as exc:
-            if not lenient:
-                raise
-            stats['skipped'] += 1
-            stats['errors'].append(str(exc))
+            _skip_or_raise(exc, lenient, stats)
             continue
-        for advisory, git_ranges in parsed:
+        for record in document if isinstance(document, list) else [document]:
+            try:
+                advisory, git_ranges = parse_osv_record(record, name)
+            except FeedError as exc:
+                _skip_or_raise(exc, lenient, stats)
+                continue
             stats['skipped_git_ranges'] += git_ranges
             stats['records'] += 1
             produced += 1
@@ -132,10 +142,7 @@ def _cve5_records(path, lenient, stats):
         try:
             record = parse_cve5_record(_load_document(name, data), name)
         except FeedError as exc:
-            if not lenient:
-                raise
-            stats['skipped'] += 1
-            stats['errors'].append(str(exc))
+            _skip_or_raise(exc, lenient, stats)
             continue
         stats['records'] += 1
         if record is not None:

@@ -11,9 +11,14 @@ from ansible_collections.patchwise.patching.tests.unit.plugins.module_utils.aler
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.audit_receivers import WebhookReceiver
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture
 def alertmanager_server(tmp_path_factory):
-    """A real Alertmanager on loopback, shared by the tests of one module."""
+    """A real Alertmanager on loopback for one test, stopped after it.
+
+    One per test, not per module: ansible-test runs each test in a fork of its own, which tears a wider-scoped
+    fixture down only when the next test is in another module, so a "shared" server is started again by
+    every test and left running by all but the module's last one.
+    """
     instance = Alertmanager(tmp_path_factory.mktemp('alertmanager'))
     instance.start()
     try:

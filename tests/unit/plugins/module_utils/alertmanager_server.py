@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import urllib.request
 
-from ansible_collections.patchwise.patching.tests.unit.loopback import free_port, stop_process, wait_until_ready
+from ansible_collections.patchwise.patching.tests.unit.loopback import free_port, start_server, stop_server, wait_until_ready
 
 ALERTMANAGER = shutil.which('prometheus-alertmanager') or shutil.which('alertmanager') or '/usr/bin/prometheus-alertmanager'
 # Every alert goes to a receiver without integrations: the tests read alerts through the API only.
@@ -35,7 +35,7 @@ class Alertmanager:
         with open(config, 'w', encoding='utf-8') as handle:
             handle.write(_CONFIG)
         with open(self.log_path, 'wb') as log:
-            self.process = subprocess.Popen(
+            self.process = start_server(
                 [ALERTMANAGER, '--config.file=%s' % config, '--storage.path=%s' % self.workdir,
                  '--web.listen-address=127.0.0.1:%d' % self.port, '--cluster.listen-address='],
                 stdout=log, stderr=subprocess.STDOUT)
@@ -49,7 +49,7 @@ class Alertmanager:
             return answer.status == 200
 
     def stop(self):
-        stop_process(self.process)
+        stop_server(self.process)
         self.process = None
 
     def log(self):

@@ -95,6 +95,12 @@ def test_malformed_event_names_record():
         range_affects([{'introduced': '0', 'fixed': '1'}], '1.0', 'pep440', 'TEST-1')
 
 
+def test_an_event_with_two_kinds_is_refused_when_evaluated():
+    with pytest.raises(FeedError) as excinfo:
+        range_affects([{'introduced': '0', 'fixed': '1.2'}], '1.2', 'pep440', 'TEST-1')
+    assert str(excinfo.value) == 'TEST-1: an event must have exactly one of introduced, fixed, last_affected, limit; got fixed, introduced'
+
+
 def test_fixed_versions():
     ranges = [{'type': 'ECOSYSTEM', 'events': [{'introduced': '0'}, {'fixed': '1.2'}, {'introduced': '2.0'}, {'fixed': '2.1'}]}]
     assert fixed_versions(ranges) == ['1.2', '2.1']

@@ -52,6 +52,27 @@ def test_osv_errors_name_source_and_record(mutate, message):
     assert 'some/file.json' in str(excinfo.value)
 
 
+@pytest.mark.parametrize(
+    'event, got',
+    [
+        ({'introduced': '0', 'fixed': '1.2'}, 'fixed, introduced'),
+        ({'fixed': '1.2', 'note': 'backport'}, 'fixed, note'),
+        ({'withdrawn': '1.2'}, 'withdrawn'),
+        ({}, 'nothing'),
+        ('1.2', 'a str'),
+    ],
+)
+def test_an_osv_event_needs_exactly_one_kind(event, got):
+    # Two kinds in one event have no OSV meaning; the fast path would read only one of them.
+    record = {'id': 'X-2', 'modified': '2099-01-01T00:00:00Z', 'affected': [{
+        'package': {'ecosystem': 'PyPI', 'name': 'x'},
+        'ranges': [{'type': 'ECOSYSTEM', 'events': [{'introduced': '1.0'}, event]}]}]}
+    with pytest.raises(FeedError) as excinfo:
+        parse_osv_record(record, 'x.json')
+    assert str(excinfo.value) == ('x.json: record X-2: affected[0].ranges[0].events[1]: an event must have exactly one of '
+                                  'introduced, fixed, last_affected, limit; got %s' % got)
+
+
 def test_osv_git_ranges_are_counted():
     record = {'id': 'X-1', 'modified': '2099-01-01T00:00:00Z', 'affected': [{
         'package': {'ecosystem': 'PyPI', 'name': 'x'},

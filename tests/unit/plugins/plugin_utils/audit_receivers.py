@@ -16,7 +16,7 @@ import subprocess
 import threading
 import time
 
-from ansible_collections.patchwise.patching.tests.unit.loopback import free_port, stop_process, wait_until_ready
+from ansible_collections.patchwise.patching.tests.unit.loopback import free_port, start_server, stop_server, wait_until_ready
 
 RSYSLOGD = shutil.which('rsyslogd') or '/usr/sbin/rsyslogd'
 # msgid, structured data, app name, facility, severity and the message, tab separated (the template below).
@@ -67,8 +67,8 @@ class Rsyslog:
         conf = os.path.join(self.workdir, 'rsyslog.conf')
         with open(conf, 'w', encoding='utf-8') as handle:
             handle.write(self.config())
-        self.process = subprocess.Popen([RSYSLOGD, '-n', '-f', conf, '-i', os.path.join(self.workdir, 'rsyslogd.pid')],
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.process = start_server([RSYSLOGD, '-n', '-f', conf, '-i', os.path.join(self.workdir, 'rsyslogd.pid')],
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         wait_until_ready(self.process, self._listening, 20,
                          lambda: 'rsyslogd exited: %s' % self.process.stdout.read().decode(errors='replace'),
                          lambda: 'rsyslogd did not listen on tcp port %d' % self.tcp_port)
@@ -79,7 +79,7 @@ class Rsyslog:
         return os.path.exists(self.unix_socket)
 
     def stop(self):
-        stop_process(self.process)
+        stop_server(self.process)
         self.process = None
 
     def messages(self):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -83,6 +84,57 @@ def test_lenient_skips_and_reports(db_path, tmp_path):
     assert result['feeds'][0]['records'] == 2
     assert result['feeds'][0]['skipped'] == 1
     assert 'BAD-1' in result['feeds'][0]['errors'][0]
+
+
+def _osv_feed(directory, events_by_id):
+    """An OSV directory: one record per id, pw-range-demo in Debian:12 with the given range events."""
+    directory.mkdir()
+    for record_id, events in events_by_id.items():
+        record = {'id': record_id, 'modified': '2099-01-01T00:00:00Z', 'affected': [{
+            'package': {'ecosystem': 'Debian:12', 'name': 'pw-range-demo'},
+            'ranges': [{'type': 'ECOSYSTEM', 'events': events}]}]}
+        (directory / ('%s.json' % record_id)).write_text(json.dumps(record), encoding='utf-8')
+    return directory
+
+
+def test_an_event_with_two_kinds_fails_the_build_naming_feed_record_and_event(db_path, tmp_path):
+    osv_dir = _osv_feed(tmp_path / 'osv', {'TWO-KINDS-1': [{'introduced': '0', 'fixed': '1.0-2'}]})
+    with pytest.raises(AdvisoryDBError) as excinfo:
+        build(db_path, [{'type': 'osv', 'src': str(osv_dir)}])
+    assert str(excinfo.value) == (
+        'osv feed %s: %s: record TWO-KINDS-1: affected[0].ranges[0].events[0]: an event must have exactly one of '
+        'introduced, fixed, last_affected, limit; got fixed, introduced' % (osv_dir, osv_dir / 'TWO-KINDS-1.json'))
+    assert not os.path.exists(db_path)
+
+
+def test_lenient_skips_an_event_with_two_kinds_and_sql_keeps_the_fixed_version_unaffected(db_path, tmp_path):
+    osv_dir = _osv_feed(tmp_path / 'osv', {'TWO-KINDS-1': [{'introduced': '0', 'fixed': '1.0-2'}],
+                                           'ONE-KIND-1': [{'introduced': '0'}, {'fixed': '1.0-2'}]})
+    result = build(db_path, [{'type': 'osv', 'src': str(osv_dir)}], lenient=True)
+    feed = result['feeds'][0]
+    assert (feed['records'], feed['skipped']) == (1, 1)
+    assert 'record TWO-KINDS-1: affected[0].ranges[0].events[0]' in feed['errors'][0]
+    # The well-formed record is a single interval: SQL alone decides it (simple = 1).
+    with sqlite3.connect(db_path) as connection:
+        assert connection.execute('SELECT advisory_id, simple FROM affected').fetchall() == [('ONE-KIND-1', 1)]
+    matches = AdvisoryDB(db_path).match('Debian:12', [('pw-range-demo', '1.0-1'), ('pw-range-demo', '1.0-2')])
+    assert [m['id'] for m in matches[('pw-range-demo', '1.0-1')]] == ['ONE-KIND-1']
+    assert matches[('pw-range-demo', '1.0-2')] == []
+
+
+def test_lenient_skips_only_the_bad_record_of_a_list_document(db_path, tmp_path):
+    good = {'id': 'LISTED-1', 'modified': '2099-01-01T00:00:00Z', 'affected': [{
+        'package': {'ecosystem': 'Debian:12', 'name': 'pw-range-demo'},
+        'ranges': [{'type': 'ECOSYSTEM', 'events': [{'introduced': '0'}, {'fixed': '1.0-2'}]}]}]}
+    bad = dict(good, id='LISTED-2', affected=[dict(good['affected'][0], ranges=[
+        {'type': 'ECOSYSTEM', 'events': [{'introduced': '0', 'last_affected': '1.0-2'}]}])])
+    listing = tmp_path / 'records.json'
+    listing.write_text(json.dumps([bad, good]), encoding='utf-8')
+    result = build(db_path, [{'type': 'osv', 'src': str(listing)}], lenient=True)
+    feed = result['feeds'][0]
+    assert (feed['records'], feed['skipped'], result['advisories']) == (1, 1, 1)
+    assert feed['errors'] == ['%s: record LISTED-2: affected[0].ranges[0].events[0]: an event must have exactly one of '
+                              'introduced, fixed, last_affected, limit; got introduced, last_affected' % listing]
 
 
 def test_empty_feed_is_refused(db_path, tmp_path):
@@ -240,3 +292,13 @@ def test_cve5_records_enrich_matches(tmp_path):
     assert security['vulnrichment'] == {'exploitation': 'active', 'automatable': 'yes', 'technical impact': 'total'}
     libdemo, = matched[('pw-libdemo', '1.0-2')]
     assert libdemo['cvss']['score'] == 2.5 and libdemo['vulnrichment'] is None
+
+
+def test_a_missing_directory_is_created_owner_only_and_check_mode_creates_nothing(tmp_path):
+    target = tmp_path / 'state' / 'patchwise' / 'advisories.db'
+    result = build(str(target), [{'type': 'kev', 'src': KEV_SNAPSHOT}], check_mode=True)
+    assert result['changed'] is True and not (tmp_path / 'state').exists()
+    with pytest.raises(AdvisoryDBError, match='no such file'):
+        build(str(target), [{'type': 'kev', 'src': str(tmp_path / 'nope.json')}], check_mode=True)
+    build(str(target), [{'type': 'kev', 'src': KEV_SNAPSHOT}])
+    assert target.exists() and (target.parent.stat().st_mode & 0o777) == 0o700
