@@ -30,6 +30,7 @@ _ARGUMENT_SPEC = {
     'change_ref': {'type': 'raw'},
     'allow_stale_advisories': {'type': 'bool', 'default': False},
     'busy_timeout': {'type': 'float', 'default': 30.0},
+    'force': {'type': 'bool', 'default': False},
 }
 
 
@@ -70,7 +71,7 @@ class ActionModule(ActionBase):
                         register = store.register()
                         register_part = dict(value_fingerprint(register), source='asset database')
                     summary = assess_fleet(store, advisories, policy, register, hosts, run_id=run_id, change_ref=change_ref,
-                                           check_mode=self._task.check_mode, now=now)
+                                           check_mode=self._task.check_mode, now=now, force=args['force'])
             finally:
                 advisories.close()
         except (AdvisoryDBError, AssetStoreError, ConfigError, PolicyError, RegisterError, RiskError, SSVCError) as exc:

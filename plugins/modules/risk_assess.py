@@ -70,6 +70,14 @@ options:
     description: Assess with an advisory database older than the policy allows (the result says so).
     type: bool
     default: false
+  force:
+    description:
+      - Assess every host again. Without it a host is skipped - its stored result and plan are confirmed and reported
+        in RV(unchanged) - when its record, its register entry, its maintenance window's state, the policy, the change
+        reference and the advisory database are all as at its last assessment (and, for a policy with acceptances or
+        holds, the day too).
+    type: bool
+    default: false
   busy_timeout:
     description:
       - Seconds to wait for another run that is writing the asset database (a discovery or a patch run storing its
@@ -122,6 +130,10 @@ ranked:
   elements: dict
 open_findings:
   description: Number of open findings across the hosts.
+  returned: always
+  type: int
+unchanged:
+  description: How many hosts were skipped because nothing their assessment depends on changed (see O(force)).
   returned: always
   type: int
 lifecycle:

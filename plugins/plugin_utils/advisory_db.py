@@ -321,6 +321,8 @@ class AdvisoryDB:
                                   % (path, meta.get('schema'), SCHEMA))
         self.path = path
         self.built_at = meta.get('built_at')
+        # What the database was built from: a pass compares it to skip hosts assessed against the same data.
+        self.identity = '%s|%s' % (meta.get('input_digest'), meta.get('built_at'))
         self._connection = sqlite3.connect('file:%s?mode=ro' % path, uri=True, check_same_thread=False)
         self._memo = {}
         self._advisory_details = {}

@@ -409,11 +409,11 @@ class AssetStore:
                 gone = [key for key, stored in known.items() if key not in current and stored[0] != 'fixed']
                 db.executemany("UPDATE findings SET status = 'fixed', closed = ? WHERE host = ? AND finding_id = ? AND package = ?",
                                [(now, host, fid, pkg) for fid, pkg in gone])
-                summary = {name: value for name, value in result.items() if name != 'findings'}
-                db.execute('INSERT OR REPLACE INTO risk_results (host, run_id, assessed_at, tier, score, decision, due, result) '
-                           'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+                summary = {name: value for name, value in result.items() if name not in ('findings', 'inputs')}
+                db.execute('INSERT OR REPLACE INTO risk_results (host, run_id, assessed_at, tier, score, decision, due, result, inputs) '
+                           'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
                            (host, run_id, now, result.get('tier', 'none'), result.get('score'), result.get('decision'), result.get('due'),
-                            _dumps(summary)))
+                            _dumps(summary), result.get('inputs')))
                 outcome[host] = {'opened': opened, 'closed': len(gone)}
             db.execute('INSERT OR REPLACE INTO runs (run_id, stage, at, hosts, changed) VALUES (?, ?, ?, ?, ?)',
                        (run_id or '', 'assess', now, len(outcome), sum(1 for item in outcome.values() if item['opened'] or item['closed'])))
@@ -440,6 +440,26 @@ class AssetStore:
         return {(row[0], row[1]): row[2:] for row in self._db.execute(
             'SELECT finding_id, package, status, first_seen, kind, tier, due, detail_key, extra FROM findings WHERE host = ?', (host,))}
 
+    def assessment_state(self):
+        """``{host: (record digest, inputs of its last assessment or None)}``, in one query for the fleet.
+
+        The inputs are None when the host has no stored result or no plan with its brief: it is assessed again.
+        """
+        return {host: (digest, inputs) for host, digest, inputs in self._db.execute(
+            'SELECT h.name, h.digest, CASE WHEN p.brief IS NULL THEN NULL ELSE r.inputs END FROM hosts h '
+            'LEFT JOIN risk_results r ON r.host = h.name LEFT JOIN plans p ON p.host = h.name')}
+
+    def kept_assessments(self, hosts):
+        """``{host: (risk summary, plan brief)}`` of ``hosts`` with a stored result and a plan with its brief."""
+        self._db.execute('CREATE TEMP TABLE IF NOT EXISTS kept_hosts (name TEXT PRIMARY KEY)')
+        self._db.execute('DELETE FROM temp.kept_hosts')
+        self._db.executemany('INSERT OR IGNORE INTO temp.kept_hosts (name) VALUES (?)', [(host,) for host in hosts])
+        kept = {host: (json.loads(result), json.loads(brief)) for host, result, brief in self._db.execute(
+            'SELECT r.host, r.result, p.brief FROM temp.kept_hosts k JOIN risk_results r ON r.host = k.name '
+            'JOIN plans p ON p.host = k.name WHERE p.brief IS NOT NULL')}
+        self._db.execute('DELETE FROM temp.kept_hosts')
+        return kept
+
     def risk_tiers(self):
         """``{host: (tier, due)}`` of every stored risk result (as ``risk_result`` gives them), in one query."""
         return {host: (tier, due) for host, tier, due in self._db.execute(
@@ -464,14 +484,36 @@ class AssetStore:
             found.append(item)
         return found
 
-    def store_plans(self, plans, run_id=None, now=None, check_mode=False):
-        """Store ``{host: plan}``, replacing each host's previous plan."""
+    def store_plans(self, plans, run_id=None, now=None, check_mode=False, briefs=None):
+        """Store ``{host: plan}``, replacing each host's previous plan; ``briefs``: ``{host: brief}`` kept beside them."""
         now = now or utc_now()
+        briefs = briefs or {}
 
         def work(db):
-            db.executemany('INSERT OR REPLACE INTO plans (host, run_id, created_at, plan) VALUES (?, ?, ?, ?)',
-                           [(host, run_id, now, _dumps(plan)) for host, plan in sorted(plans.items())])
+            db.executemany('INSERT OR REPLACE INTO plans (host, run_id, created_at, plan, brief) VALUES (?, ?, ?, ?, ?)',
+                           [(host, run_id, now, _dumps(plan), _dumps(briefs[host]) if host in briefs else None)
+                            for host, plan in sorted(plans.items())])
             return len(plans)
+
+        return self._write(work, check_mode)
+
+    def confirm_assessments(self, hosts, run_id=None, assessed_on=None, now=None, check_mode=False):
+        """Mark the stored results and plans of ``hosts`` as confirmed by this pass (nothing they depend on changed).
+
+        Their time and run id move on, so a plan that still describes its host does not age out of
+        ``plan_max_age_days`` while incremental passes keep skipping the host.  ``assessed_on``: the
+        pass's date (as the engine writes it into a result), today by default.
+        """
+        now = now or utc_now()
+        assessed_on = assessed_on or now[:10]
+
+        def work(db):
+            # json_set rewrites the stored documents inside SQLite: a fleet's plans are not parsed and dumped again.
+            db.executemany("UPDATE risk_results SET assessed_at = ?, run_id = ?, result = json_set(result, '$.run_id', ?, '$.assessed_on', ?) "
+                           'WHERE host = ?', [(now, run_id, run_id, assessed_on, host) for host in hosts])
+            db.executemany("UPDATE plans SET created_at = ?, run_id = ?, plan = json_set(plan, '$.run_id', ?) WHERE host = ?",
+                           [(now, run_id, run_id, host) for host in hosts])
+            return len(hosts)
 
         return self._write(work, check_mode)
 

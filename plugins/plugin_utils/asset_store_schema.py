@@ -156,7 +156,18 @@ INSERT OR REPLACE INTO meta (key, value) VALUES ('kind', 'asset');
 """
 
 
-MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4)
+# Schema 5: what each host's last assessment was made from (a digest of its record, register entry, the
+# policy, the advisory database and the planning moment's window), so a pass skips the hosts for which
+# none of it changed.  Null for results stored before: those hosts are assessed again once.
+# Each plan keeps its brief (what a host's summary shows of it), so a skipped host is reported without
+# parsing its plan.
+_SCHEMA_5 = """
+ALTER TABLE risk_results ADD COLUMN inputs TEXT;
+ALTER TABLE plans ADD COLUMN brief TEXT;
+"""
+
+
+MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5)
 SCHEMA = len(MIGRATIONS)
 
 

@@ -12,9 +12,11 @@ identical package versions across hosts cost one look-up.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_record_check import RECORD_SCHEMA
-from ansible_collections.patchwise.patching.plugins.plugin_utils.maintenance_windows import utc
+from ansible_collections.patchwise.patching.plugins.plugin_utils.maintenance_windows import in_window, utc
 from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_plan import patch_plan
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import TIER_ORDER, RiskEngine, RiskError
 
@@ -41,15 +43,19 @@ def check_advisory_age(advisories, policy, now, allow_stale):
     return message + ': assessed anyway (allow_stale_advisories)'
 
 
-def host_summary(result, plan):
-    """The small per-host summary that becomes the host's fact."""
+def plan_brief(plan):
+    """What a host's summary shows of its plan; stored beside the plan, for the passes that keep it."""
+    system = plan['system']
+    return {'mode': system['mode'], 'packages': [p['name'] for p in system['packages']], 'applications': [a['name'] for a in plan['applications']],
+            'reboot': system['reboot'], 'window_open': system['window']['open'], 'approval_required': system['approval_required'],
+            'approval_valid': system['approval']['valid'], 'may_run_now': system['may_run_now']}
+
+
+def host_summary(result, brief):
+    """The small per-host summary that becomes the host's fact (``brief``: see ``plan_brief``)."""
     return {
         'tier': result['tier'], 'due': result['due'], 'score': result['score'], 'decision': result['decision'],
-        'incident': result['incident'], 'counts': result['counts'],
-        'plan': {'mode': plan['system']['mode'], 'packages': [p['name'] for p in plan['system']['packages']],
-                 'applications': [a['name'] for a in plan['applications']], 'reboot': plan['system']['reboot'],
-                 'window_open': plan['system']['window']['open'], 'approval_required': plan['system']['approval_required'],
-                 'approval_valid': plan['system']['approval']['valid'], 'may_run_now': plan['system']['may_run_now']},
+        'incident': result['incident'], 'counts': result['counts'], 'plan': brief,
     }
 
 
@@ -63,26 +69,69 @@ def _rank_key(entry):
     return (-TIER_ORDER[entry['tier']], entry['due'], -entry['score'], entry['host'], entry['id'])
 
 
+def _canonical(value):
+    return json.dumps(value, sort_keys=True, separators=(',', ':'), default=str)
+
+
+def pass_inputs(policy, advisories, change_ref, today):
+    """What every host's assessment in this pass depends on besides its own record and register entry.
+
+    The policy (without its compiled rules), the advisory database's identity, the change reference
+    the plans check, and - when the policy has acceptances or holds, which expire - today's date.
+    """
+    rules = [{key: value for key, value in rule.items() if key != 'compiled'} for rule in policy.get('rules') or []]
+    dated = bool(policy.get('acceptances') or policy.get('holds'))
+    return _canonical([dict(policy, rules=rules), getattr(advisories, 'identity', None), change_ref, today.isoformat() if dated else None])
+
+
+def host_inputs(common, record_digest, register_entry, window_open):
+    """The digest of everything one host's result and plan are made from (see ``pass_inputs``)."""
+    text = '\n'.join((common, record_digest or '', _canonical(register_entry or {}), str(bool(window_open))))
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()
+
+
+def _window_open(policy, register_entry, moment):
+    """Whether the host's maintenance window is open at ``moment``, as the plan decides it."""
+    name = (register_entry or {}).get('window')
+    if not name:
+        return True
+    window = policy['windows'].get(name)
+    return bool(window and in_window(window, moment))
+
+
 def assess_fleet(store, advisories, policy, register, hosts, **options):
     """Classify ``hosts`` (names in the asset DB); store results and plans unless ``check_mode``.
 
-    Options: run_id, change_ref, check_mode, now (aware datetime), today (date).
-    Hosts are classified and written one at a time inside one transaction, so
-    memory holds one host's findings, not the fleet's.
-    Returns {hosts: {host: summary}, tiers, missing, skipped, ranked, open_findings, lifecycle: {host: {opened, closed}}, changed}.
+    Options: run_id, change_ref, check_mode, now (aware datetime), today (date), force.
+    A host whose record, register entry, window state, the policy and the advisory database are
+    all as at its last assessment keeps that assessment: it is skipped (and counted in
+    ``unchanged``) unless ``force``.  Hosts are classified and written one at a time inside one
+    transaction, so memory holds one host's findings, not the fleet's.
+    Returns {hosts: {host: summary}, tiers, missing, skipped, unchanged, ranked, open_findings,
+    lifecycle: {host: {opened, closed}}, changed}.
     """
     now = options.get('now') or datetime.datetime.now(datetime.timezone.utc)
+    today = options.get('today') or now.date()
     run_id, check_mode = options.get('run_id'), options.get('check_mode', False)
-    engine = RiskEngine(policy, advisories, today=options.get('today') or now.date())
-    summaries, plans, missing, skipped, candidates = {}, {}, [], {}, []
-    moved = []
+    hosts = list(dict.fromkeys(hosts))     # a host named twice is assessed once
+    engine = RiskEngine(policy, advisories, today=today)
+    common = pass_inputs(policy, advisories, options.get('change_ref'), today)
+    summaries, plans, briefs, missing, skipped, candidates = {}, {}, {}, [], {}, []
+    moved, unchanged = [], []
     totals = {'open': 0}
 
     def classified():
         # Tier and due of every host before this pass, in one query inside the store's transaction:
         # a host whose tier or due moves is a change.
         before = store.risk_tiers()
+        state = store.assessment_state()
         for host in hosts:
+            digest, known_inputs = state.get(host, (None, None))
+            inputs = host_inputs(common, digest, register.get(host), _window_open(policy, register.get(host), now))
+            if digest is not None and known_inputs == inputs and not options.get('force'):
+                # Nothing this host's assessment depends on changed: its stored result and plan stand.
+                unchanged.append(host)
+                continue
             record = store.matching_input(host)
             if record is None:
                 missing.append(host)
@@ -98,27 +147,49 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
                 skipped[host] = result['skipped']
             if before.get(host, (None, None)) != (result['tier'], result['due']):
                 moved.append(host)
-            before[host] = (result['tier'], result['due'])   # as stored, should the host be listed twice
             plans[host] = patch_plan(result, policy, register.get(host), change_ref=options.get('change_ref'), moment=now, run_id=run_id)
-            summaries[host] = host_summary(result, plans[host])
+            briefs[host] = plan_brief(plans[host])
+            summaries[host] = host_summary(result, briefs[host])
             open_findings = [f for f in result['findings'] if f['status'] == 'open']
             totals['open'] += len(open_findings)
             # Findings come ranked per host: a host's first few are all it can add to the fleet's top.
-            candidates.extend(_ranked_entry(host, f) for f in open_findings[:_TOP_FINDINGS])
+            result['top'] = [_ranked_entry(host, f) for f in open_findings[:_TOP_FINDINGS]]
+            result['inputs'] = inputs
+            candidates.extend(result['top'])
             yield host, result, rows
 
-    lifecycle_changes = store.store_risk_results(classified(), run_id=run_id, check_mode=check_mode, details=engine.details)
-    store.store_plans(plans, run_id=run_id, check_mode=check_mode)
-    ranked = sorted(candidates, key=_rank_key)[:_TOP_FINDINGS]
+    # The store's times (first seen, closed, plan made) are the pass's moment, the same clock the engine dated with.
+    stamp = now.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+    lifecycle_changes = store.store_risk_results(classified(), run_id=run_id, now=stamp, check_mode=check_mode, details=engine.details)
+    store.store_plans(plans, run_id=run_id, now=stamp, check_mode=check_mode, briefs=briefs)
+    kept = store.kept_assessments(unchanged)
+    for host in unchanged:
+        if host not in kept:
+            # Removed by another run since this pass compared it: nothing to report for it.
+            missing.append(host)
+            continue
+        result, brief = kept[host]
+        summaries[host] = host_summary(result, brief)
+        totals['open'] += result['counts']['open']
+        candidates.extend(result.get('top') or [])
+        if result.get('skipped'):
+            skipped[host] = result['skipped']
+        lifecycle_changes.setdefault(host, {'opened': 0, 'closed': 0})
+    if unchanged:
+        store.confirm_assessments(unchanged, run_id=run_id, assessed_on=today.isoformat(), now=stamp, check_mode=check_mode)
+    ranked = [dict(entry) for entry in sorted(candidates, key=_rank_key)[:_TOP_FINDINGS]]
     for finding in ranked:
         finding['line'] = '%-8s due %s  %s  %s %s %s -> %s%s' % (
             finding['tier'], finding['due'], finding['host'], finding['id'], finding['package'], finding['installed'],
             finding['fixed'] or 'no fix yet', ' (KEV)' if finding['kev'] else '')
+    summaries = {host: summaries[host] for host in hosts if host in summaries}
+    skipped = {host: skipped[host] for host in hosts if host in skipped}
     return {
         'hosts': summaries,
         'tiers': {tier: sum(1 for summary in summaries.values() if summary['tier'] == tier) for tier in TIER_ORDER},
         'missing': missing,
         'skipped': skipped,
+        'unchanged': len(unchanged),
         'ranked': ranked,
         'open_findings': totals['open'],
         'lifecycle': lifecycle_changes,

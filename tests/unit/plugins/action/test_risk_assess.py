@@ -60,6 +60,11 @@ def test_assess_stores_results_plans_and_is_idempotent(tmp_path):
 
     process, result = _play(tmp_path)
     assert result['changed'] is False, result
+    # Nothing changed: both hosts keep their assessment, and report the same.
+    assert result['unchanged'] == 2 and result['hosts']['web01'] == web
+    process, result = _play(tmp_path, options='        force: true\n')
+    assert process.returncode == 0 and result['unchanged'] == 0 and result['changed'] is False, result
+    assert result['hosts']['web01'] == web
 
 
 def test_invalid_policy_names_the_key(tmp_path):

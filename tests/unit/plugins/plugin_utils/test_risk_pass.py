@@ -1,0 +1,247 @@
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The fleet pass: incremental passes skip exactly the hosts whose inputs did not change.
+
+The reference is the same pass with ``force``: every host classified again.  The property test
+runs both over randomised fleets through a series of changes (packages upgraded, register
+entries edited, advisories added and fixed, acceptances expiring, windows opening) and compares
+what each stored: risk results, findings with their lifecycle dates, and plans.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import random
+import zipfile
+
+import pytest
+from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import AdvisoryDB, build
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore
+from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy
+from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_pass import assess_fleet
+from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.asset_records import record
+
+PACKAGES = ['pkg%02d' % index for index in range(10)]
+NOW = datetime.datetime(2099, 3, 2, 12, 0, tzinfo=datetime.timezone.utc)     # a Monday, outside the night window
+WINDOWS = {'nights': {'days': ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], 'time': '22:00-04:00', 'timezone': 'UTC'}}
+
+
+def _version(rng):
+    return '1.0-%d' % rng.randint(1, 6)
+
+
+def _advisories(rng, count):
+    advisories = []
+    for index in range(count):
+        affected = []
+        for package in rng.sample(PACKAGES, rng.randint(1, 3)):
+            events = [{'introduced': '0'}]
+            if rng.random() < 0.8:
+                events.append({'fixed': '1.0-%d' % rng.randint(2, 7)})
+            affected.append({'package': {'ecosystem': 'Debian:12', 'name': package}, 'ranges': [{'type': 'ECOSYSTEM', 'events': events}]})
+        advisories.append({'id': 'DSA-9%03d-1' % index, 'modified': '2099-01-01T00:00:00Z', 'aliases': ['CVE-2099-%04d' % index],
+                           'summary': 'generated for the pass equivalence test', 'affected': affected})
+    return advisories
+
+
+def _build(path, feed_dir, advisories, kev):
+    feed = feed_dir / 'osv.zip'
+    with zipfile.ZipFile(feed, 'w') as archive:
+        for advisory in advisories:
+            archive.writestr(advisory['id'] + '.json', json.dumps(advisory))
+    kev_path = feed_dir / 'kev.json'
+    kev_path.write_text(json.dumps({'title': 'CISA Catalog of Known Exploited Vulnerabilities', 'catalogVersion': '2099.01.01',
+                                    'dateReleased': '2099-01-01T00:00:00.000Z', 'count': len(kev), 'vulnerabilities': [
+                                        {'cveID': cve, 'vendorProject': 'x', 'product': 'x', 'vulnerabilityName': 'x', 'dateAdded': '2099-02-01',
+                                         'shortDescription': 'x', 'requiredAction': 'x', 'dueDate': '2099-02-15',
+                                         'knownRansomwareCampaignUse': 'Unknown', 'notes': '', 'cwes': []} for cve in kev]}))
+    build(path, [{'type': 'osv', 'src': str(feed)}, {'type': 'kev', 'src': str(kev_path)}])
+
+
+def _host_record(name, versions, rng):
+    packages = [{'name': package, 'version': version, 'arch': 'amd64', 'source_name': package, 'source_version': version}
+                for package, version in sorted(versions.items())]
+    updates = [{'name': package, 'current': version, 'available': '1.0-7', 'security': True, 'origin': 'Debian-Security:bookworm-security'}
+               for package, version in sorted(versions.items()) if rng.random() < 0.3]
+    return record(name, packages=packages, updates=updates)
+
+
+def _register_entry(rng):
+    entry = {'exposure': rng.choice(['internet', 'internal', 'isolated']), 'criticality': rng.choice(['low', 'medium', 'high', 'very_high']),
+             'environment': rng.choice(['production', 'staging'])}
+    if rng.random() < 0.5:
+        entry['window'] = 'nights'
+    return entry
+
+
+def _policy(acceptances):
+    return load_policy({'windows': WINDOWS, 'acceptances': acceptances,
+                        'holds': [{'package': 'pkg0[12]', 'until': datetime.date(2099, 3, 4), 'reason': 'freeze'}]})
+
+
+def _stored(path, hosts):
+    """Everything a pass stores, with the store's own clock cut to the day so two stores compare."""
+    def day(findings):
+        return [dict(f, first_seen=f['first_seen'][:10], closed=(f['closed'] or '')[:10]) for f in findings]
+
+    with AssetStore(path) as store:
+        results = {}
+        for host in hosts:
+            result = store.risk_result(host)
+            if result is not None:
+                result['findings'] = day(result['findings'])
+            results[host] = result
+        return results, day(store.findings()), {host: store.plan(host) for host in hosts}
+
+
+def _pass(path, advisory_path, policy, hosts, *, moment, run_id, force=False):
+    advisories = AdvisoryDB(advisory_path)
+    try:
+        with AssetStore(path) as store:
+            return assess_fleet(store, advisories, policy, store.register(), hosts, run_id=run_id, now=moment, force=force)
+    finally:
+        advisories.close()
+
+
+@pytest.mark.parametrize('seed', range(8))
+def test_incremental_passes_store_what_full_passes_store(tmp_path, seed):
+    rng = random.Random(seed)
+    hosts = ['host%02d' % index for index in range(8)]
+    fleet = {host: {package: _version(rng) for package in rng.sample(PACKAGES, rng.randint(3, 8))} for host in hosts}
+    register = {host: _register_entry(rng) for host in hosts}
+    advisories = _advisories(rng, 12)
+    kev = {'CVE-2099-0001'}
+    acceptances = [{'finding': 'CVE-2099-%04d' % index, 'owner': 'secops', 'reason': 'mitigated',
+                    'expires': datetime.date(2099, 3, 2 + rng.randint(0, 3))} for index in rng.sample(range(12), 3)]
+    paths = {'incremental': str(tmp_path / 'incremental.db'), 'full': str(tmp_path / 'full.db')}
+    advisory_path = str(tmp_path / 'advisories.db')
+    _build(advisory_path, tmp_path, advisories, kev)
+    for path in paths.values():
+        with AssetStore(path) as store:
+            store.store_records({host: _host_record(host, fleet[host], random.Random(host)) for host in hosts})
+            store.replace_register(register, 'test')
+
+    moment, skipped_total = NOW, 0
+    # Every kind of change once per fleet, in a random order, and passes where nothing changed.
+    changes = ['upgrade', 'register', 'advisory', 'days', 'window', 'nothing', 'nothing', rng.choice(['upgrade', 'register', 'days'])]
+    rng.shuffle(changes)
+    for step, change in enumerate(changes):
+        if change == 'upgrade':
+            for host in rng.sample(hosts, 2):
+                package = rng.choice(sorted(fleet[host]))
+                fleet[host][package] = '1.0-7'
+                for path in paths.values():
+                    with AssetStore(path) as store:
+                        store.store_records({host: _host_record(host, fleet[host], random.Random(host + str(step)))})
+        elif change == 'register':
+            register[rng.choice(hosts)] = _register_entry(rng)
+            for path in paths.values():
+                with AssetStore(path) as store:
+                    store.replace_register(register, 'test')
+        elif change == 'advisory':
+            advisories.extend(_advisories(random.Random(seed * 100 + step), 1))
+            advisories[-1]['id'] = 'DSA-8%03d-1' % step
+            kev.add(rng.choice(advisories)['aliases'][0])
+            _build(advisory_path, tmp_path, advisories, kev)
+        elif change == 'days':
+            moment += datetime.timedelta(days=1)     # acceptances and holds expire as the days pass
+        elif change == 'window':
+            moment += datetime.timedelta(hours=11)   # into (or out of) the night window
+        summaries = {}
+        for label, path in paths.items():
+            summaries[label] = _pass(path, advisory_path, _policy(acceptances), hosts, moment=moment, run_id='run%d' % step, force=label == 'full')
+        assert summaries['full']['unchanged'] == 0
+        skipped_total += summaries['incremental']['unchanged']
+        if change == 'nothing' and step:
+            assert summaries['incremental']['unchanged'] == len(hosts), 'nothing changed, yet hosts were assessed again'
+        for key in ('hosts', 'tiers', 'missing', 'skipped', 'ranked', 'open_findings', 'lifecycle', 'changed'):
+            assert summaries['incremental'][key] == summaries['full'][key], 'step %d (%s): %s differs' % (step, change, key)
+        assert _stored(paths['incremental'], hosts) == _stored(paths['full'], hosts), 'step %d (%s): stored state differs' % (step, change)
+    assert skipped_total > 0
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    rng = random.Random(7)
+    hosts = ['web01', 'web02', 'db01']
+    advisory_path = str(tmp_path / 'advisories.db')
+    _build(advisory_path, tmp_path, _advisories(rng, 10), {'CVE-2099-0002'})
+    path = str(tmp_path / 'assets.db')
+    fleet = {host: {package: '1.0-1' for package in PACKAGES} for host in hosts}
+    with AssetStore(path) as store:
+        store.store_records({host: _host_record(host, fleet[host], random.Random(host)) for host in hosts})
+        store.replace_register({host: {'exposure': 'internal', 'criticality': 'high', 'window': 'nights'} for host in hosts}, 'test')
+    return {'path': path, 'advisories': advisory_path, 'hosts': hosts, 'versions': fleet, 'tmp': tmp_path}
+
+
+def test_second_pass_skips_every_host_and_reports_the_same(fleet):
+    policy = _policy([])
+    first = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r1')
+    second = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r2')
+    assert first['unchanged'] == 0 and second['unchanged'] == 3
+    assert first['open_findings'] > 0
+    for key in ('hosts', 'tiers', 'ranked', 'open_findings', 'skipped', 'missing'):
+        assert second[key] == first[key]
+    assert second['changed'] is False
+    forced = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r3', force=True)
+    assert forced['unchanged'] == 0 and forced['hosts'] == first['hosts']
+
+
+def test_a_skipped_host_keeps_a_fresh_plan(fleet):
+    """The plan's time and run id move with each pass, so plan_max_age_days does not refuse a plan that still holds."""
+    policy = _policy([])
+    _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r1')
+    with AssetStore(fleet['path']) as store:
+        store._db.execute("UPDATE plans SET created_at = '2000-01-01T00:00:00Z'")
+        store._db.commit()
+    _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW + datetime.timedelta(minutes=1), run_id='r2')
+    with AssetStore(fleet['path']) as store:
+        stored = store.stored_plan('web01')
+        assert stored['run_id'] == 'r2' and stored['created_at'] > '2000-01-01T00:00:00Z'
+        assert stored['plan']['run_id'] == 'r2'
+        assert store.risk_result('web01', with_findings=False)['run_id'] == 'r2'
+
+
+def test_only_changed_hosts_are_assessed_again(fleet):
+    policy = _policy([])
+    _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r1')
+    versions = dict(fleet['versions']['web02'], pkg03='1.0-7')
+    with AssetStore(fleet['path']) as store:
+        store.store_records({'web02': _host_record('web02', versions, random.Random('web02'))})
+    after_upgrade = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r2')
+    assert after_upgrade['unchanged'] == 2
+    with AssetStore(fleet['path']) as store:
+        register = store.register()
+        register['db01']['exposure'] = 'internet'
+        store.replace_register(register, 'test')
+    after_register = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r3')
+    assert after_register['unchanged'] == 2
+    # The window opens at 22:00: every host's plan may now run, so every host is planned again.
+    night = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW.replace(hour=23), run_id='r4')
+    assert night['unchanged'] == 0 and all(summary['plan']['window_open'] for summary in night['hosts'].values())
+    # Another policy: everything again.
+    stricter = _pass(fleet['path'], fleet['advisories'], load_policy({'windows': WINDOWS, 'sla_days': {'low': 90}}), fleet['hosts'],
+                     moment=NOW.replace(hour=23), run_id='r5')
+    assert stricter['unchanged'] == 0
+
+
+def test_new_advisory_data_assesses_every_host_again(fleet):
+    policy = _policy([])
+    _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r1')
+    _build(fleet['advisories'], fleet['tmp'], _advisories(random.Random(8), 10), {'CVE-2099-0002'})
+    again = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r2')
+    assert again['unchanged'] == 0
+
+
+def test_check_mode_skips_but_writes_nothing(fleet):
+    policy = _policy([])
+    _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r1')
+    before = _stored(fleet['path'], fleet['hosts'])
+    advisories = AdvisoryDB(fleet['advisories'])
+    with AssetStore(fleet['path']) as store:
+        summary = assess_fleet(store, advisories, policy, store.register(), fleet['hosts'], run_id='r2', now=NOW, check_mode=True)
+    advisories.close()
+    assert summary['unchanged'] == 3
+    assert _stored(fleet['path'], fleet['hosts']) == before
