@@ -17,6 +17,7 @@ Figures, each beside its baseline or target:
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import random
@@ -55,6 +56,10 @@ def _installed_version(name, rng):
     return '%s+deb12u%d' % (_upstream(name), rng.randint(16, 22))
 
 
+# Dated now, so that the staleness gate of the assess playbook (bench_risk) takes the synthetic feed as current.
+MODIFIED = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
 def make_feed(path, rng):
     names = ['synthpkg%05d' % i for i in range(PACKAGES)]
     weights = [1.0 / (rank + 1) ** 0.9 for rank in range(PACKAGES)]
@@ -65,7 +70,7 @@ def make_feed(path, rng):
             affected = [{'package': {'ecosystem': 'Debian:12', 'name': name},
                          'ranges': [{'type': 'ECOSYSTEM', 'events': [{'introduced': '0'}, {'fixed': _fixed_version(name, rng)}]}]}
                         for name in chosen[start:start + ENTRIES_PER_RECORD]]
-            record = {'id': record_id, 'modified': '2099-01-01T00:00:00Z', 'aliases': ['CVE-2099-%06d' % (start // 10)],
+            record = {'id': record_id, 'modified': MODIFIED, 'aliases': ['CVE-2099-%06d' % (start // 10)],
                       'summary': 'synthetic benchmark record', 'affected': affected}
             archive.writestr(record_id + '.json', json.dumps(record))
     return names, weights

@@ -10,6 +10,7 @@ import os
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import AdvisoryDB, AdvisoryDBError
+from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_freshness import check_advisory_age
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_register import RegisterError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerprint import ConfigError, value_fingerprint
@@ -17,7 +18,7 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.config_inputs i
 from ansible_collections.patchwise.patching.plugins.plugin_utils.database_kind import ADVISORY, ASSET, database_kind
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import PolicyError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import TIER_ORDER, RiskError
-from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_pass import assess_fleet, check_advisory_age
+from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_pass import assess_fleet
 from ansible_collections.patchwise.patching.plugins.plugin_utils.ssvc import SSVCError
 
 _ARGUMENT_SPEC = {

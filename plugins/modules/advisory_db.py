@@ -113,11 +113,17 @@ advisories:
   returned: always
   type: int
 feeds:
-  description: Per feed, the records read, skipped (lenient mode) and GIT ranges skipped, with the first errors.
+  description:
+    - Per feed, the records read, skipped (lenient mode) and GIT ranges skipped, with the first errors.
+    - V(data_date) is the feed's own date, which the staleness gate of P(patchwise.patching.risk_assess#module) checks
+      against the policy's C(max_feed_age_hours); V(date_source) says where it comes from - C(dateReleased) (CISA KEV),
+      C(score_date) (EPSS), C(newest modified) (OSV), or C(fetched) (the file's fetch time, for the Debian tracker,
+      CVE records and a KEV or EPSS file without its date).
   returned: always
   type: list
   elements: dict
-  sample: [{type: osv, src: /srv/feeds/osv, records: 120, skipped: 0, skipped_git_ranges: 4, errors: []}]
+  sample: [{type: osv, src: /srv/feeds/osv, records: 120, skipped: 0, skipped_git_ranges: 4, errors: [],
+            data_date: "2026-12-04T21:13:08Z", date_source: newest modified}]
 ecosystems:
   description: Number of affected-package entries per ecosystem.
   returned: always

@@ -38,9 +38,11 @@ import time
 from ansible_collections.patchwise.patching.plugins.module_utils.advisories import FeedError, ecosystem_applies, normalize_package_name, range_affects
 from ansible_collections.patchwise.patching.plugins.module_utils.versions import scheme_for_ecosystem, version_key
 from ansible_collections.patchwise.patching.plugins.plugin_utils.database_kind import ADVISORY, database_kind, describe
+from ansible_collections.patchwise.patching.plugins.plugin_utils.feed_dates import format_time
 from ansible_collections.patchwise.patching.plugins.plugin_utils.feed_files import fetch, read_feed, sha256_of
 
-SCHEMA = 4
+# Schema 5: the summary in meta records each feed's own date (data_date, date_source; see feed_dates).
+SCHEMA = 5
 
 _DDL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -287,7 +289,8 @@ def build(path, feeds, lenient=False, check_mode=False, force=False):
                                               % (feed['type'], feed['src']))
                     feed_counts.append({'type': feed['type'], 'src': feed['src'].split('?')[0], 'records': stats['records'],
                                         'skipped': stats['skipped'], 'skipped_git_ranges': stats['skipped_git_ranges'],
-                                        'errors': stats['errors'][:20]})
+                                        'errors': stats['errors'][:20], 'data_date': format_time(stats['data_date']),
+                                        'date_source': stats['date_source']})
                 summary = {'feeds': feed_counts, 'ecosystems': ecosystems, 'advisories': count}
                 built_at = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
                 connection.executemany('INSERT INTO meta VALUES (?, ?)', [
@@ -321,6 +324,8 @@ class AdvisoryDB:
                                   % (path, meta.get('schema'), SCHEMA))
         self.path = path
         self.built_at = meta.get('built_at')
+        # Each feed's type, source and own date (data_date, date_source): what the staleness gate checks.
+        self.feeds = json.loads(meta.get('summary') or '{}').get('feeds') or []
         # What the database was built from: a pass compares it to skip hosts assessed against the same data.
         self.identity = '%s|%s' % (meta.get('input_digest'), meta.get('built_at'))
         self._connection = sqlite3.connect('file:%s?mode=ro' % path, uri=True, check_same_thread=False)

@@ -22,6 +22,7 @@ import yaml
 from ansible.module_utils.urls import open_url
 from ansible_collections.patchwise.patching.plugins.module_utils.advisories import FeedError
 from ansible_collections.patchwise.patching.plugins.module_utils.feeds import parse_cve5_record, parse_debian_tracker, parse_epss, parse_kev, parse_osv_record
+from ansible_collections.patchwise.patching.plugins.plugin_utils.feed_dates import fetched_time, parse_feed_time
 
 FEED_TYPES = ('osv', 'debian', 'kev', 'epss', 'cve5')
 
@@ -110,6 +111,23 @@ def _skip_or_raise(error, lenient, stats):
     stats['errors'].append(str(error))
 
 
+def _record_time(advisory, name):
+    try:
+        return parse_feed_time(advisory['modified'])
+    except ValueError as exc:
+        raise FeedError('%s: record %s: "modified": %s' % (name, advisory['id'], exc)) from exc
+
+
+def _feed_time(text, field, path):
+    """A date the feed states about itself, or None when it states none; a malformed one names the field."""
+    if text in (None, ''):
+        return None
+    try:
+        return parse_feed_time(text)
+    except ValueError as exc:
+        raise FeedError('%s: "%s": %s' % (path, field, exc)) from exc
+
+
 def _osv_advisories(path, lenient, stats):
     """Advisories of an OSV feed, one at a time, so a large feed is never all in memory.
 
@@ -125,9 +143,12 @@ def _osv_advisories(path, lenient, stats):
         for record in document if isinstance(document, list) else [document]:
             try:
                 advisory, git_ranges = parse_osv_record(record, name)
+                modified = _record_time(advisory, name)
             except FeedError as exc:
                 _skip_or_raise(exc, lenient, stats)
                 continue
+            if stats['data_date'] is None or modified > stats['data_date']:
+                stats['data_date'] = modified
             stats['skipped_git_ranges'] += git_ranges
             stats['records'] += 1
             produced += 1
@@ -158,21 +179,29 @@ def read_feed(feed_type, path, lenient=False):
     With ``lenient``, a bad OSV record is skipped and counted instead of
     failing the whole feed.
     """
-    stats = {'records': 0, 'skipped': 0, 'skipped_git_ranges': 0, 'errors': []}
+    # data_date: the feed's own date (see feed_dates); date_source says where it comes from.  Feeds that state
+    # none - and a KEV or EPSS file without its date - are dated by when they were fetched.
+    stats = {'records': 0, 'skipped': 0, 'skipped_git_ranges': 0, 'errors': [], 'data_date': None, 'date_source': 'fetched'}
+    if feed_type not in FEED_TYPES:
+        raise FeedError('unknown feed type %r; use one of %s' % (feed_type, ', '.join(FEED_TYPES)))
+    fetched = fetched_time(path)
     if feed_type == 'osv':
+        stats['date_source'] = 'newest modified'
         return 'advisories', _osv_advisories(path, lenient, stats), stats
     if feed_type == 'debian':
         advisories = parse_debian_tracker(_load_document(path, _read_text(path)), path)
-        stats['records'] = len(advisories)
+        stats.update(records=len(advisories), data_date=fetched)
         return 'advisories', advisories, stats
     if feed_type == 'kev':
         catalog = parse_kev(_load_document(path, _read_text(path)), path)
-        stats['records'] = len(catalog['entries'])
+        released = _feed_time(catalog['released'], 'dateReleased', path)
+        stats.update(records=len(catalog['entries']), data_date=released or fetched, date_source='dateReleased' if released else 'fetched')
         return 'kev', catalog, stats
     if feed_type == 'epss':
         scores = parse_epss(_read_text(path), path)
-        stats['records'] = len(scores['entries'])
+        score_date = _feed_time(scores['score_date'], 'score_date', path)
+        stats.update(records=len(scores['entries']), data_date=score_date or fetched, date_source='score_date' if score_date else 'fetched')
         return 'epss', scores, stats
     if feed_type == 'cve5':
+        stats['data_date'] = fetched
         return 'cve5', _cve5_records(path, lenient, stats), stats
-    raise FeedError('unknown feed type %r; use one of %s' % (feed_type, ', '.join(FEED_TYPES)))

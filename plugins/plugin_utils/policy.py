@@ -59,6 +59,9 @@ DEFAULT_POLICY = {
     'epss_threshold': 0.1,
     'point_defaults': {},
     'max_advisory_age_hours': 48,
+    # The oldest a feed's own data may be (feed_dates): EPSS and the tracker change daily, OSV dumps at least weekly,
+    # the KEV catalog is released when CISA adds an entry - a few times a week, rarely two weeks apart.
+    'max_feed_age_hours': {'osv': 168, 'debian': 72, 'epss': 72, 'kev': 336, 'cve5': 336},
     'windows': {},
     'reboot': {'critical': 'if_required', 'high': 'if_required', 'medium': 'in_window', 'low': 'in_window'},
     'approval': {'tiers': [], 'environments': []},
@@ -95,6 +98,12 @@ def _mapping(value, path, allowed=None):
 def _days(value, path):
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         _fail(path, 'must be a whole number of days >= 0')
+    return value
+
+
+def _hours(value, path):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        _fail(path, 'must be a whole number of hours >= 1')
     return value
 
 
@@ -189,7 +198,8 @@ def load_policy(data=None):
     _mapping(data, 'policy', DEFAULT_POLICY)
     for key, value in data.items():
         if isinstance(DEFAULT_POLICY[key], dict) and key not in ('windows', 'point_defaults'):
-            _mapping(value, key, DEFAULT_POLICY[key] if key in ('tables', 'approval', 'sla_days', 'reboot', 'log_check') else None)
+            _mapping(value, key, DEFAULT_POLICY[key] if key in ('tables', 'approval', 'sla_days', 'reboot', 'log_check',
+                                                                'max_feed_age_hours') else None)
             policy[key].update(copy.deepcopy(value))
         else:
             policy[key] = copy.deepcopy(value)
@@ -200,7 +210,9 @@ def load_policy(data=None):
         for name, days in policy[key].items():
             _days(days, '%s.%s' % (key, name))
     _days(policy['upgrade_horizon_days'], 'upgrade_horizon_days')
-    _days(policy['max_advisory_age_hours'], 'max_advisory_age_hours')
+    _hours(policy['max_advisory_age_hours'], 'max_advisory_age_hours')
+    for feed_type, hours in policy['max_feed_age_hours'].items():
+        _hours(hours, 'max_feed_age_hours.%s' % feed_type)
     if policy['due_from'] not in ('first_seen', 'kev_added'):
         _fail('due_from', 'must be first_seen or kev_added')
     threshold = policy['epss_threshold']

@@ -16,31 +16,11 @@ import hashlib
 import json
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_record_check import RECORD_SCHEMA
-from ansible_collections.patchwise.patching.plugins.plugin_utils.maintenance_windows import in_window, utc
+from ansible_collections.patchwise.patching.plugins.plugin_utils.maintenance_windows import in_window
 from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_plan import patch_plan
-from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import TIER_ORDER, RiskEngine, RiskError
+from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import TIER_ORDER, RiskEngine
 
 _TOP_FINDINGS = 15
-
-
-def advisory_age_hours(built_at, now):
-    """Hours since the advisory database was built (``built_at`` as stored by advisory_db)."""
-    return (now - utc(built_at)).total_seconds() / 3600.0
-
-
-def check_advisory_age(advisories, policy, now, allow_stale):
-    """The staleness gate: refuse a database older than the policy allows, unless overridden.  Returns a note or None."""
-    if not advisories.built_at:
-        raise RiskError('%s: the advisory database records no build time; rebuild it' % advisories.path)
-    age = advisory_age_hours(advisories.built_at, now)
-    limit = policy['max_advisory_age_hours']
-    if age <= limit:
-        return None
-    message = '%s was built %s, %.0f hours ago; the policy allows %d hours (max_advisory_age_hours)' % (
-        advisories.path, advisories.built_at, age, limit)
-    if not allow_stale:
-        raise RiskError(message + '. Refresh it with patchwise.patching.advisory_db, or set allow_stale_advisories to assess anyway')
-    return message + ': assessed anyway (allow_stale_advisories)'
 
 
 def plan_brief(plan):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import os
+import shutil
 import sqlite3
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import build
@@ -16,9 +18,21 @@ PACKAGES = [{'name': 'pw-demo-security', 'version': '1.0-1', 'arch': 'all', 'sou
 UPDATES = [{'name': 'pw-demo-security', 'current': '1.0-1', 'available': '1.0-2', 'security': True, 'origin': 'Debian-Security:bookworm-security'}]
 
 
+def _fresh_feeds(tmp_path, epss_date=None):
+    """The fixture feeds as just fetched: the tracker file written now, the EPSS scores dated now (or ``epss_date``)."""
+    tracker = tmp_path / 'debian-tracker.json'
+    shutil.copyfile(os.path.join(FEEDS, 'debian-tracker.json'), tracker)
+    with open(os.path.join(FEEDS, 'epss.csv'), encoding='utf-8') as handle:
+        lines = handle.read().split('\n')
+    date = epss_date or datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S+0000')
+    lines[0] = '#model_version:v2025.03.14,score_date:%s' % date
+    epss = tmp_path / 'epss.csv'
+    epss.write_text('\n'.join(lines), encoding='utf-8')
+    return [{'type': 'debian', 'src': str(tracker)}, {'type': 'epss', 'src': str(epss)}]
+
+
 def _setup(tmp_path):
-    build(str(tmp_path / 'adv.db'), [{'type': 'debian', 'src': os.path.join(FEEDS, 'debian-tracker.json')},
-                                     {'type': 'epss', 'src': os.path.join(FEEDS, 'epss.csv')}])
+    build(str(tmp_path / 'adv.db'), _fresh_feeds(tmp_path))
     with AssetStore(str(tmp_path / 'assets.db')) as store:
         store.store_records({'web01': record(packages=PACKAGES, updates=UPDATES), 'db01': record('db01', packages=PACKAGES[1:], updates=[])})
         store.replace_register({'web01': {'exposure': 'internet', 'criticality': 'high'}, 'db01': {'exposure': 'isolated'}}, 'test')
@@ -80,10 +94,44 @@ def test_stale_advisory_database_is_refused_unless_allowed(tmp_path):
         connection.execute("UPDATE meta SET value = '2020-01-01T00:00:00Z' WHERE key = 'built_at'")
     process, _result = _play(tmp_path)
     assert process.returncode != 0
-    assert 'adv.db was built 2020-01-01T00:00:00Z' in process.stdout and 'allow_stale_advisories' in process.stdout
+    assert 'adv.db: it was built 2020-01-01T00:00:00Z' in process.stdout and 'allow_stale_advisories' in process.stdout
     process, result = _play(tmp_path, '        allow_stale_advisories: true\n')
     assert process.returncode == 0, process.stdout
     assert 'assessed anyway' in result['advisory_db']['stale']
+
+
+def _rebuild_with_epss_dated(tmp_path, epss_date):
+    (tmp_path / 'adv.db').unlink()
+    build(str(tmp_path / 'adv.db'), _fresh_feeds(tmp_path, epss_date))
+
+
+def test_a_month_old_feed_in_a_new_database_is_stale(tmp_path):
+    _setup(tmp_path)
+    month_ago = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=30)).strftime('%Y-%m-%dT%H:%M:%S+0000')
+    _rebuild_with_epss_dated(tmp_path, month_ago)
+    before = (tmp_path / 'assets.db').read_bytes()
+    process, _result = _play(tmp_path)
+    assert process.returncode != 0
+    assert 'epss feed %s is dated' % (tmp_path / 'epss.csv') in process.stdout
+    assert '(score_date), 720 hours ago; the policy allows 72 hours (max_feed_age_hours.epss)' in process.stdout
+    assert (tmp_path / 'assets.db').read_bytes() == before
+    # A policy that allows older EPSS data assesses; the tracker (fetched now) is fresh either way.
+    process, result = _play(tmp_path, '        policy: {max_feed_age_hours: {epss: 800}}\n')
+    assert process.returncode == 0, process.stdout
+    assert result['advisory_db']['stale'] is None
+
+
+def test_dates_in_the_future_are_refused_even_when_staleness_is_allowed(tmp_path):
+    _setup(tmp_path)
+    with sqlite3.connect(str(tmp_path / 'adv.db')) as connection:
+        connection.execute("UPDATE meta SET value = '2099-01-01T00:00:00Z' WHERE key = 'built_at'")
+    process, _result = _play(tmp_path, '        allow_stale_advisories: true\n')
+    assert process.returncode != 0
+    assert 'adv.db says it was built at 2099-01-01T00:00:00Z' in process.stdout and 'clock' in process.stdout
+    _rebuild_with_epss_dated(tmp_path, '2099-02-01T12:55:00+0000')
+    process, _result = _play(tmp_path, '        allow_stale_advisories: true\n')
+    assert process.returncode != 0
+    assert 'is dated 2099-02-01T12:55:00Z (score_date), in the future' in process.stdout
 
 
 def test_missing_advisory_database_and_corrupt_asset_database(tmp_path):

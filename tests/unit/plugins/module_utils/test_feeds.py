@@ -122,7 +122,7 @@ def test_epss():
     with open(os.path.join(FIXTURES, 'epss.csv'), encoding='utf-8') as handle:
         scores = parse_epss(handle.read(), 'epss.csv')
     assert scores['model_version'] == 'v2025.03.14'
-    assert scores['score_date'] == '2099-02-01T12:55:00+0000'
+    assert scores['score_date'] == '2026-11-01T12:55:00+0000'
     assert scores['entries']['CVE-2021-44228'] == (0.94358, 0.99986)
 
 
