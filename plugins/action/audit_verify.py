@@ -12,6 +12,7 @@ _ARGUMENT_SPEC = {
     'path': {'type': 'path', 'required': True},
     'hmac_key': {'type': 'str', 'no_log': True},
     'expected_head': {'type': 'raw'},
+    'since_last_break': {'type': 'bool', 'default': False},
     'fail_on_invalid': {'type': 'bool', 'default': True},
 }
 
@@ -27,7 +28,7 @@ class ActionModule(ActionBase):
         _validation, args = self.validate_argument_spec(argument_spec=_ARGUMENT_SPEC)
         try:
             with open(args['path'], encoding='utf-8') as handle:
-                outcome = verify_lines(handle, args['hmac_key'], args['expected_head'])
+                outcome = verify_lines(handle, args['hmac_key'], args['expected_head'], since_last_break=args['since_last_break'])
         except (OSError, UnicodeDecodeError) as exc:
             raise AnsibleActionFail('cannot read audit log %s: %s' % (args['path'], exc)) from exc
         except ValueError as exc:

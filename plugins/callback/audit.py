@@ -161,6 +161,45 @@ options:
         key: webhook_flush_timeout
     env:
       - name: PATCHWISE_AUDIT_WEBHOOK_FLUSH_TIMEOUT
+  fail_closed:
+    description:
+      - Stop the run (exit status 1, before the next task) when the audit log cannot be opened, locked, continued or
+        written, so that nothing runs unaudited.
+      - With V(false) the run goes on unaudited after a warning.
+    type: bool
+    default: true
+    ini:
+      - section: callback_patchwise_audit
+        key: fail_closed
+    env:
+      - name: PATCHWISE_AUDIT_FAIL_CLOSED
+  lock_timeout:
+    description:
+      - Seconds to wait for another run that is writing the same log (runs hold an exclusive lock on it from their
+        first record to their last); after that the run is refused, as a log that cannot be opened.
+    type: float
+    default: 300
+    ini:
+      - section: callback_patchwise_audit
+        key: lock_timeout
+    env:
+      - name: PATCHWISE_AUDIT_LOCK_TIMEOUT
+  on_broken_chain:
+    description:
+      - What to do when the existing log's tail does not verify before a run appends to it (a record altered,
+        removed or cut, the last line incomplete, a wrong or missing O(hmac_key)). Logs up to 8 MiB are verified
+        whole, larger ones from their last 1000 records.
+      - V(refuse) does not append and names the reason (with O(fail_closed), the run stops).
+      - V(new_segment) appends a C(chain_break) record naming the reason and the last verified hash, which starts
+        a new chain; M(patchwise.patching.audit_verify) lists every break and verifies each segment.
+    type: str
+    choices: [refuse, new_segment]
+    default: refuse
+    ini:
+      - section: callback_patchwise_audit
+        key: on_broken_chain
+    env:
+      - name: PATCHWISE_AUDIT_ON_BROKEN_CHAIN
   spool_dir:
     description: Directory of the webhook spool. Default the audit log path with C(.spool) appended.
     type: path
@@ -194,9 +233,10 @@ import time
 
 from ansible import context
 from ansible.plugins.callback import CallbackBase
-from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import Chain
-from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_file_sink import FileSink, current_head
+from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import GENESIS, Chain, chain_break
+from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_file_sink import AuditLogError, FileSink, tail_state
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_record import RUN_ID_ENV, operator_from, run_id_from, summarise, utc_now
+from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_sanitise import Masker, is_secret_key, is_vault
 
 
 class CallbackModule(CallbackBase):
@@ -217,20 +257,87 @@ class CallbackModule(CallbackBase):
         self._log_path = None
         self._syslog = None
         self._webhook = None
+        self._started = False
+        self._masker = Masker()
+        self._hosts_learned = set()
+
+    # -- secrets ---------------------------------------------------------------------------------------------
+    def _learn(self, variables, play, host=None):
+        """Learn the values of secret-named and vaulted ``variables``, templated when they are templates."""
+        for name, value in (variables or {}).items():
+            if not is_secret_key(name) and not is_vault(value):
+                continue
+            if isinstance(value, str) and '{{' in value:
+                value = self._templated(value, play, host)
+            self._masker.add(value)
+
+    @staticmethod
+    def _templated(value, play, host):
+        # Only secret-named values that are templates get here; the full variables are computed for them alone.
+        try:
+            from ansible.template import Templar  # noqa: PLC0415 - only when a secret is a template
+            manager = play.get_variable_manager()
+            variables = manager.get_vars(play=play, host=host, include_hostvars=False)
+            return Templar(loader=play._loader, variables=variables).template(value)
+        except Exception:  # noqa: BLE001 - an untemplatable value is masked as written
+            return value
+
+    def _learn_play(self, play):
+        manager = play.get_variable_manager()
+        if manager is None:
+            return
+        self._learn(manager.extra_vars, play)
+        self._learn(play.get_vars(), play)
+
+    def _learn_host(self, result):
+        host = result._host
+        if host is None or host.get_name() in self._hosts_learned or self._play is None:
+            return
+        self._hosts_learned.add(host.get_name())
+        self._learn(host.get_vars(), self._play, host)
+        for group in host.get_groups():
+            self._learn(group.get_vars(), self._play, host)
+
+    def _learn_no_log(self, result):
+        # What a no_log task was given and produced is secret wherever it shows up later: a fact it set, a
+        # registered output.  Ansible hands callbacks a censored result but the task's templated arguments.
+        self._masker.add(result._task.args)
+        res = result._result
+        self._masker.add(res.get('ansible_facts') or {})
+        for key in ('stdout', 'stdout_lines'):
+            self._masker.add(res.get(key))
 
     # -- setup ---------------------------------------------------------------------------------------------
     def _open(self):
+        """Open and lock the log, and continue its chain; the chain_break record to write first, or None."""
         path = os.path.expanduser(self.get_option('log_path'))
         key = self.get_option('hmac_key') or None
-        head, records = current_head(path, key)
-        self._chain = Chain(key=key, head=head, seq=records)
-        self._sink = FileSink(path, fsync=self.get_option('fsync'))
+        # The lock comes first: the head is read by the one run that will append to it.
+        sink = FileSink(path, fsync=self.get_option('fsync'), lock_timeout=self.get_option('lock_timeout'))
+        try:
+            state = tail_state(path, key)
+        except (OSError, ValueError) as exc:
+            sink.close()
+            raise AuditLogError('%s: cannot read the audit log to continue its chain: %s' % (path, exc)) from exc
+        pending_break = None
+        if state['problem'] is None:
+            self._chain = Chain(key=key, head=state['head'], seq=state['records'])
+        elif self.get_option('on_broken_chain') == 'new_segment':
+            self._chain = Chain(key=key, head=GENESIS, seq=state['lines'])
+            pending_break = chain_break(state['problem'], state['lines'], state['head'])
+        else:
+            sink.close()
+            raise AuditLogError('%s does not verify: %s. Refusing to append, which would fork the chain: keep the log as '
+                                'evidence and check it with patchwise.patching.audit_verify, then start a new log, or set '
+                                'on_broken_chain=new_segment to continue after a chain_break record' % (path, state['problem']))
+        self._sink = sink
         self._log_path = path
         # Forwarders are imported only when configured, so a file-only audit loads nothing more and starts no thread.
         if self.get_option('syslog_target'):
             self._syslog = self._forwarder('syslog', self._open_syslog)
         if self.get_option('webhook_url'):
             self._webhook = self._forwarder('webhook', self._open_webhook)
+        return pending_break
 
     def _forwarder(self, name, opener):
         try:
@@ -255,6 +362,20 @@ class CallbackModule(CallbackBase):
         return WebhookSink(self.get_option('webhook_url'), spool, timeout=self.get_option('webhook_timeout'),
                            headers=headers, token=self.get_option('webhook_token') or None)
 
+    def _audit_failed(self, message):
+        """The log cannot be written: stop the run (fail_closed), or go on unaudited after saying so."""
+        if self._sink is not None:
+            try:
+                self._sink.close()
+            except OSError:
+                pass
+            self._sink = None
+        if self.get_option('fail_closed'):
+            self._display.error('patchwise.patching.audit: %s. The run stops here (fail_closed): nothing runs unaudited' % message)
+            # A callback's exceptions are turned into warnings by ansible; leaving is the one way to stop the run.
+            raise SystemExit(1)
+        self._display.warning('patchwise.patching.audit: %s. The run goes on UNAUDITED (fail_closed is false)' % message)
+
     def _emit(self, event, **fields):
         if self._sink is None:
             return
@@ -262,8 +383,13 @@ class CallbackModule(CallbackBase):
         record['ts'] = utc_now()
         record['event'] = event
         record.update(fields)
+        record = self._masker.mask(record)
         line = self._chain.seal(record)
-        self._sink.write(line)
+        try:
+            self._sink.write(line)
+        except OSError as exc:
+            self._audit_failed('%s: cannot append to the audit log: %s' % (self._log_path, exc))
+            return
         if self._syslog is not None or self._webhook is not None:
             self._forward(record, line)
 
@@ -306,15 +432,26 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_play_start(self, play):
         self._play = play
+        self._hosts_learned = set()
+        self._learn_play(play)
         self._check_mode = bool(play.check_mode) or bool(context.CLIARGS.get('check', False))
         self._diff_mode = bool(play.diff) or bool(context.CLIARGS.get('diff', False))
-        if self._sink is None:
+        if not self._started:
+            self._started = True
             extra_vars = play.get_variable_manager().extra_vars if play.get_variable_manager() else {}
             run_id = run_id_from(extra_vars)
             os.environ[RUN_ID_ENV] = run_id
-            self._open()
             self._base = {'run_id': run_id, 'playbook': getattr(self, '_playbook_name', None),
                           'operator': operator_from(extra_vars)}
+            try:
+                pending_break = self._open()
+            except AuditLogError as exc:
+                self._audit_failed(str(exc))
+                return
+            if pending_break is not None:
+                self._display.warning('patchwise.patching.audit: %s: %s; a chain_break record starts a new segment'
+                                      % (self._log_path, pending_break['reason']))
+                self._emit(pending_break.pop('event'), **pending_break)
             self._emit('playbook_start', check_mode=self._check_mode, diff_mode=self._diff_mode)
         self._emit('play_start', play=play.get_name(), check_mode=self._check_mode, diff_mode=self._diff_mode)
 
@@ -327,6 +464,9 @@ class CallbackModule(CallbackBase):
 
     def _host_result(self, result, status):
         task = result._task
+        self._learn_host(result)
+        if task.no_log or result._result.get('_ansible_no_log'):
+            self._learn_no_log(result)
         started = self._task_starts.get(task._uuid)
         res = result._result
         self._emit('host_result', play=self._play.get_name() if self._play else None, task=task.get_name(),

@@ -7,24 +7,30 @@
 ecosystem's own tools use:
 
 ``deb``
-    ``dpkg --compare-versions``: ``[epoch:]upstream[-revision]``, the revision
-    split on the last hyphen; in each part non-digit runs compare character by
-    character (``~`` before the end of the run, the end before letters, letters
-    before other characters) and digit runs compare as numbers.
+    dpkg's ``verrevcmp`` (``dpkg --compare-versions``) on
+    ``[epoch:]upstream[-revision]``: the epoch a number from 0 to 2147483647
+    (dpkg refuses larger ones), the revision split on the last hyphen; in each
+    part non-digit runs compare character by character (``~`` before the end
+    of the run, the end before letters, letters before other characters) and
+    digit runs compare as numbers.  Characters dpkg only warns about are refused.
 ``rpm``
     ``rpm.labelCompare`` of rpm 4.18 on ``[epoch:]version[-release]``: epochs as
     numbers, then ``rpmvercmp`` on version and release (alphanumeric segments,
     numbers beat letters, ``~`` sorts before everything, ``^`` after the end but
     before anything else, leading zeros ignored).
 ``apk``
-    Alpine's apk-tools: dotted numbers, an optional letter, suffixes
-    ``_alpha`` < ``_beta`` < ``_pre`` < ``_rc`` < (none) < ``_cvs`` < ``_svn`` <
-    ``_git`` < ``_hg`` < ``_p`` each with an optional number, then ``-rN``.
+    apk-tools' ``apk_version_compare`` (Alpine): dotted numbers, an optional
+    letter, suffixes ``_alpha`` < ``_beta`` < ``_pre`` < ``_rc`` < (none) <
+    ``_cvs`` < ``_svn`` < ``_git`` < ``_hg`` < ``_p`` each with an optional
+    number, a ``~`` commit hash, then ``-rN``; versions ``apk_version_validate``
+    rejects are refused.  Compared token by token as apk-tools does, so a dotted
+    number with a leading zero compares as a string (``1.02 < 1.1``,
+    ``1.0 < 1.00``) and ``1.0 < 1.0-r0``, ``1.0_p < 1.0_p0``.
 ``pep440``
     Python packages, through ``packaging.version.Version``.
 ``semver``
-    SemVer 2.0.0 precedence; a leading ``v`` is accepted (Go modules), build
-    metadata is ignored.
+    SemVer 2.0.0 precedence, as node-semver's strict mode; a leading ``v`` is
+    accepted (Go modules), build metadata is ignored.
 ``generic``
     A fallback for dotted versions of ecosystems without a rule of their own:
     the string splits into runs of digits and runs of letters (other characters
@@ -32,8 +38,12 @@ ecosystem's own tools use:
     a number beats a letter run at the same position, and missing parts count
     as zero, so ``1.0 == 1.0.0 < 1.0.1`` and ``1.0rc1 < 1.0 < 1.0.1``.
 
+The unit tests run the upstream projects' own test vectors (dpkg, rpm,
+apk-tools, pypa/packaging, node-semver, the SemVer specification,
+ansible-core) through ``compare_versions``.
+
 An invalid version for its scheme raises ``ValueError`` naming the string and
-the scheme; it is never ordered silently.
+the scheme, even when compared with itself; it is never ordered silently.
 
 ``version_key(version, scheme)`` returns a key with the same order for
 ``deb``, ``rpm`` and ``semver``: a ``str`` whose plain string comparison (and so
@@ -50,10 +60,29 @@ import re
 SCHEMES = ('deb', 'rpm', 'apk', 'pep440', 'semver', 'generic')
 
 # ---------------------------------------------------------------------------
+# shared
+
+_DIGITS = '0123456789'
+
+
+def _digits_cmp(a, b):
+    """Order two runs of ASCII digits by value, however long (int() has a size limit)."""
+    a = a.lstrip('0')
+    b = b.lstrip('0')
+    if len(a) != len(b):
+        return -1 if len(a) < len(b) else 1
+    if a != b:
+        return -1 if a < b else 1
+    return 0
+
+
+# ---------------------------------------------------------------------------
 # deb
 
 _DEB_UPSTREAM_OK = re.compile(r'[A-Za-z0-9.+~:-]+\Z')
 _DEB_REVISION_OK = re.compile(r'[A-Za-z0-9.+~]+\Z')
+# dpkg's parseversion() refuses an epoch above INT_MAX ("epoch in version is too big").
+_DEB_EPOCH_MAX = 2147483647
 
 # Character order inside non-digit runs, as dpkg's order(): '~' first, then the
 # end of the run, then letters, then everything else.  Mapped onto code points
@@ -81,9 +110,13 @@ def _deb_split(version):
         epoch_text, text = text.split(':', 1)
         if not epoch_text.isdigit() or not epoch_text.isascii():
             raise ValueError('invalid deb version %r: epoch is not a number' % version)
+        # Length first: int() refuses very long digit strings with a message naming neither.
+        significant = epoch_text.lstrip('0')
+        if len(significant) > len(str(_DEB_EPOCH_MAX)) or int(significant or '0') > _DEB_EPOCH_MAX:
+            raise ValueError('invalid deb version %r: epoch is above %d, which dpkg refuses' % (version, _DEB_EPOCH_MAX))
         if not text:
             raise ValueError('invalid deb version %r: nothing after the epoch colon' % version)
-        epoch = int(epoch_text)
+        epoch = int(significant or '0')
     upstream, hyphen, revision = text.rpartition('-')
     if not hyphen:
         upstream, revision = text, ''
@@ -96,15 +129,20 @@ def _deb_split(version):
     return epoch, upstream, revision
 
 
-# Hot path: most versions match one of these; anything else goes through
-# _deb_split, which strips whitespace or raises the precise error.
-_DEB_WITH_REVISION = re.compile(r'(?:([0-9]+):)?([0-9A-Za-z.+~:-]+)-([0-9A-Za-z.+~]+)\Z').match
-_DEB_WITHOUT_REVISION = re.compile(r'(?:([0-9]+):)?([0-9A-Za-z.+~:]+)()\Z').match
+# Most versions match one of these; anything else goes through _deb_split,
+# which strips whitespace, checks the epoch's range or raises the precise
+# error.  Nine epoch digits stay below _DEB_EPOCH_MAX.
+_DEB_WITH_REVISION = re.compile(r'(?:([0-9]{1,9}):)?([0-9A-Za-z.+~:-]+)-([0-9A-Za-z.+~]+)\Z').match
+_DEB_WITHOUT_REVISION = re.compile(r'(?:([0-9]{1,9}):)?([0-9A-Za-z.+~:]+)()\Z').match
 _DIGIT_RUNS = re.compile(r'([0-9]+)').split
 
 
 def _deb_fields(version):
-    match = _DEB_WITH_REVISION(version) or _DEB_WITHOUT_REVISION(version)
+    """(epoch, upstream, revision) of a valid Debian version; raise ValueError otherwise."""
+    try:
+        match = _DEB_WITH_REVISION(version) or _DEB_WITHOUT_REVISION(version)
+    except TypeError:
+        match = None    # not a string: _deb_split says so
     if match is None:
         return _deb_split(version)
     epoch, upstream, revision = match.groups()
@@ -116,41 +154,82 @@ def _deb_fields(version):
 
 
 def _deb_part_cmp(a, b):
-    """dpkg's verrevcmp on one part (upstream or revision)."""
-    if a == b:
-        return 0
-    # Alternating non-digit and digit runs: [run, digits, run, ..., run].
+    """dpkg's verrevcmp() on one part (upstream version or revision)."""
+    # Alternating runs, non-digits first and last: [non-digits, digits, ..., non-digits].
     runs_a = _DIGIT_RUNS(a)
     runs_b = _DIGIT_RUNS(b)
-    len_a, len_b = len(runs_a), len(runs_b)
-    index = 0
-    shortest = min(len_a, len_b)
-    while index < shortest and runs_a[index] == runs_b[index]:
-        index += 1
-    longest = max(len_a, len_b)
-    while index < longest:
-        # A part that has ended continues as empty runs and zeros.
-        run_a = runs_a[index] if index < len_a else ''
-        run_b = runs_b[index] if index < len_b else ''
+    for run_a, run_b in zip(runs_a, runs_b):
         if run_a != run_b:
-            if index % 2:
-                number_a = int(run_a) if run_a else 0
-                number_b = int(run_b) if run_b else 0
-                if number_a != number_b:
-                    return -1 if number_a < number_b else 1
+            if run_a[:1].isdigit():     # runs alternate in step, so both are digit runs
+                result = _digits_cmp(run_a, run_b)
+                if result:
+                    return result
             else:
                 key_a = run_a.translate(_DEB_CHAR_ORDER) + _DEB_END
                 key_b = run_b.translate(_DEB_CHAR_ORDER) + _DEB_END
                 return -1 if key_a < key_b else 1
-        index += 1
+    if len(runs_a) == len(runs_b):
+        return 0
+    # dpkg reads on past the end of the shorter part as empty runs and zeros:
+    # the longer part wins at its first non-zero number or non-empty run,
+    # unless that run starts with '~', which sorts before the end.
+    longer, sign = (runs_a, 1) if len(runs_a) > len(runs_b) else (runs_b, -1)
+    for index in range(min(len(runs_a), len(runs_b)), len(longer)):
+        run = longer[index]
+        if index % 2:
+            if run.lstrip('0'):
+                return sign
+        elif run:
+            return -sign if run[0] == '~' else sign
     return 0
 
 
+# The common shape, validated by one match: no epoch, only characters dpkg
+# accepts without a warning, no '-' at either end (so neither the upstream
+# version nor the revision is empty).  The group is the leading digit run of the
+# upstream version, which on its own orders most pairs of unrelated versions.
+_DEB_PLAIN = re.compile(r'(?=[0-9A-Za-z.+~])([0-9]*)[0-9A-Za-z.+~-]*(?<!-)\Z').match
+
+
 def _deb_cmp(a, b):
+    try:
+        plain_a = _DEB_PLAIN(a)
+        plain_b = _DEB_PLAIN(b)
+    except TypeError:
+        plain_a = plain_b = None    # not strings: _deb_fields refuses them
+    if plain_a is None or plain_b is None:
+        return _deb_cmp_fields(_deb_fields(a), _deb_fields(b))
     if a == b:
         return 0
-    epoch_a, upstream_a, revision_a = _deb_fields(a)
-    epoch_b, upstream_b, revision_b = _deb_fields(b)
+    lead_a = plain_a[1]
+    lead_b = plain_b[1]
+    if lead_a != lead_b and lead_a and lead_b:
+        result = _digits_cmp(lead_a, lead_b)
+        if result:
+            return result
+    # A security update usually changes only the last number (deb12u1 ->
+    # deb12u2): when everything before it is the same, that number decides.
+    stem = a.rstrip(_DIGITS)
+    if stem == b.rstrip(_DIGITS):
+        return _digits_cmp(a[len(stem):], b[len(stem):])
+    upstream_a, hyphen, revision_a = a.rpartition('-')
+    if not hyphen:
+        upstream_a, revision_a = revision_a, ''
+    upstream_b, hyphen, revision_b = b.rpartition('-')
+    if not hyphen:
+        upstream_b, revision_b = revision_b, ''
+    if upstream_a != upstream_b:
+        result = _deb_part_cmp(upstream_a, upstream_b)
+        if result:
+            return result
+    if revision_a == revision_b:
+        return 0
+    return _deb_part_cmp(revision_a, revision_b)
+
+
+def _deb_cmp_fields(fields_a, fields_b):
+    epoch_a, upstream_a, revision_a = fields_a
+    epoch_b, upstream_b, revision_b = fields_b
     if epoch_a != epoch_b:
         return -1 if epoch_a < epoch_b else 1
     return _deb_part_cmp(upstream_a, upstream_b) or _deb_part_cmp(revision_a, revision_b)
@@ -192,24 +271,9 @@ def _deb_key(version):
 # ---------------------------------------------------------------------------
 # rpm
 
-_RPM_SEGMENTS = re.compile(r'[^A-Za-z0-9~^]*(?:(~)|(\^)|([0-9]+)|([A-Za-z]+))')
-
-
-_RPM_WITH_RELEASE = re.compile(r'(?:([0-9]+):)?([^\s:]+)-([^\s:-]*)\Z').match
-_RPM_WITHOUT_RELEASE = re.compile(r'(?:([0-9]+):)?([^\s:-]+)()\Z').match
-
-
-def _rpm_fields(version):
-    """_rpm_split's result; the common shapes skip its checks."""
-    match = _RPM_WITH_RELEASE(version) if isinstance(version, str) else None
-    if match is None:
-        match = _RPM_WITHOUT_RELEASE(version) if isinstance(version, str) else None
-        if match is None:
-            return _rpm_split(version)
-        epoch, ver, _none = match.groups()
-        return (int(epoch) if epoch else 0), ver, None
-    epoch, ver, release = match.groups()
-    return (int(epoch) if epoch else 0), ver, release
+# rpmvercmp()'s segments: '~', '^', a run of digits or a run of ASCII letters;
+# every other character only separates.
+_RPM_SEGMENTS = re.compile(r'[^A-Za-z0-9~^]*([~^]|[0-9]+|[A-Za-z]+)').findall
 
 
 def _rpm_split(version):
@@ -241,73 +305,85 @@ def _rpm_split(version):
 
 
 def _rpmvercmp(a, b):
-    """rpm 4.18's rpmvercmp()."""
-    if a == b:
-        return 0
-    segs_a = _RPM_SEGMENTS.findall(a)
-    segs_b = _RPM_SEGMENTS.findall(b)
-    n_a, n_b = len(segs_a), len(segs_b)
-    # Identical segments compare equal whatever they are: skip them at C speed.
-    i = 0
-    shortest = min(n_a, n_b)
-    while i < shortest and segs_a[i] == segs_b[i]:
-        i += 1
-    while True:
-        seg_a = segs_a[i] if i < n_a else None
-        seg_b = segs_b[i] if i < n_b else None
-        i += 1
-        tilde_a = seg_a is not None and seg_a[0] != ''
-        tilde_b = seg_b is not None and seg_b[0] != ''
-        if tilde_a or tilde_b:
-            if not tilde_a:
-                return 1
-            if not tilde_b:
-                return -1
+    """rpm's rpmvercmp() (rpmio/rpmvercmp.c, rpm 4.18)."""
+    segments_a = _RPM_SEGMENTS(a)
+    segments_b = _RPM_SEGMENTS(b)
+    for segment_a, segment_b in zip(segments_a, segments_b):
+        if segment_a == segment_b:
             continue
-        caret_a = seg_a is not None and seg_a[1] != ''
-        caret_b = seg_b is not None and seg_b[1] != ''
-        if caret_a or caret_b:
-            if seg_a is None:
-                return -1
-            if seg_b is None:
-                return 1
-            if not caret_a:
-                return 1
-            if not caret_b:
-                return -1
-            continue
-        if seg_a is None or seg_b is None:
-            if seg_a is None and seg_b is None:
-                return 0
-            return -1 if seg_a is None else 1
-        num_a, alpha_a = seg_a[2], seg_a[3]
-        num_b, alpha_b = seg_b[2], seg_b[3]
-        if num_a:
-            if not num_b:
-                return 1  # a number beats letters
-            num_a = num_a.lstrip('0')
-            num_b = num_b.lstrip('0')
-            if len(num_a) != len(num_b):
-                return -1 if len(num_a) < len(num_b) else 1
-            if num_a != num_b:
-                return -1 if num_a < num_b else 1
-        else:
-            if num_b:
-                return -1
-            if alpha_a != alpha_b:
-                return -1 if alpha_a < alpha_b else 1
+        # '~' sorts before everything, '^' before everything but '~' and the end.
+        if segment_a == '~' or segment_b == '~':
+            return -1 if segment_a == '~' else 1
+        if segment_a == '^' or segment_b == '^':
+            return -1 if segment_a == '^' else 1
+        numeric_a = segment_a.isdigit()
+        if numeric_a != segment_b.isdigit():
+            return 1 if numeric_a else -1    # a number beats letters
+        if not numeric_a:
+            return -1 if segment_a < segment_b else 1
+        result = _digits_cmp(segment_a, segment_b)
+        if result:
+            return result
+    # The version that has segments left wins, unless the next one is '~'.
+    if len(segments_a) > len(segments_b):
+        return -1 if segments_a[len(segments_b)] == '~' else 1
+    if len(segments_a) < len(segments_b):
+        return 1 if segments_b[len(segments_a)] == '~' else -1
+    return 0
+
+
+# The common shape, validated by one match: no epoch, no whitespace, no '-'
+# first (so the version is not empty).  The group is the leading digit run,
+# rpmvercmp's first segment, which on its own orders most unrelated versions.
+_RPM_PLAIN = re.compile(r'(?=[^\s:-])([0-9]*)[^\s:]*\Z').match
 
 
 def _rpm_cmp(a, b):
+    try:
+        plain_a = _RPM_PLAIN(a)
+        plain_b = _RPM_PLAIN(b)
+    except TypeError:
+        plain_a = plain_b = None    # not strings: _rpm_split refuses them
+    if plain_a is None or plain_b is None:
+        return _rpm_cmp_fields(_rpm_split(a), _rpm_split(b))
     if a == b:
         return 0
-    epoch_a, version_a, release_a = _rpm_fields(a)
-    epoch_b, version_b, release_b = _rpm_fields(b)
+    lead_a = plain_a[1]
+    lead_b = plain_b[1]
+    if lead_a != lead_b and lead_a and lead_b:
+        result = _digits_cmp(lead_a, lead_b)
+        if result:
+            return result
+    # A security update usually changes only the last number (el9_3 ->
+    # el9_4): when everything before it is the same, that number decides, and
+    # a missing number (1.0- against 1.0-1) is a missing segment, which loses.
+    stem = a.rstrip(_DIGITS)
+    if stem == b.rstrip(_DIGITS):
+        last_a = a[len(stem):]
+        last_b = b[len(stem):]
+        if last_a and last_b:
+            return _digits_cmp(last_a, last_b)
+        return 1 if last_a else -1
+    version_a, hyphen, release_a = a.rpartition('-')
+    if not hyphen:
+        version_a, release_a = release_a, None
+    version_b, hyphen, release_b = b.rpartition('-')
+    if not hyphen:
+        version_b, release_b = release_b, None
+    return _rpm_cmp_fields((0, version_a, release_a), (0, version_b, release_b))
+
+
+def _rpm_cmp_fields(fields_a, fields_b):
+    epoch_a, version_a, release_a = fields_a
+    epoch_b, version_b, release_b = fields_b
     if epoch_a != epoch_b:
         return -1 if epoch_a < epoch_b else 1
-    result = _rpmvercmp(version_a, version_b)
-    if result or release_a == release_b:
-        return result
+    if version_a != version_b:
+        result = _rpmvercmp(version_a, version_b)
+        if result:
+            return result
+    if release_a == release_b:
+        return 0
     if release_a is None or release_b is None:
         return -1 if release_a is None else 1
     return _rpmvercmp(release_a, release_b)
@@ -318,15 +394,15 @@ def _rpm_cmp(a, b):
 # A missing release is \x01, below everything.
 def _rpm_part_key(part):
     pieces = []
-    for tilde, caret, digits, alpha in _RPM_SEGMENTS.findall(part):
-        if tilde:
+    for segment in _RPM_SEGMENTS(part):
+        if segment == '~':
             pieces.append('\x02')
-        elif caret:
+        elif segment == '^':
             pieces.append('\x04')
-        elif digits:
-            pieces.append('\x06' + _number_key(digits))
+        elif segment.isdigit():
+            pieces.append('\x06' + _number_key(segment))
         else:
-            pieces.append('\x05' + alpha + '\x01')
+            pieces.append('\x05' + segment + '\x01')
     return ''.join(pieces) + '\x03'
 
 
@@ -339,6 +415,15 @@ def _rpm_key(version):
 
 # ---------------------------------------------------------------------------
 # apk
+#
+# apk-tools' src/version.c reads a version as a series of tokens (enum PARTS):
+# the first number, each further dotted number, a letter, each suffix and its
+# number, a commit hash, the revision, the end.  Two versions compare token by
+# token while their kinds agree.  Where the kinds first differ, the version
+# whose token kind comes earlier in that list is the newer, unless the other
+# token is a pre-release suffix (_alpha, _beta, _pre, _rc), which loses.  So
+# 1.0-r0 > 1.0 and 1.0_p0 > 1.0_p (END comes last), 1.0_alpha1_p < 1.0_alpha_p
+# (a suffix number comes after a suffix), 1.0a < 1.0.1 (a letter after a number).
 
 _APK = re.compile(
     r'(?P<numbers>[0-9]+(?:\.[0-9]+)*)(?P<letter>[a-z]?)'
@@ -348,56 +433,63 @@ _APK = re.compile(
 _APK_SUFFIX = re.compile(r'_(alpha|beta|pre|rc|cvs|svn|git|hg|p)([0-9]*)')
 # Pre-release suffixes sort below no suffix (0), post-release ones above it.
 _APK_SUFFIX_RANK = {'alpha': -4, 'beta': -3, 'pre': -2, 'rc': -1, 'cvs': 1, 'svn': 2, 'git': 3, 'hg': 4, 'p': 5}
+(_APK_FIRST_NUMBER, _APK_NUMBER, _APK_LETTER, _APK_SUFFIX_NAME, _APK_SUFFIX_NUMBER, _APK_COMMIT, _APK_REVISION,
+ _APK_END) = range(8)
 
 
-def _apk_parse(version):
+def _apk_tokens(version):
+    """apk-tools' tokens of a version as (kind, value) pairs, ending with _APK_END."""
     match = _APK.match(version) if isinstance(version, str) else None
     if not match:
         raise ValueError('invalid apk version %r' % (version,))
     numbers = match.group('numbers').split('.')
-    suffixes = [(_APK_SUFFIX_RANK[name], int(num or 0)) for name, num in _APK_SUFFIX.findall(match.group('suffixes'))]
-    return numbers, match.group('letter'), suffixes, match.group('commit') or '', int(match.group('revision') or 0)
+    tokens = [(_APK_FIRST_NUMBER, numbers[0])]
+    tokens.extend((_APK_NUMBER, number) for number in numbers[1:])
+    if match.group('letter'):
+        tokens.append((_APK_LETTER, match.group('letter')))
+    for name, number in _APK_SUFFIX.findall(match.group('suffixes')):
+        tokens.append((_APK_SUFFIX_NAME, _APK_SUFFIX_RANK[name]))
+        if number:
+            tokens.append((_APK_SUFFIX_NUMBER, number))
+    if match.group('commit'):
+        tokens.append((_APK_COMMIT, match.group('commit')))
+    if match.group('revision') is not None:
+        tokens.append((_APK_REVISION, match.group('revision')))
+    tokens.append((_APK_END, ''))
+    return tokens
 
 
-def _apk_component_cmp(a, b, first):
-    # apk compares the first number as an integer and later ones as decimal
-    # fractions when either starts with a zero (1.02 < 1.1).
-    if first or not (a.startswith('0') or b.startswith('0')):
-        a_int, b_int = int(a), int(b)
-        return (a_int > b_int) - (a_int < b_int)
-    a_frac, b_frac = a.rstrip('0'), b.rstrip('0')
-    return (a_frac > b_frac) - (a_frac < b_frac)
+def _apk_token_cmp(kind, a, b):
+    """apk-tools' token_cmp() on two tokens of the same kind."""
+    if kind == _APK_NUMBER and (a.startswith('0') or b.startswith('0')):
+        # A later number with a leading zero compares as a string, as Gentoo
+        # does: 1.02 < 1.1, 1.0 < 1.00, 1.01 < 1.010.
+        return -1 if a < b else (1 if a > b else 0)
+    if kind in (_APK_FIRST_NUMBER, _APK_NUMBER, _APK_SUFFIX_NUMBER, _APK_REVISION):
+        # By value.  apk-tools reads numbers into a uint64_t, which wraps past
+        # 2**64 - 1; no real version has such a number, and wrapping would
+        # order 18446744073709551616 with 0.
+        return _digits_cmp(a, b)
+    # Letters and commit hashes compare as strings, suffixes by their rank.
+    return -1 if a < b else (1 if a > b else 0)
 
 
 def _apk_cmp(a, b):
-    if a == b:
-        return 0
-    numbers_a, letter_a, suffixes_a, commit_a, revision_a = _apk_parse(a)
-    numbers_b, letter_b, suffixes_b, commit_b, revision_b = _apk_parse(b)
-    for index, (num_a, num_b) in enumerate(zip(numbers_a, numbers_b)):
-        result = _apk_component_cmp(num_a, num_b, index == 0)
-        if result:
-            return result
-    if len(numbers_a) != len(numbers_b):
-        # More dotted components win over anything that follows the shorter one,
-        # except a pre-release suffix which loses anyway.
-        return -1 if len(numbers_a) < len(numbers_b) else 1
-    if letter_a != letter_b:
-        return -1 if letter_a < letter_b else 1
-    for (rank_a, num_a), (rank_b, num_b) in zip(suffixes_a, suffixes_b):
-        if rank_a != rank_b:
-            return -1 if rank_a < rank_b else 1
-        if num_a != num_b:
-            return -1 if num_a < num_b else 1
-    if len(suffixes_a) != len(suffixes_b):
-        extra_a = suffixes_a[len(suffixes_b)] if len(suffixes_a) > len(suffixes_b) else None
-        extra_b = suffixes_b[len(suffixes_a)] if len(suffixes_b) > len(suffixes_a) else None
-        if extra_a is not None:
-            return -1 if extra_a[0] < 0 else 1
-        return 1 if extra_b[0] < 0 else -1
-    if commit_a != commit_b:
-        return -1 if commit_a < commit_b else 1
-    return (revision_a > revision_b) - (revision_a < revision_b)
+    tokens_a = _apk_tokens(a)
+    tokens_b = _apk_tokens(b)
+    # Both lists end with _APK_END, so the loop decides before either runs out.
+    for (kind_a, value_a), (kind_b, value_b) in zip(tokens_a, tokens_b):
+        if kind_a != kind_b:
+            if kind_a == _APK_SUFFIX_NAME and value_a < 0:
+                return -1
+            if kind_b == _APK_SUFFIX_NAME and value_b < 0:
+                return 1
+            return -1 if kind_a > kind_b else 1
+        if value_a != value_b:
+            result = _apk_token_cmp(kind_a, value_a, value_b)
+            if result:
+                return result
+    return 0
 
 
 # ---------------------------------------------------------------------------
@@ -537,7 +629,7 @@ def compare_versions(a, b, scheme):
 _PARSERS = {
     'deb': _deb_split,
     'rpm': _rpm_split,
-    'apk': _apk_parse,
+    'apk': _apk_tokens,
     'pep440': _pep440_parse,
     'semver': _semver_parse,
     'generic': _generic_key,

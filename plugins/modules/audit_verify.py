@@ -39,6 +39,14 @@ options:
         runs after it are fine. Fewer records means the tail was cut, another hash that the log was rewritten.
       - A bare hash string instead means the log's last record must have that hash.
     type: raw
+  since_last_break:
+    description:
+      - Verify only the last segment: from the last C(chain_break) record (written by the
+        P(patchwise.patching.audit#callback) callback with C(on_broken_chain=new_segment)) to the end, the part
+        later runs append to. Without it every segment must verify, so a log with a break never does.
+      - Breaks are listed in RV(breaks) either way.
+    type: bool
+    default: false
   fail_on_invalid:
     description: Fail the task when the log does not verify; when false, report C(valid=false) without failing.
     type: bool
@@ -85,8 +93,17 @@ first_bad_line:
   type: int
   sample: 42
 reason:
-  description: Why verification failed; empty when valid.
+  description:
+    - Why verification failed; empty when valid.
+    - Starts with C(wrong or missing key) when the first record of the log (or of a segment) does not verify with
+      the key given - none of its records would - rather than naming it altered.
   returned: always
   type: str
   sample: "line 42: previous-record hash does not match"
+breaks:
+  description: The C(chain_break) records of the log, each starting a new segment, with the reason it gives.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{line: 120, reason: "line 87 was altered (its hash does not match its content)", after_line: 119}]
 """

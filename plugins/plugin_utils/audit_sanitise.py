@@ -24,7 +24,7 @@ def is_secret_key(name):
     return bool(_SECRET_KEY.search(str(name)))
 
 
-def _is_vault(value):
+def is_vault(value):
     # AnsibleVaultEncryptedUnicode (and 2.19's encrypted string) expose these attributes; never render them.
     return hasattr(value, 'vault') or type(value).__name__ in ('AnsibleVaultEncryptedUnicode', 'EncryptedString')
 
@@ -40,7 +40,7 @@ def clean_text(text):
 
 def clean(value, depth=0):
     """Return a bounded, sanitised copy of ``value`` (new containers, never mutating the input)."""
-    if _is_vault(value):
+    if is_vault(value):
         return REDACTED
     if isinstance(value, str):
         return clean_text(str(value))
@@ -63,3 +63,56 @@ def clean(value, depth=0):
             out.append('%d more' % (len(items) - _MAX_ITEMS))
         return out
     return clean_text(str(value))
+
+
+# Shorter values are too likely to be ordinary words or numbers of the record to be masked everywhere.
+_MIN_SECRET_LENGTH = 6
+
+
+class Masker:
+    """Masks known secret values - of secret-named variables, vaulted variables and no_log results - in any text.
+
+    Key-based redaction misses a secret that reaches a record under another name: a templated task name, a
+    debug ``msg``, a command's stdout or stderr.  The callback adds every such value it learns and masks the
+    whole record before it is sealed.
+    """
+
+    def __init__(self):
+        self._values = set()
+        self._pattern = None
+
+    def add(self, value):
+        """Learn the strings inside ``value`` (nested lists and mappings too)."""
+        if is_vault(value):
+            try:
+                value = str(value)
+            except Exception:  # noqa: BLE001 - an undecryptable vault value is not in any record either
+                return
+        if isinstance(value, str):
+            if len(value) >= _MIN_SECRET_LENGTH and value not in self._values:
+                self._values.add(value)
+                self._pattern = None
+        elif isinstance(value, dict):
+            for item in value.values():
+                self.add(item)
+        elif isinstance(value, (list, tuple, set)):
+            for item in value:
+                self.add(item)
+
+    def mask(self, value):
+        """A copy of ``value`` with every known secret replaced; non-text values as they are."""
+        if not self._values:
+            return value
+        if self._pattern is None:
+            # Longest first, so a secret that contains another is masked whole.
+            self._pattern = re.compile('|'.join(re.escape(v) for v in sorted(self._values, key=len, reverse=True)))
+        return self._apply(value)
+
+    def _apply(self, value):
+        if isinstance(value, str):
+            return self._pattern.sub(REDACTED, value)
+        if isinstance(value, dict):
+            return {self._apply(key) if isinstance(key, str) else key: self._apply(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._apply(item) for item in value]
+        return value

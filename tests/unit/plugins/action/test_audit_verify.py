@@ -12,7 +12,7 @@ import pathlib
 import subprocess
 import sys
 
-from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import Chain
+from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import Chain, chain_break
 
 COLLECTIONS_ROOT = pathlib.Path(__file__).resolve().parents[7]
 
@@ -62,3 +62,21 @@ def test_cut_tail_against_the_chain_head_sent_off_host(tmp_path):
     result = _verify(log, expected_head=head)
     assert result['failed'] and not result['valid'] and result['records'] == 3
     assert '2 record(s) were cut from the end' in result['msg']
+
+
+def test_wrong_key_and_segments_after_a_chain_break(tmp_path):
+    chain = Chain(key='k')
+    log = tmp_path / 'audit.jsonl'
+    lines = [chain.seal({'event': 'host_result', 'host': 'h%d' % i}).decode() for i in range(3)]
+    log.write_text('\n'.join(lines) + '\n')
+    result = _verify(log, hmac_key='not-k')
+    assert result['failed'] and 'wrong or missing key' in result['msg'] and 'not-k' not in json.dumps(result)
+    lines[2] = lines[2].replace('"h2"', '"h9"')
+    again = Chain(key='k', seq=3)
+    lines.append(again.seal(chain_break('line 3 was altered', 3, 'x')).decode())
+    lines.append(again.seal({'event': 'host_result', 'host': 'n1'}).decode())
+    log.write_text('\n'.join(lines) + '\n')
+    whole = _verify(log, hmac_key='k')
+    assert whole['failed'] and whole['first_bad_line'] == 3 and whole['breaks'] == [{'line': 4, 'reason': 'line 3 was altered', 'after_line': 3}]
+    last = _verify(log, hmac_key='k', since_last_break=True)
+    assert not last.get('failed') and last['valid'] and last['records'] == 5 and len(last['breaks']) == 1

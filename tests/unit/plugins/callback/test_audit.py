@@ -86,6 +86,6 @@ def test_awx_job_id_is_the_run_id_and_second_run_continues_chain(tmp_path):
     lines = log.read_text().splitlines()
     assert json.loads(lines[0])['run_id'] == 'awx-4711' and json.loads(lines[-1])['run_id'] == 'awx-4712'
     assert verify_lines(lines) == {'valid': True, 'records': len(lines), 'head': json.loads(lines[-1])['hash'],
-                                   'first_bad_line': None, 'reason': ''}
+                                   'first_bad_line': None, 'reason': '', 'breaks': []}
     assert len(lines) == 2 * first_count
     assert json.loads(lines[first_count])['seq'] == first_count + 1  # positions continue across runs

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_record import CENSORED, run_id_from, summarise
-from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_sanitise import clean
+from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_sanitise import Masker, clean
 
 
 class FakeVaultValue(str):
@@ -43,3 +43,19 @@ def test_run_id_prefers_awx_job_then_env_then_generated():
     assert run_id_from({}, {'JOB_ID': '7'}) == 'awx-7'
     assert run_id_from({}, {'PATCHWISE_RUN_ID': 'r1'}) == 'r1'
     assert len(run_id_from({}, {})) == 36
+
+
+def test_masker_masks_known_values_anywhere_longest_first():
+    masker = Masker()
+    assert masker.mask({'msg': 'nothing known yet'}) == {'msg': 'nothing known yet'}
+    masker.add({'nested': ['s3cret-value', 'ab'], 'other': 's3cret-value-longer'})
+    masker.add('ab')   # too short to mask everywhere
+    record = {'task': 'use s3cret-value-longer', 'summary': {'stderr': 'x s3cret-value y', 'rc': 3}, 'list': ['s3cret-value'], 'ab': 'ab'}
+    assert masker.mask(record) == {'task': 'use ********', 'summary': {'stderr': 'x ******** y', 'rc': 3}, 'list': ['********'], 'ab': 'ab'}
+    assert record['task'] == 'use s3cret-value-longer'   # the input is not changed
+
+
+def test_masker_treats_regex_characters_literally():
+    masker = Masker()
+    masker.add('p@ss.w*rd(1)')
+    assert masker.mask('x p@ss.w*rd(1) pXssXwrd(1)') == 'x ******** pXssXwrd(1)'
