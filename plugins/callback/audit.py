@@ -267,9 +267,7 @@ class CallbackModule(CallbackBase):
         for name, value in (variables or {}).items():
             if not is_secret_key(name) and not is_vault(value):
                 continue
-            if isinstance(value, str) and '{{' in value:
-                value = self._templated(value, play, host)
-            self._masker.add(value)
+            self._masker.add(self._templated(value, play, host) if isinstance(value, str) and '{{' in value else value)
 
     @staticmethod
     def _templated(value, play, host):
@@ -279,7 +277,7 @@ class CallbackModule(CallbackBase):
             manager = play.get_variable_manager()
             variables = manager.get_vars(play=play, host=host, include_hostvars=False)
             return Templar(loader=play._loader, variables=variables).template(value)
-        except Exception:  # noqa: BLE001 - an untemplatable value is masked as written
+        except Exception:  # an untemplatable value is masked as written
             return value
 
     def _learn_play(self, play):

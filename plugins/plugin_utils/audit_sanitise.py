@@ -86,7 +86,7 @@ class Masker:
         if is_vault(value):
             try:
                 value = str(value)
-            except Exception:  # noqa: BLE001 - an undecryptable vault value is not in any record either
+            except Exception:  # an undecryptable vault value is not in any record either
                 return
         if isinstance(value, str):
             if len(value) >= _MIN_SECRET_LENGTH and value not in self._values:

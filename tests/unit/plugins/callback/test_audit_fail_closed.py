@@ -67,7 +67,7 @@ def _run(tmp_path, log, playbook=PLAYBOOK, extra_env=None, limit_file_size=None)
     return subprocess.Popen([sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local',
                              '-e', 'ansible_python_interpreter=%s' % sys.executable, '-e', 'marker=%s' % marker, str(book)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            preexec_fn=limit if limit_file_size else None)
+                            preexec_fn=limit if limit_file_size else None)  # noqa: PLW1509 - the test starts no threads
 
 
 def _finish(process):
@@ -132,7 +132,7 @@ def test_a_truncated_last_line_is_not_continued(tmp_path):
 def test_new_segment_continues_after_a_chain_break_record(tmp_path):
     log = _good_log(tmp_path)
     first = log.read_text().splitlines()
-    log.write_text('\n'.join(first[:-1] + [first[-1].replace('"ok"', '"OK"')]) + '\n')
+    log.write_text('\n'.join([*first[:-1], first[-1].replace('"ok"', '"OK"')]) + '\n')
     code, output = _finish(_run(tmp_path, log, extra_env={'PATCHWISE_AUDIT_ON_BROKEN_CHAIN': 'new_segment'}))
     assert code == 0, output
     assert 'a chain_break record starts a new segment' in output

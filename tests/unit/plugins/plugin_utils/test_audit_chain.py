@@ -157,7 +157,7 @@ def test_a_chain_break_starts_a_segment_that_verifies_on_its_own():
 def test_a_forged_break_in_the_middle_of_a_good_chain_is_reported():
     lines, _chain = _log(4)
     forged = Chain(seq=2)
-    tail = [forged.seal(chain_break('nothing wrong', 2, 'x')).decode()] + lines[3:]
+    tail = [forged.seal(chain_break('nothing wrong', 2, 'x')).decode(), *lines[3:]]
     result = verify_lines(lines[:2] + tail)
     # The break is listed, and the record after it no longer chains to the forged break.
     assert result['breaks'][0]['line'] == 3 and not result['valid'] and result['first_bad_line'] == 4
