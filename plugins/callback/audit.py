@@ -81,12 +81,39 @@ options:
       - Where to send RFC 5424 syslog messages; unset disables syslog forwarding.
       - V(local) is the local syslog socket C(/dev/log); V(unix:///path) another local socket;
         V(udp://host:port) or V(tcp://host:port) a remote receiver (port 514 when omitted; IPv6 as V(tcp://[::1]:514)).
+      - V(tls://host:port) sends over TLS (RFC 5425, port 6514 when omitted). The receiver's certificate must chain
+        to O(syslog_ca_file) (else the system's trust store) and name the host of the target; plain TCP to a
+        remote receiver crosses the network in clear text.
     type: str
     ini:
       - section: callback_patchwise_audit
         key: syslog_target
     env:
       - name: PATCHWISE_AUDIT_SYSLOG_TARGET
+  syslog_ca_file:
+    description: PEM file of the CA(s) a V(tls://) receiver's certificate must chain to; unset, the system's trust store.
+    type: path
+    ini:
+      - section: callback_patchwise_audit
+        key: syslog_ca_file
+    env:
+      - name: PATCHWISE_AUDIT_SYSLOG_CA_FILE
+  syslog_client_cert:
+    description: PEM client certificate (with its key, or see O(syslog_client_key)) sent to a V(tls://) receiver that requires one.
+    type: path
+    ini:
+      - section: callback_patchwise_audit
+        key: syslog_client_cert
+    env:
+      - name: PATCHWISE_AUDIT_SYSLOG_CLIENT_CERT
+  syslog_client_key:
+    description: PEM private key of O(syslog_client_cert) when it is a separate file.
+    type: path
+    ini:
+      - section: callback_patchwise_audit
+        key: syslog_client_key
+    env:
+      - name: PATCHWISE_AUDIT_SYSLOG_CLIENT_KEY
   syslog_facility:
     description: Syslog facility of the messages.
     type: str
@@ -200,6 +227,30 @@ options:
         key: on_broken_chain
     env:
       - name: PATCHWISE_AUDIT_ON_BROKEN_CHAIN
+  spool_max_bytes:
+    description:
+      - The most undelivered events the webhook spool keeps, in bytes (at least 4096); V(0) for no bound. The spool's
+        files stay under twice this size.
+    type: int
+    default: 67108864
+    ini:
+      - section: callback_patchwise_audit
+        key: spool_max_bytes
+    env:
+      - name: PATCHWISE_AUDIT_SPOOL_MAX_BYTES
+  spool_on_full:
+    description:
+      - What a full spool does with a new event. V(drop_oldest) drops the oldest undelivered events and spools a
+        C(spool_dropped) event counting them, so the receiver sees the gap. V(refuse) refuses it, which stops
+        the run under O(fail_closed) (else webhook forwarding stops for the run, with a warning).
+    type: str
+    choices: [drop_oldest, refuse]
+    default: drop_oldest
+    ini:
+      - section: callback_patchwise_audit
+        key: spool_on_full
+    env:
+      - name: PATCHWISE_AUDIT_SPOOL_ON_FULL
   spool_dir:
     description: Directory of the webhook spool. Default the audit log path with C(.spool) appended.
     type: path
@@ -217,7 +268,8 @@ EXAMPLES = r"""
 #
 # [callback_patchwise_audit]
 # log_path = /var/log/patchwise/audit.jsonl
-# syslog_target = tcp://logs.example.com:6514
+# syslog_target = tls://logs.example.com:6514
+# syslog_ca_file = /etc/pki/patchwise/logs-ca.pem
 # syslog_facility = authpriv
 # webhook_url = https://audit.example.com/patchwise/events
 # webhook_flush_timeout = 10
@@ -348,15 +400,18 @@ class CallbackModule(CallbackBase):
     def _open_syslog(self):
         # Imported here, not at load: a file-only audit must not pay for forwarding.
         from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_syslog_sink import SyslogSink  # noqa: PLC0415
+        tls = {'ca_file': self.get_option('syslog_ca_file'), 'client_cert': self.get_option('syslog_client_cert'),
+               'client_key': self.get_option('syslog_client_key')}
         return SyslogSink(self.get_option('syslog_target'), facility=self.get_option('syslog_facility'),
-                          app_name=self.get_option('syslog_app_name'), timeout=self.get_option('syslog_timeout'))
+                          app_name=self.get_option('syslog_app_name'), timeout=self.get_option('syslog_timeout'), tls=tls)
 
     def _open_webhook(self):
         # Imported here, not at load (HTTP client, thread): a file-only audit must not pay for forwarding.
         from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_spool import Spool  # noqa: PLC0415
         from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_webhook_sink import WebhookSink, parse_headers  # noqa: PLC0415
         headers = parse_headers(self.get_option('webhook_headers'))
-        spool = Spool(os.path.expanduser(self.get_option('spool_dir') or self._log_path + '.spool'))
+        spool = Spool(os.path.expanduser(self.get_option('spool_dir') or self._log_path + '.spool'),
+                      max_bytes=self.get_option('spool_max_bytes') or None, on_full=self.get_option('spool_on_full'))
         return WebhookSink(self.get_option('webhook_url'), spool, timeout=self.get_option('webhook_timeout'),
                            headers=headers, token=self.get_option('webhook_token') or None)
 
@@ -398,8 +453,20 @@ class CallbackModule(CallbackBase):
                                'event_id': event_id, 'seq': record['seq'], 'status': record.get('status'),
                                'host': record.get('host')}, line)
         if self._webhook is not None:
-            self._webhook.send(b'{"event_id":%s,"type":"audit_record","record":%s}' % (
-                json.dumps(event_id).encode('utf-8'), line))
+            self._spool_send(b'{"event_id":%s,"type":"audit_record","record":%s}' % (json.dumps(event_id).encode('utf-8'), line))
+
+    def _spool_send(self, body):
+        # Loaded already: only a configured webhook gets here.
+        from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_spool import SpoolFull  # noqa: PLC0415
+        try:
+            self._webhook.send(body)
+        except SpoolFull as exc:
+            # spool_on_full=refuse: off-host delivery can no longer be promised, which fail_closed does not accept.
+            webhook, self._webhook = self._webhook, None
+            webhook.close(0.0)
+            if self.get_option('fail_closed'):
+                self._audit_failed(str(exc))
+            self._display.warning('patchwise.patching.audit: %s; webhook forwarding stops for this run' % exc)
 
     def _send_head(self):
         """The final chain head, off-host: a later cut or rewrite of the log no longer matches it."""
@@ -416,8 +483,13 @@ class CallbackModule(CallbackBase):
                     self._syslog.dropped, self._syslog.dropped + self._syslog.sent, self._syslog.last_error))
             self._syslog = None
         if self._webhook is not None:
-            self._webhook.send(body)
+            self._spool_send(body)
+        if self._webhook is not None:
             left = self._webhook.close(self.get_option('webhook_flush_timeout'))
+            if self._webhook.spool.dropped:
+                self._display.warning('patchwise.patching.audit: the webhook spool was full (spool_max_bytes): %d undelivered '
+                                      'event(s) were dropped, oldest first; a spool_dropped event tells the receiver'
+                                      % self._webhook.spool.dropped)
             if left:
                 self._display.warning('patchwise.patching.audit: %d audit event(s) not yet delivered to the webhook '
                                       '(%s); they stay in the spool %s and are sent first by the next run' % (

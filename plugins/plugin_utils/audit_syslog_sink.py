@@ -2,9 +2,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Syslog forwarding of audit events: RFC 5424 messages with structured data over the local socket, UDP or TCP.
+"""Syslog forwarding of audit events: RFC 5424 messages with structured data over the local socket, UDP, TCP or TLS.
 
-TCP uses octet-counting framing (RFC 6587). Every socket operation has a timeout, and after a failure no
+TCP uses octet-counting framing (RFC 6587), TLS the same framing over a verified TLS connection (RFC 5425):
+the receiver's certificate must chain to the given CA (or the system's trust store) and name the target host;
+a client certificate is sent when one is given. Every socket operation has a timeout, and after a failure no
 reconnect is tried for a back-off interval, so an unreachable receiver costs the play at most one timeout per
 interval; messages that cannot be sent meanwhile are counted, not queued (the webhook sink is the at-least-once
 channel).
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import ssl
 import time
 from urllib.parse import urlsplit
 
@@ -37,22 +40,41 @@ _BACKOFF_MIN = 1.0
 _BACKOFF_MAX = 30.0
 
 
+_DEFAULT_PORTS = {'udp': 514, 'tcp': 514, 'tls': 6514}
+
+
 def parse_target(target):
-    """(transport, address) of ``local``, ``unix:///path``, ``udp://host:port`` or ``tcp://host:port``."""
+    """(transport, address) of ``local``, ``unix:///path``, ``udp://host:port``, ``tcp://host:port`` or ``tls://host:port``."""
     if target == 'local':
         return 'unix', LOCAL_SOCKET
     parts = urlsplit(target)
     if parts.scheme == 'unix' and parts.path:
         return 'unix', parts.path
-    if parts.scheme in ('udp', 'tcp') and parts.hostname:
+    if parts.scheme in _DEFAULT_PORTS and parts.hostname:
         try:
-            port = parts.port or 514
+            port = parts.port or _DEFAULT_PORTS[parts.scheme]
         except ValueError:
             port = None
         if port:
             return parts.scheme, (parts.hostname, port)
-    raise ValueError("syslog_target %r: expected 'local', 'unix:///path', 'udp://host:port' or 'tcp://host:port'"
-                     % (target,))
+    raise ValueError("syslog_target %r: expected 'local', 'unix:///path', 'udp://host:port', 'tcp://host:port' or "
+                     "'tls://host:port'" % (target,))
+
+
+def tls_context(ca_file=None, client_cert=None, client_key=None):
+    """A client TLS context that verifies the receiver: against ``ca_file``, else the system's trust store."""
+    for option, path in (('syslog_ca_file', ca_file), ('syslog_client_cert', client_cert), ('syslog_client_key', client_key)):
+        if path and not os.path.isfile(path):
+            raise ValueError('%s %s: no such file' % (option, path))
+    if client_key and not client_cert:
+        raise ValueError('syslog_client_key is set without syslog_client_cert')
+    try:
+        context = ssl.create_default_context(cafile=ca_file or None)
+        if client_cert:
+            context.load_cert_chain(client_cert, client_key or None)
+    except ssl.SSLError as exc:
+        raise ValueError('syslog TLS settings: %s' % exc) from exc
+    return context
 
 
 def _sd_escape(value):
@@ -91,11 +113,13 @@ def format_message(event, body, *, facility, app_name, hostname, procid):
 class SyslogSink:
     """Sends each audit event as one RFC 5424 message; failures are counted and reported, never raised."""
 
-    def __init__(self, target, facility='local0', app_name='patchwise', timeout=2.0):
+    def __init__(self, target, facility='local0', app_name='patchwise', timeout=2.0, tls=None):
+        """``tls``: {ca_file, client_cert, client_key} for a ``tls://`` target."""
         if facility not in FACILITIES:
             raise ValueError('syslog_facility %r: expected one of %s' % (facility, ', '.join(sorted(FACILITIES))))
         self.target = target
         self._transport, self._address = parse_target(target)
+        self._tls = tls_context(**(tls or {})) if self._transport == 'tls' else None
         self._facility = FACILITIES[facility]
         self._app_name = app_name
         self._timeout = timeout
@@ -133,7 +157,7 @@ class SyslogSink:
         return True
 
     def _write(self, message):
-        if self._transport == 'tcp':
+        if self._transport in ('tcp', 'tls'):
             self._socket.sendall(b'%d ' % len(message) + message)
         elif self._transport == 'udp':
             self._socket.send(message)
@@ -153,11 +177,14 @@ class SyslogSink:
                 self._socket = self._unix_socket()
             else:
                 host, port = self._address
-                kind = socket.SOCK_STREAM if self._transport == 'tcp' else socket.SOCK_DGRAM
+                kind = socket.SOCK_DGRAM if self._transport == 'udp' else socket.SOCK_STREAM
                 family, _kind, proto, _name, address = socket.getaddrinfo(host, port, 0, kind)[0]
                 self._socket = socket.socket(family, kind, proto)
                 self._socket.settimeout(self._timeout)
                 self._socket.connect(address)
+                if self._tls is not None:
+                    # The handshake verifies the receiver's certificate and that it names ``host``.
+                    self._socket = self._tls.wrap_socket(self._socket, server_hostname=host)
         except OSError as exc:
             self._close()
             self._fail(exc)

@@ -19,6 +19,7 @@ import sys
 
 import pytest
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import verify_lines
+from ansible_collections.patchwise.patching.tests.unit.loopback import free_port
 
 COLLECTIONS_ROOT = pathlib.Path(__file__).resolve().parents[7]
 
@@ -234,3 +235,20 @@ def test_secret_values_are_masked_in_names_messages_and_stderr(tmp_path):
     stderr = next(r['summary']['stderr'] for r in records if r.get('task') == 'Print it by accident' and r['event'] == 'host_result')
     assert stderr == '******** ********'
     assert verify_lines(text.splitlines())['valid']
+
+
+@pytest.mark.parametrize('on_full', ['drop_oldest', 'refuse'])
+def test_a_full_webhook_spool_drops_with_a_count_or_stops_the_run(tmp_path, on_full):
+    log = tmp_path / 'audit' / 'log.jsonl'
+    # Nothing listens on this port: every event stays in the spool.
+    env = {'PATCHWISE_AUDIT_WEBHOOK_URL': 'http://127.0.0.1:%d/events' % free_port(), 'PATCHWISE_AUDIT_SPOOL_MAX_BYTES': '4096',
+           'PATCHWISE_AUDIT_SPOOL_ON_FULL': on_full, 'PATCHWISE_AUDIT_WEBHOOK_FLUSH_TIMEOUT': '0'}
+    code, output = _finish(_run(tmp_path, log, playbook=LONG_PLAYBOOK, extra_env=env))
+    if on_full == 'drop_oldest':
+        assert code == 0 and 'undelivered event(s) were dropped, oldest first' in output, output
+        spooled = (tmp_path / 'audit' / 'log.jsonl.spool' / 'events.jsonl').read_text()
+        assert '"type":"spool_dropped"' in spooled and '"type":"chain_head"' in spooled
+    else:
+        assert code == 1 and '(spool_max_bytes)' in output and 'The run stops here' in output, output
+        assert 'Task 39' not in output
+    assert verify_lines(log.read_text().splitlines())['valid']

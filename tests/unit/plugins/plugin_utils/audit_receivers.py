@@ -104,6 +104,49 @@ class Rsyslog:
         return self.messages()
 
 
+def make_certificates(directory):
+    """A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, signed by it (openssl CLI)."""
+    def openssl(*args):
+        subprocess.run(['openssl', *args], cwd=directory, check=True, capture_output=True)
+
+    ec = ('-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes')
+    openssl('req', '-x509', *ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=patchwise test CA')
+    for name, extension in (('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost'), ('client', 'extendedKeyUsage=clientAuth')):
+        openssl('req', *ec, '-keyout', name + '.key', '-out', name + '.csr', '-subj', '/CN=patchwise test ' + name)
+        with open(os.path.join(directory, name + '.ext'), 'w', encoding='utf-8') as handle:
+            handle.write(extension + '\n')
+        openssl('x509', '-req', '-in', name + '.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
+                '-out', name + '.pem', '-days', '2', '-extfile', name + '.ext')
+    return {name: os.path.join(directory, name) for name in ('ca.pem', 'server.pem', 'server.key', 'client.pem', 'client.key')}
+
+
+class RsyslogTLS(Rsyslog):
+    """rsyslogd with one TLS input (the ossl stream driver) that requires a client certificate signed by the test CA."""
+
+    def __init__(self, workdir):
+        super().__init__(workdir)
+        self.certificates = make_certificates(workdir)
+
+    def config(self):
+        certs = self.certificates
+        return '\n'.join([
+            'global(workDirectory="%s" maxMessageSize="64k" DefaultNetstreamDriver="ossl" DefaultNetstreamDriverCAFile="%s" '
+            'DefaultNetstreamDriverCertFile="%s" DefaultNetstreamDriverKeyFile="%s")'
+            % (self.workdir, certs['ca.pem'], certs['server.pem'], certs['server.key']),
+            'module(load="imtcp" StreamDriver.Name="ossl" StreamDriver.Mode="1" StreamDriver.AuthMode="x509/certvalid")',
+            'template(name="received" type="string" string="%s")' % _RECEIVED_TEMPLATE,
+            'ruleset(name="audit") {',
+            '  action(type="omfile" file="%s" template="received" flushOnTXEnd="on" asyncWriting="off")' % self.output,
+            '}',
+            'input(type="imtcp" address="127.0.0.1" port="%d" ruleset="audit")' % self.tcp_port,
+            '',
+        ])
+
+    def _listening(self):
+        socket.create_connection(('127.0.0.1', self.tcp_port), timeout=1).close()
+        return True
+
+
 class WebhookReceiver:
     """http.server in a thread that records every POSTed JSON body; stop() and start() again on the same port.
 

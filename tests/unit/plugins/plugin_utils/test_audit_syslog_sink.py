@@ -11,7 +11,7 @@ import time
 
 import pytest
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_syslog_sink import MAX_MESSAGE, SD_ID, SyslogSink, format_message, parse_target
-from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.audit_receivers import Rsyslog, free_port
+from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.audit_receivers import Rsyslog, RsyslogTLS, free_port, make_certificates
 
 
 @pytest.fixture
@@ -104,3 +104,49 @@ def test_unreachable_receiver_backs_off_without_blocking():
     results = [sink.send(_event(seq), _body(_event(seq))) for seq in range(1, 201)]
     assert time.monotonic() - started < 2
     assert not any(results) and sink.dropped == 200 and 'Connection refused' in sink.last_error
+
+
+@pytest.fixture
+def rsyslog_tls(tmp_path):
+    server = RsyslogTLS(str(tmp_path)).start()
+    yield server
+    server.stop()
+
+
+def test_tls_receiver_gets_every_event_and_a_wrong_ca_gets_none(rsyslog_tls, tmp_path):
+    certs = rsyslog_tls.certificates
+    target = 'tls://127.0.0.1:%d' % rsyslog_tls.tcp_port
+    sink = SyslogSink(target, tls={'ca_file': certs['ca.pem'], 'client_cert': certs['client.pem'], 'client_key': certs['client.key']})
+    for seq in range(1, 6):
+        assert sink.send(_event(seq), _body(_event(seq)))
+    sink.close()
+    messages = rsyslog_tls.wait_for(lambda m: len(m) >= 5)
+    assert [m['sd'][SD_ID]['seq'] for m in messages] == ['1', '2', '3', '4', '5']
+    assert json.loads(messages[0]['msg'])['event_id'] == 'run-1:1'
+    # Another CA: the receiver's certificate does not verify, nothing is sent and the reason is kept.
+    other = tmp_path / 'other'
+    other.mkdir()
+    stranger = make_certificates(str(other))
+    refused = SyslogSink(target, tls={'ca_file': stranger['ca.pem'], 'client_cert': certs['client.pem'], 'client_key': certs['client.key']})
+    assert not refused.send(_event(6), _body(_event(6)))
+    assert refused.dropped == 1 and 'CERTIFICATE_VERIFY_FAILED' in refused.last_error
+    # No client certificate: the receiver refuses the connection (x509/certvalid); nothing more arrives.
+    anonymous = SyslogSink(target, tls={'ca_file': certs['ca.pem']})
+    anonymous.send(_event(7), _body(_event(7)))
+    anonymous.close()
+    time.sleep(1)
+    assert len(rsyslog_tls.messages()) == 5
+
+
+@pytest.mark.parametrize(('tls', 'named'), [
+    ({'ca_file': '/nonexistent/ca.pem'}, 'syslog_ca_file /nonexistent/ca.pem: no such file'),
+    ({'client_key': __file__}, 'syslog_client_key is set without syslog_client_cert'),
+    ({'ca_file': __file__}, 'syslog TLS settings:'),
+])
+def test_bad_tls_settings_are_named(tls, named):
+    with pytest.raises(ValueError, match=named):
+        SyslogSink('tls://127.0.0.1:6514', tls=tls)
+
+
+def test_tls_target_defaults_to_port_6514():
+    assert parse_target('tls://logs.example.com') == ('tls', ('logs.example.com', 6514))
