@@ -16,6 +16,7 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import verify_lines
@@ -252,3 +253,24 @@ def test_a_full_webhook_spool_drops_with_a_count_or_stops_the_run(tmp_path, on_f
         assert code == 1 and '(spool_max_bytes)' in output and 'The run stops here' in output, output
         assert 'Task 39' not in output
     assert verify_lines(log.read_text().splitlines())['valid']
+
+
+def test_a_run_killed_mid_write_leaves_a_log_the_next_run_handles(tmp_path):
+    log = tmp_path / 'audit' / 'log.jsonl'
+    slow = LONG_PLAYBOOK.replace('ansible.builtin.debug:\n        msg: "%s"' % ('x' * 200), 'ansible.builtin.pause:\n        seconds: 1')
+    process = _run(tmp_path, log, playbook=slow)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not log.exists() or log.read_text().count('\n') < 6):
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL) if os.getpgid(process.pid) == process.pid else process.kill()
+    process.communicate(timeout=60)
+    text = log.read_bytes()
+    assert text.count(b'\n') >= 6
+    # The kernel released the killed run's lock: the next run does not wait for it.
+    code, output = _finish(_run(tmp_path, log, extra_env={'PATCHWISE_AUDIT_LOCK_TIMEOUT': '5'}))
+    if text.endswith(b'\n'):
+        assert code == 0, output
+        assert verify_lines(log.read_text().splitlines())['valid']
+    else:
+        assert code == 1 and 'its last line is incomplete' in output, output
+        assert log.read_bytes() == text
