@@ -41,7 +41,7 @@ options:
     type: raw
   since_last_break:
     description:
-      - Verify only the last segment: from the last C(chain_break) record (written by the
+      - Verify only the last segment, from the last C(chain_break) record (written by the
         P(patchwise.patching.audit#callback) callback with C(on_broken_chain=new_segment)) to the end, the part
         later runs append to. Without it every segment must verify, so a log with a break never does.
       - Breaks are listed in RV(breaks) either way.
