@@ -9,7 +9,7 @@ import os
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_register import RegisterError, load_register
-from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError, asset_db_exists
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import SCHEMA
 
 _ARGUMENT_SPEC = {
@@ -60,7 +60,7 @@ class ActionModule(ActionBase):
         check_mode = self._task.check_mode
         try:
             register = load_register(args['register']) if args['register'] else None
-            if check_mode and not os.path.exists(args['path']):
+            if check_mode and not asset_db_exists(args['path'], args['busy_timeout']):
                 # Nothing to compare with: every host would be new.
                 result.update(changed=bool(records) or bool(args['outcomes']), path=args['path'], schema=SCHEMA, run_id=run_id,
                               outcomes=len(args['outcomes']),

@@ -5,12 +5,11 @@
 from __future__ import annotations
 
 import datetime
-import os
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_register import RegisterError
-from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError, asset_db_exists
 from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerprint import ConfigError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.config_inputs import policy_with_fingerprint, register_with_fingerprint
 from ansible_collections.patchwise.patching.plugins.plugin_utils.maintenance_windows import utc
@@ -45,7 +44,7 @@ class ActionModule(ActionBase):
         try:
             policy, policy_part = policy_with_fingerprint(args['policy'])
             store = None
-            if args['asset_db'] and os.path.exists(args['asset_db']):
+            if args['asset_db'] and asset_db_exists(args['asset_db']):
                 store = AssetStore(args['asset_db'], readonly=True)
             elif args['asset_db']:
                 notes.append('no asset database at %s yet: no stored plan for %s' % (args['asset_db'], host))

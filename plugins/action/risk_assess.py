@@ -12,7 +12,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import AdvisoryDB, AdvisoryDBError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_freshness import check_advisory_age
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_register import RegisterError
-from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError, asset_db_exists
 from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerprint import ConfigError, value_fingerprint
 from ansible_collections.patchwise.patching.plugins.plugin_utils.config_inputs import policy_with_fingerprint, register_with_fingerprint
 from ansible_collections.patchwise.patching.plugins.plugin_utils.database_kind import ADVISORY, ASSET, database_kind
@@ -51,7 +51,7 @@ class ActionModule(ActionBase):
         if (database_kind(args['asset_db']), database_kind(args['advisory_db'])) == (ADVISORY, ASSET):
             raise AnsibleActionFail('asset_db and advisory_db look swapped: asset_db %s is an advisory database and advisory_db %s '
                                     'is an asset database; nothing was read or written' % (args['asset_db'], args['advisory_db']))
-        missing = [path for path in (args['advisory_db'], args['asset_db']) if not os.path.exists(path)]
+        missing = [path for path, exists in ((args['advisory_db'], os.path.exists), (args['asset_db'], asset_db_exists)) if not exists(path)]
         if missing and self._task.check_mode:
             # A check run on a fresh environment: the databases this run would build do not exist yet.
             result.update(changed=False, hosts={}, tiers=dict.fromkeys(TIER_ORDER, 0), missing=[], skipped={}, ranked=[], open_findings=0,

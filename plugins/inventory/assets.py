@@ -39,6 +39,8 @@ options:
     description:
       - The asset database. Leave it out to build the inventory from the register alone.
       - Relative paths are relative to the directory of the configuration file; C(~) is expanded.
+      - A C(postgresql://user@host:port/database) URL reads a PostgreSQL asset database (the password from E(PGPASSWORD) or a
+        E(PGPASSFILE)), as an AWX inventory source does.
     type: str
     env:
       - name: PATCHWISE_ASSET_DB
@@ -86,6 +88,7 @@ import os
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_db_connection import is_url
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_inventory import inventory_hosts
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_record_check import host_name_problem
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_register import RegisterError, load_register
@@ -131,6 +134,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         value = self.get_option(option)
         if not value:
             return None
+        if is_url(value):
+            return value
         value = os.path.expanduser(value)
         return value if os.path.isabs(value) else os.path.join(os.path.dirname(config_path), value)
 

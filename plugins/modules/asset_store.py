@@ -33,7 +33,10 @@ attributes:
     details: Reports which hosts would change and how, then rolls the transaction back.
 options:
   path:
-    description: The asset database on the controller. It and its directory are created when missing.
+    description:
+      - The asset database on the controller. It and its directory are created when missing.
+      - A C(postgresql://user@host:port/database) URL instead uses a PostgreSQL asset database (password from E(PGPASSWORD)
+        or a E(PGPASSFILE), never in the URL; see docs/postgresql.md).
     type: path
     required: true
   records:

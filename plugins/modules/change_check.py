@@ -82,7 +82,10 @@ options:
     description: The asset register file (YAML or CSV, see C(docs/register.md)) to read the host's C(approvers) from.
     type: path
   asset_db:
-    description: The asset database whose stored register holds the host's C(approvers); default C(patchwise_asset_db).
+    description:
+      - The asset database whose stored register holds the host's C(approvers); default C(patchwise_asset_db).
+      - A C(postgresql://user@host:port/database) URL instead uses a PostgreSQL asset database (password from E(PGPASSWORD)
+        or a E(PGPASSFILE), never in the URL; see docs/postgresql.md).
     type: path
   emergency:
     description: The run is an emergency (outside its maintenance window); the change must be flagged emergency.

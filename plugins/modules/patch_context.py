@@ -40,6 +40,8 @@ options:
     description:
       - The asset database (C(patchwise_asset_db)). When the file does not exist yet there is no stored plan, and
         RV(notes) says so. Never created or changed.
+      - A C(postgresql://user@host:port/database) URL instead uses a PostgreSQL asset database (password from E(PGPASSWORD)
+        or a E(PGPASSFILE), never in the URL; see docs/postgresql.md).
     type: path
   policy:
     description: The risk policy (C(patchwise_policy)), a mapping or the path of a YAML file (see C(docs/policy.md)).

@@ -79,7 +79,10 @@ options:
     description: The host's register entry (a mapping) or the path of a register file.
     type: raw
   asset_db:
-    description: The asset database whose stored register names the host's approvers.
+    description:
+      - The asset database whose stored register names the host's approvers.
+      - A C(postgresql://user@host:port/database) URL instead uses a PostgreSQL asset database (password from E(PGPASSWORD)
+        or a E(PGPASSFILE), never in the URL; see docs/postgresql.md).
     type: path
   at:
     description: Decide at this moment (C(YYYY-MM-DDTHH:MM:SSZ)) instead of now.

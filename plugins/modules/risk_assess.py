@@ -38,7 +38,10 @@ attributes:
     details: Classifies and returns the summary, and writes nothing to the asset database.
 options:
   asset_db:
-    description: The asset database written by M(patchwise.patching.asset_store).
+    description:
+      - The asset database written by M(patchwise.patching.asset_store).
+      - A C(postgresql://user@host:port/database) URL instead uses a PostgreSQL asset database (password from E(PGPASSWORD)
+        or a E(PGPASSFILE), never in the URL; see docs/postgresql.md).
     type: path
     required: true
   advisory_db:

@@ -3,13 +3,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The asset database: the one API through which every part of the collection reads and writes it.
 
-An SQLite file (PostgreSQL later) holding, per host, the latest asset record,
+An SQLite file, or a PostgreSQL database given as a ``postgresql://`` URL
+(``asset_db_connection``), holding, per host, the latest asset record,
 the history of what changed, the asset register as last loaded, risk results
 and findings, plans and patch outcomes.  ``AssetStore`` owns the schema
 (``asset_store_schema``) and brings older databases forward on open.
 
-Every write is one transaction (``BEGIN IMMEDIATE``), so two runs writing at
-once wait for each other (up to ``busy_timeout`` seconds) instead of losing
+Every write is one transaction (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: row
+locks, and an advisory lock around a fleet-wide risk pass), so two runs writing
+at once wait for each other (up to ``busy_timeout`` seconds) instead of losing
 rows, and a failure leaves the database as it was.  Check mode computes the
 same answers and rolls back.
 """
@@ -19,19 +21,20 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import sqlite3
-import urllib.parse
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_changes import record_changes, record_digest, record_summary
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_db_connection import ConnectionProblem, connect, display_location, is_url
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_inventory_summary import fleet_summary
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_record_check import host_name_problem, record_problem
-from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import MIGRATIONS, SCHEMA, statements
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import SCHEMA, migration_statements
 from ansible_collections.patchwise.patching.plugins.plugin_utils.database_kind import ASSET, database_kind, describe
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_findings import is_match_view, match_view
 
 # Fields of a finding that belong to one host; everything else is shared by the hosts with the same detail_key.
 _HOST_FIELDS = frozenset(('status', 'first_seen', 'closed', 'due', 'tier', 'hold', 'acceptance', 'distribution_security_update',
                           'held_binaries', 'host_reasons', 'reasons', 'host', 'candidate', 'unfinished_binaries'))
+# Hosts per IN (...) query: within SQLite's oldest parameter limit (999).
+_CHUNK = 500
 _TABLES = ('meta', 'hosts', 'history', 'register', 'runs', 'risk_results', 'findings', 'plans', 'patch_outcomes', 'match_views')
 
 
@@ -106,13 +109,35 @@ def _changes_since(db, host, record):
         return [('record', {'replaced': 'the stored record could not be compared (%s: %s); replaced whole' % (type(exc).__name__, exc)})]
 
 
+def asset_db_exists(location, busy_timeout=30.0):
+    """Whether an asset database is at ``location``: the file exists, or the PostgreSQL database has its tables.
+
+    What a check run asks before it would create one (a check never creates state).  A server that cannot be
+    reached is an AssetStoreError, not a missing database.
+    """
+    if not is_url(location):
+        return os.path.exists(location)
+    try:
+        connection = connect(location, readonly=True, busy_timeout=busy_timeout)
+    except ConnectionProblem as exc:
+        raise AssetStoreError(str(exc)) from exc
+    try:
+        return 'meta' in connection.tables()
+    finally:
+        connection.close()
+
+
 class AssetStore:
     """An open asset database.  Use as a context manager, or call ``close()``."""
 
     def __init__(self, path, readonly=False, busy_timeout=30.0, create=True):
-        """Open the database at ``path``; ``create`` False refuses a missing file instead of making an empty one."""
-        self.path = path
+        """Open the database at ``path`` (a file, or a ``postgresql://`` URL); ``create`` False refuses a missing
+        file, or a PostgreSQL database without the asset tables, instead of making an empty one."""
+        self.path = display_location(path)
         self.readonly = readonly
+        if is_url(path):
+            self._open_url(path, readonly, busy_timeout, create)
+            return
         if (readonly or not create) and not os.path.exists(path):
             raise AssetStoreError('%s: the asset database does not exist (run the discover playbook or asset_store first)' % path)
         kind = database_kind(path)
@@ -127,15 +152,57 @@ class AssetStore:
                 os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
             except OSError as exc:
                 raise AssetStoreError('%s: cannot create the asset database: %s' % (path, exc)) from exc
+        self._db = None
         try:
-            if readonly:
-                uri = 'file:%s?mode=ro' % urllib.parse.quote(os.path.abspath(path))
-                self._db = sqlite3.connect(uri, uri=True, timeout=busy_timeout, isolation_level=None)
-            else:
-                self._db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
+            self._db = connect(path, readonly, busy_timeout)
             self._open_schema()
-        except sqlite3.DatabaseError as exc:
+        except self._errors() as exc:
+            self._close_quietly()
             raise AssetStoreError('%s: not a usable asset database: %s' % (path, exc)) from exc
+
+    def _open_url(self, url, readonly, busy_timeout, create):
+        self._db = None
+        try:
+            self._db = connect(url, readonly, busy_timeout)
+            tables = self._db.tables()
+            if tables and 'meta' in tables:
+                kind = dict(self._db.execute("SELECT key, value FROM meta WHERE key = 'kind'").fetchall()).get('kind')
+                if kind not in (None, ASSET):
+                    raise AssetStoreError('%s is %s, not an asset database: refusing to use it' % (self.path, describe(kind)))
+            elif tables:
+                raise AssetStoreError('%s holds tables but is not a patchwise asset database (it has no meta table); give the asset '
+                                      'database its own database or schema' % self.path)
+            elif readonly or not create:
+                raise AssetStoreError('%s: the asset database has no tables yet (run the discover playbook or asset_store first)' % self.path)
+            self._open_schema()
+        except ConnectionProblem as exc:
+            self._close_quietly()
+            raise AssetStoreError(str(exc)) from exc
+        except AssetStoreError:
+            self._close_quietly()
+            raise
+        except self._errors() as exc:
+            self._close_quietly()
+            raise AssetStoreError('%s: not a usable asset database: %s' % (self.path, str(exc).strip())) from exc
+
+    def _errors(self):
+        """The exception classes a database failure raises (both backends' when no connection is open yet)."""
+        if self._db is not None:
+            return self._db.errors
+        import sqlite3  # noqa: PLC0415 - the fallback before a connection exists
+        return (sqlite3.DatabaseError,)
+
+    def _close_quietly(self):
+        if self._db is not None:
+            try:
+                self._db.close()
+            except Exception:  # noqa: S110 - the connection is already broken; the error that got here is the one to report
+                pass
+            self._db = None
+
+    @property
+    def dialect(self):
+        return self._db.dialect
 
     def __enter__(self):
         return self
@@ -149,7 +216,7 @@ class AssetStore:
     # -- schema -----------------------------------------------------------------
 
     def _schema_version(self):
-        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = self._db.tables()
         if not tables:
             return 0
         if 'meta' not in tables:
@@ -169,16 +236,19 @@ class AssetStore:
         if self.readonly:
             raise AssetStoreError('%s: asset database schema %d is older than %d; run asset_store once to migrate it'
                                   % (self.path, version, SCHEMA))
-        self._db.execute('BEGIN IMMEDIATE')
+        self._db.begin_write()
         try:
+            if self._db.dialect == 'postgresql':
+                # Two jobs opening a new database at once: one migrates, the other waits and finds it done.
+                self._db.advisory_lock('patchwise asset schema')
             version = self._schema_version()  # another writer may have migrated while we waited
-            for script in MIGRATIONS[version:]:
-                for statement in statements(script):
-                    self._db.execute(statement)
+            for number in range(version + 1, SCHEMA + 1):
+                for statement in migration_statements(number, self._db.dialect):
+                    self._db.script(statement)
             self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA),))
-            self._db.execute('COMMIT')
+            self._db.commit()
         except BaseException:
-            self._db.execute('ROLLBACK')
+            self._db.rollback()
             raise
 
     def _write(self, work, check_mode=False):
@@ -186,18 +256,21 @@ class AssetStore:
         if self.readonly:
             raise AssetStoreError('%s: opened read-only' % self.path)
         try:
-            self._db.execute('BEGIN IMMEDIATE')
-        except sqlite3.OperationalError as exc:
+            self._db.begin_write()
+        except self._db.busy_errors as exc:
             raise AssetStoreError('%s: cannot lock the asset database for writing: %s' % (self.path, exc)) from exc
         try:
             answer = work(self._db)
-        except sqlite3.DatabaseError as exc:
-            self._db.execute('ROLLBACK')
-            raise AssetStoreError('%s: %s (nothing was written)' % (self.path, exc)) from exc
+        except self._db.errors as exc:
+            self._db.rollback()
+            raise AssetStoreError('%s: %s (nothing was written)' % (self.path, str(exc).strip())) from exc
         except BaseException:
-            self._db.execute('ROLLBACK')
+            self._db.rollback()
             raise
-        self._db.execute('ROLLBACK' if check_mode else 'COMMIT')
+        if check_mode:
+            self._db.rollback()
+        else:
+            self._db.commit()
         return answer
 
     # -- asset records ------------------------------------------------------------
@@ -242,17 +315,18 @@ class AssetStore:
                     if not row[1]:
                         # Stored before schema 3: the view is built from the record that stays stored.
                         _write_view(db, host, _stored_view(record))
-                    db.execute('UPDATE hosts SET last_seen = max(last_seen, ?), collected_at = ?, run_id = ? WHERE name = ?',
-                               (record['collected_at'], record['collected_at'], run_id, host))
+                    db.execute('UPDATE hosts SET last_seen = CASE WHEN last_seen > ? THEN last_seen ELSE ? END, collected_at = ?, run_id = ? '
+                               'WHERE name = ?', (record['collected_at'], record['collected_at'], record['collected_at'], run_id, host))
                     outcome[host] = {'changed': False, 'new': False, 'changes': []}
                     continue
                 changes = _changes_since(db, host, record)
                 for kind, detail in changes:
                     db.execute('INSERT INTO history (host, at, run_id, kind, detail) VALUES (?, ?, ?, ?, ?)',
                                (host, now, run_id, kind, _dumps(detail)))
-                db.execute('UPDATE hosts SET last_seen = max(last_seen, ?), last_changed = ?, collected_at = ?, run_id = ?, '
-                           'digest = ?, summary = ?, record = ? WHERE name = ?',
-                           (record['collected_at'], now, record['collected_at'], run_id, digest, summary, _dumps(record), host))
+                db.execute('UPDATE hosts SET last_seen = CASE WHEN last_seen > ? THEN last_seen ELSE ? END, last_changed = ?, '
+                           'collected_at = ?, run_id = ?, digest = ?, summary = ?, record = ? WHERE name = ?',
+                           (record['collected_at'], record['collected_at'], now, record['collected_at'], run_id, digest, summary,
+                            _dumps(record), host))
                 # After the record: its update dropped the old view (trigger match_view_dropped_on_update).
                 _write_view(db, host, _stored_view(record))
                 outcome[host] = {'changed': True, 'new': False, 'changes': [kind for kind, _detail in changes]}
@@ -297,8 +371,9 @@ class AssetStore:
     def history(self, host=None, kind=None, since=None, run_id=None):
         """History entries, oldest first: ``[{host, at, run_id, kind, detail}]``, filtered by what is given."""
         rows = self._db.execute(
-            'SELECT host, at, run_id, kind, detail FROM history WHERE (?1 IS NULL OR host = ?1) AND (?2 IS NULL OR kind = ?2) '
-            'AND (?3 IS NULL OR run_id = ?3) AND (?4 IS NULL OR at >= ?4) ORDER BY id', (host, kind, run_id, since))
+            'SELECT host, at, run_id, kind, detail FROM history WHERE (CAST(? AS TEXT) IS NULL OR host = ?) AND (CAST(? AS TEXT) IS NULL OR kind = ?) '
+            'AND (CAST(? AS TEXT) IS NULL OR run_id = ?) AND (CAST(? AS TEXT) IS NULL OR at >= ?) ORDER BY id',
+            (host, host, kind, kind, run_id, run_id, since, since))
         return [{'host': h, 'at': at, 'run_id': run, 'kind': k, 'detail': json.loads(detail)} for h, at, run, k, detail in rows]
 
     # -- register -------------------------------------------------------------------
@@ -374,6 +449,9 @@ class AssetStore:
         pairs = sorted(results.items()) if isinstance(results, dict) else results
 
         def work(db):
+            if db.dialect == 'postgresql':
+                # Row locks alone would let two passes interleave host by host; one pass at a time, as SQLite's single writer.
+                db.advisory_lock('patchwise risk pass')
             outcome = {}
             written = set()
             for item in pairs:
@@ -451,19 +529,20 @@ class AssetStore:
 
     def kept_assessments(self, hosts):
         """``{host: (risk summary, plan brief)}`` of ``hosts`` with a stored result and a plan with its brief."""
-        self._db.execute('CREATE TEMP TABLE IF NOT EXISTS kept_hosts (name TEXT PRIMARY KEY)')
-        self._db.execute('DELETE FROM temp.kept_hosts')
-        self._db.executemany('INSERT OR IGNORE INTO temp.kept_hosts (name) VALUES (?)', [(host,) for host in hosts])
-        kept = {host: (json.loads(result), json.loads(brief)) for host, result, brief in self._db.execute(
-            'SELECT r.host, r.result, p.brief FROM temp.kept_hosts k JOIN risk_results r ON r.host = k.name '
-            'JOIN plans p ON p.host = k.name WHERE p.brief IS NOT NULL')}
-        self._db.execute('DELETE FROM temp.kept_hosts')
+        kept = {}
+        hosts = list(hosts)
+        for start in range(0, len(hosts), _CHUNK):
+            chunk = hosts[start:start + _CHUNK]
+            # Only placeholders are joined into the statement; the host names go as parameters.
+            query = ('SELECT r.host, r.result, p.brief FROM risk_results r JOIN plans p ON p.host = r.host '  # noqa: S608
+                     'WHERE p.brief IS NOT NULL AND r.host IN (%s)' % ', '.join('?' * len(chunk)))
+            kept.update({host: (json.loads(result), json.loads(brief)) for host, result, brief in self._db.execute(query, chunk)})
         return kept
 
     def risk_tiers(self):
         """``{host: (tier, due)}`` of every stored risk result (as ``risk_result`` gives them), in one query."""
         return {host: (tier, due) for host, tier, due in self._db.execute(
-            "SELECT host, json_extract(result, '$.tier'), json_extract(result, '$.due') FROM risk_results")}
+            'SELECT host, tier, due FROM risk_results')}
 
     def finding_lifecycle(self, host):
         """``{(finding id, package): (status, first_seen)}`` of ``host``'s stored findings, without their details."""
@@ -475,7 +554,8 @@ class AssetStore:
         rows = self._db.execute(
             'SELECT f.host, f.status, f.tier, f.due, f.first_seen, f.closed, f.extra, d.detail FROM findings f '
             'LEFT JOIN finding_details d ON d.detail_key = f.detail_key '
-            'WHERE (?1 IS NULL OR f.host = ?1) AND (?2 IS NULL OR f.status = ?2) ORDER BY f.host, f.finding_id, f.package', (host, status))
+            'WHERE (CAST(? AS TEXT) IS NULL OR f.host = ?) AND (CAST(? AS TEXT) IS NULL OR f.status = ?) ORDER BY f.host, f.finding_id, f.package',
+            (host, host, status, status))
         found = []
         for h, s, tier, due, first, closed, extra, detail in rows:
             item = json.loads(detail) if detail else {}
@@ -508,6 +588,14 @@ class AssetStore:
         assessed_on = assessed_on or now[:10]
 
         def work(db):
+            if db.dialect == 'postgresql':
+                db.executemany("UPDATE risk_results SET assessed_at = ?, run_id = ?, result = jsonb_set(jsonb_set(result::jsonb, "
+                               "'{run_id}', coalesce(to_jsonb(?::text), 'null')), '{assessed_on}', to_jsonb(?::text))::text WHERE host = ?",
+                               [(now, run_id, run_id, assessed_on, host) for host in hosts])
+                db.executemany("UPDATE plans SET created_at = ?, run_id = ?, "
+                               "plan = jsonb_set(plan::jsonb, '{run_id}', coalesce(to_jsonb(?::text), 'null'))::text "
+                               'WHERE host = ?', [(now, run_id, run_id, host) for host in hosts])
+                return len(hosts)
             # json_set rewrites the stored documents inside SQLite: a fleet's plans are not parsed and dumped again.
             db.executemany("UPDATE risk_results SET assessed_at = ?, run_id = ?, result = json_set(result, '$.run_id', ?, '$.assessed_on', ?) "
                            'WHERE host = ?', [(now, run_id, run_id, assessed_on, host) for host in hosts])
@@ -553,16 +641,22 @@ class AssetStore:
             raise AssetStoreError('host %s: patch outcome kind must be system or app, got %r' % (host, kind))
 
         def work(db):
-            cursor = db.execute('INSERT INTO patch_outcomes (host, run_id, kind, at, status, detail) VALUES (?, ?, ?, ?, ?, ?)',
-                                (host, run_id, kind, now, status, _dumps(detail)))
+            values = (host, run_id, kind, now, status, _dumps(detail))
+            insert = 'INSERT INTO patch_outcomes (host, run_id, kind, at, status, detail) VALUES (?, ?, ?, ?, ?, ?)'
+            if db.dialect == 'postgresql':
+                outcome_id = db.execute(insert + ' RETURNING id', values).fetchone()[0]
+            else:
+                # RETURNING needs SQLite 3.35; lastrowid works with every version a controller may have.
+                outcome_id = db.execute(insert, values).lastrowid
             db.execute('INSERT INTO history (host, at, run_id, kind, detail) VALUES (?, ?, ?, ?, ?)',
                        (host, now, run_id, 'patch_' + kind, _dumps(dict(detail, status=status))))
-            return cursor.lastrowid
+            return outcome_id
 
         return work
 
     def patch_outcomes(self, host=None, run_id=None):
         rows = self._db.execute(
-            'SELECT id, host, run_id, kind, at, status, detail FROM patch_outcomes WHERE (?1 IS NULL OR host = ?1) AND (?2 IS NULL OR run_id = ?2) '
-            'ORDER BY id', (host, run_id))
+            'SELECT id, host, run_id, kind, at, status, detail FROM patch_outcomes '
+            'WHERE (CAST(? AS TEXT) IS NULL OR host = ?) AND (CAST(? AS TEXT) IS NULL OR run_id = ?) '
+            'ORDER BY id', (host, host, run_id, run_id))
         return [{'id': i, 'host': h, 'run_id': r, 'kind': k, 'at': at, 'status': s, 'detail': json.loads(d)} for i, h, r, k, at, s, d in rows]

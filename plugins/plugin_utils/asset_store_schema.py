@@ -11,6 +11,7 @@ every database can be brought forward in one transaction by
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 _SCHEMA_1 = """
@@ -169,6 +170,30 @@ ALTER TABLE plans ADD COLUMN brief TEXT;
 
 MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5)
 SCHEMA = len(MIGRATIONS)
+
+# PostgreSQL runs the same migrations (asset_db_connection.translate turns SQLite's upserts, identity columns
+# and parameters into its own) except where the dialects part: triggers call a function there.  Each entry
+# replaces one migration's statements for PostgreSQL.
+_POSTGRESQL_MIGRATIONS = {
+    3: (
+        'CREATE TABLE match_views (host TEXT PRIMARY KEY, view TEXT NOT NULL)',
+        'CREATE OR REPLACE FUNCTION patchwise_drop_match_view() RETURNS trigger LANGUAGE plpgsql AS $body$ '
+        'BEGIN DELETE FROM match_views WHERE host = OLD.name; RETURN NULL; END $body$',
+        'CREATE TRIGGER match_view_dropped_on_update AFTER UPDATE OF record ON hosts FOR EACH ROW EXECUTE FUNCTION patchwise_drop_match_view()',
+        'CREATE TRIGGER match_view_dropped_on_delete AFTER DELETE ON hosts FOR EACH ROW EXECUTE FUNCTION patchwise_drop_match_view()',
+    ),
+}
+
+
+def migration_statements(number, dialect='sqlite'):
+    """The statements of migration ``number`` (1-based) for ``dialect`` (sqlite or postgresql)."""
+    if dialect == 'postgresql' and number in _POSTGRESQL_MIGRATIONS:
+        return list(_POSTGRESQL_MIGRATIONS[number])
+    found = list(statements(MIGRATIONS[number - 1]))
+    if dialect == 'postgresql':
+        # SQLite's REAL is a double; PostgreSQL's is a single-precision float.
+        found = [re.sub(r'\bREAL\b', 'DOUBLE PRECISION', statement) for statement in found]
+    return found
 
 
 def statements(script):

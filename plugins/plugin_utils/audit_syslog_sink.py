@@ -212,6 +212,12 @@ class SyslogSink:
 
     def _close(self):
         if self._socket is not None:
+            if isinstance(self._socket, ssl.SSLSocket):
+                try:
+                    # close_notify first: a receiver may drop what it read last from a TLS stream cut without it.
+                    self._socket.unwrap()
+                except (OSError, ValueError):
+                    pass
             try:
                 self._socket.close()
             except OSError:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fail, naming them, when servers started by the tests still run: Alertmanager, rsyslogd, PostgreSQL or a
-# Python http.server whose command line points into a test's temporary tree (pytest's
+# Python http.server whose command line points into a test's temporary tree (a test cluster's /tmp/patchwise-pg-*/, pytest's
 # /tmp/pytest-of-<user>/, the private copy tests/tools/ansible-test.sh makes, or tests/output/).
 # The same programs run by the machine itself (the system rsyslogd, say) name no such path and are left out.
 # A leftover is reported, not killed: it shows a fixture that does not stop its server.
@@ -12,6 +12,7 @@ leftovers=$(ps -eo pid=,args= | awk -v output_dir="$PWD/tests/output/" '
     server = program ~ /^(prometheus-alertmanager|alertmanager|rsyslogd|postgres|postmaster)$/ \
              || (program ~ /^python/ && $0 ~ /http\.server/)
     in_test_tree = $0 ~ /\/pytest-of-[^\/ ]+\// || $0 ~ /\/patchwise-ansible-test\.[^\/ ]+\// \
+                   || $0 ~ /\/patchwise-pg-[^\/ ]+\// \
                    || index($0, output_dir) > 0
     if (server && in_test_tree) { sub(/^ +/, ""); print "  " $0 }
   }')

@@ -6,9 +6,15 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+
 import pytest
 from ansible_collections.patchwise.patching.tests.unit.plugins.module_utils.alertmanager_server import Alertmanager
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.audit_receivers import WebhookReceiver
+from ansible_collections.patchwise.patching.tests.unit.postgresql_server import PASSWORD, PostgreSQL
+
+_DATABASES = itertools.count(1)
 
 
 @pytest.fixture
@@ -35,3 +41,23 @@ def webhook_receiver():
         yield instance
     finally:
         instance.stop()
+
+
+@pytest.fixture(scope='session')
+def postgresql_server():
+    """A real PostgreSQL cluster on loopback, shared by the tests of a session (see postgresql_server.py)."""
+    server = PostgreSQL().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=['sqlite', 'postgresql'])
+def asset_db(request, tmp_path, monkeypatch):
+    """Where a test's asset database lives: an SQLite file, then a fresh PostgreSQL database (password in PGPASSWORD)."""
+    if request.param == 'sqlite':
+        return str(tmp_path / 'assets.db')
+    server = request.getfixturevalue('postgresql_server')
+    monkeypatch.setenv('PGPASSWORD', PASSWORD)
+    return server.database('assets_%d_%d' % (os.getpid(), next(_DATABASES)))

@@ -31,32 +31,32 @@ def _fresh_feeds(tmp_path, epss_date=None):
     return [{'type': 'debian', 'src': str(tracker)}, {'type': 'epss', 'src': str(epss)}]
 
 
-def _setup(tmp_path):
+def _setup(tmp_path, asset_db=None):
     build(str(tmp_path / 'adv.db'), _fresh_feeds(tmp_path))
-    with AssetStore(str(tmp_path / 'assets.db')) as store:
+    with AssetStore(asset_db or str(tmp_path / 'assets.db')) as store:
         store.store_records({'web01': record(packages=PACKAGES, updates=UPDATES), 'db01': record('db01', packages=PACKAGES[1:], updates=[])})
         store.replace_register({'web01': {'exposure': 'internet', 'criticality': 'high'}, 'db01': {'exposure': 'isolated'}}, 'test')
 
 
-def _play(tmp_path, options='', check=False):
+def _play(tmp_path, options='', check=False, asset_db=None):
     task = ('    - patchwise.patching.risk_assess:\n'
             '        asset_db: "%s"\n'
             '        advisory_db: "%s"\n'
             '        hosts: [web01, db01, ghost01]\n'
             '%s'
-            '      register: outcome\n' % (tmp_path / 'assets.db', tmp_path / 'adv.db', options))
+            '      register: outcome\n' % (asset_db or tmp_path / 'assets.db', tmp_path / 'adv.db', options))
     return run_task(tmp_path, task, check)
 
 
-def test_assess_stores_results_plans_and_is_idempotent(tmp_path):
-    _setup(tmp_path)
-    process, result = _play(tmp_path, check=True)
+def test_assess_stores_results_plans_and_is_idempotent(tmp_path, asset_db):
+    _setup(tmp_path, asset_db)
+    process, result = _play(tmp_path, check=True, asset_db=asset_db)
     assert process.returncode == 0, process.stdout + process.stderr
     assert result['changed'] is True
-    with AssetStore(str(tmp_path / 'assets.db'), readonly=True) as store:
+    with AssetStore(asset_db, readonly=True) as store:
         assert store.findings() == [], 'check mode must not write'
 
-    process, result = _play(tmp_path)
+    process, result = _play(tmp_path, asset_db=asset_db)
     assert process.returncode == 0, process.stdout + process.stderr
     assert result['changed'] is True and result['missing'] == ['ghost01']
     assert result['config']['policy']['source'] == 'inline' and len(result['config']['policy']['sha256']) == 64
@@ -67,16 +67,16 @@ def test_assess_stores_results_plans_and_is_idempotent(tmp_path):
     assert result['ranked'][0]['host'] == 'web01' and result['ranked'][0]['id'] == 'CVE-2099-0001'
     assert result['hosts']['db01']['counts']['open'] == 1        # CVE-2099-0003, no fix yet
     assert result['hosts']['db01']['plan']['mode'] == 'none'
-    with AssetStore(str(tmp_path / 'assets.db'), readonly=True) as store:
+    with AssetStore(asset_db, readonly=True) as store:
         assert {f['id'] for f in store.findings(host='web01')} == {'CVE-2099-0001', 'CVE-2099-0003'}
         assert store.plan('web01')['system']['packages'] == [{'name': 'pw-demo-security', 'target': '1.0-2', 'findings': ['CVE-2099-0001']}]
         assert store.hosts()[1]['tier'] == web['tier']
 
-    process, result = _play(tmp_path)
+    process, result = _play(tmp_path, asset_db=asset_db)
     assert result['changed'] is False, result
     # Nothing changed: both hosts keep their assessment, and report the same.
     assert result['unchanged'] == 2 and result['hosts']['web01'] == web
-    process, result = _play(tmp_path, options='        force: true\n')
+    process, result = _play(tmp_path, options='        force: true\n', asset_db=asset_db)
     assert process.returncode == 0 and result['unchanged'] == 0 and result['changed'] is False, result
     assert result['hosts']['web01'] == web
 

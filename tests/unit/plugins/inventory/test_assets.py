@@ -40,12 +40,12 @@ def _members(listing, group):
     return sorted(listing.get(group, {}).get('hosts', []))
 
 
-def test_database_register_groups_and_vars(tmp_path):
-    with AssetStore(str(tmp_path / 'assets.db')) as store:
+def test_database_register_groups_and_vars(tmp_path, asset_db):
+    with AssetStore(asset_db) as store:
         store.store_records({'web01': record(), 'db01': record('db01', updates=[])})
         store.store_risk_results({'web01': {'tier': 'high', 'due': '2026-12-01', 'findings': []}})
     (tmp_path / 'register.csv').write_text('host,criticality,exposure,window\nweb01,high,internet,sun-early\nnew01,low,isolated,\n')
-    process = _inventory(tmp_path, 'plugin: patchwise.patching.assets\ndatabase: assets.db\nregister: register.csv\n'
+    process = _inventory(tmp_path, 'plugin: patchwise.patching.assets\ndatabase: %s' % asset_db + '\nregister: register.csv\n'
                                    'compose:\n  needs_attention: patchwise_security_updates > 0\n'
                                    'keyed_groups:\n  - key: patchwise_os.arch\n    prefix: arch\n')
     assert process.returncode == 0, process.stderr
@@ -81,12 +81,12 @@ def test_template_code_planted_by_a_host_is_never_run(tmp_path):
     assert not (tmp_path / 'pwned').exists()
 
 
-def test_stale_hosts_grouped_or_left_out(tmp_path):
-    with AssetStore(str(tmp_path / 'assets.db')) as store:
+def test_stale_hosts_grouped_or_left_out(tmp_path, asset_db):
+    with AssetStore(asset_db) as store:
         store.store_records({'old01': record('old01', collected_at='2020-01-01T00:00:00Z'), 'web01': record(collected_at='2099-01-01T00:00:00Z')})
-    listing = json.loads(_inventory(tmp_path, 'plugin: patchwise.patching.assets\ndatabase: assets.db\n').stdout)
+    listing = json.loads(_inventory(tmp_path, 'plugin: patchwise.patching.assets\ndatabase: %s' % asset_db + '\n').stdout)
     assert _members(listing, 'stale') == ['old01']
-    listing = json.loads(_inventory(tmp_path, 'plugin: patchwise.patching.assets\ndatabase: assets.db\ninclude_stale: false\n').stdout)
+    listing = json.loads(_inventory(tmp_path, 'plugin: patchwise.patching.assets\ndatabase: %s' % asset_db + '\ninclude_stale: false\n').stdout)
     assert 'old01' not in listing['_meta']['hostvars'] and 'web01' in listing['_meta']['hostvars']
 
 

@@ -26,8 +26,8 @@ def test_first_store_creates_private_database_and_history(tmp_path):
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
-def test_same_record_again_is_not_a_change_but_moves_last_seen(tmp_path):
-    path = str(tmp_path / 'assets.db')
+def test_same_record_again_is_not_a_change_but_moves_last_seen(asset_db):
+    path = asset_db
     with AssetStore(path) as store:
         store.store_records({'web01': record()}, now='2026-11-01T10:05:00Z')
         outcome = store.store_records({'web01': record(collected_at='2026-11-05T09:00:00Z')}, now='2026-11-05T09:01:00Z')
@@ -37,8 +37,8 @@ def test_same_record_again_is_not_a_change_but_moves_last_seen(tmp_path):
         assert len(store.history(host='web01')) == 1
 
 
-def test_upgrade_is_recorded_in_history(tmp_path):
-    with AssetStore(str(tmp_path / 'assets.db')) as store:
+def test_upgrade_is_recorded_in_history(asset_db):
+    with AssetStore(asset_db) as store:
         store.store_records({'web01': record()}, run_id='r1', now='2026-11-01T10:05:00Z')
         upgraded = [dict(BASE['packages'][0], version='3.0.15-1~deb12u1'), *BASE['packages'][1:]]
         outcome = store.store_records({'web01': record(collected_at='2026-11-02T10:00:00Z', packages=upgraded, updates=[])},
@@ -51,8 +51,8 @@ def test_upgrade_is_recorded_in_history(tmp_path):
         assert store.hosts()[0]['summary']['counts']['security_updates'] == 0
 
 
-def test_check_mode_reports_and_writes_nothing(tmp_path):
-    with AssetStore(str(tmp_path / 'assets.db')) as store:
+def test_check_mode_reports_and_writes_nothing(asset_db):
+    with AssetStore(asset_db) as store:
         store.store_records({'web01': record()})
         outcome = store.store_records({'web01': record(updates=[]), 'web02': record('web02')}, check_mode=True)
         assert outcome['web01']['changes'] == ['updates'] and outcome['web02']['new']
@@ -60,8 +60,8 @@ def test_check_mode_reports_and_writes_nothing(tmp_path):
         assert store.record('web01')['updates']
 
 
-def test_a_bad_record_is_refused_alone_naming_the_field(tmp_path):
-    with AssetStore(str(tmp_path / 'assets.db')) as store:
+def test_a_bad_record_is_refused_alone_naming_the_field(asset_db):
+    with AssetStore(asset_db) as store:
         outcome = store.store_records({'web01': record(), 'web02': record('web02', schema=7),
                                        'web03': record('web03', collected_at='yesterday')})
         assert outcome['web01']['changed'] and 'refused' not in outcome['web01']
@@ -73,7 +73,7 @@ def test_a_bad_record_is_refused_alone_naming_the_field(tmp_path):
             validate_record('web04', record('web04', packages='oops'))
 
 
-def test_failure_mid_transaction_rolls_back(tmp_path, monkeypatch):
+def test_failure_mid_transaction_rolls_back(asset_db, monkeypatch):
     from ansible_collections.patchwise.patching.plugins.plugin_utils import asset_store as module
 
     def broken_summary(rec):
@@ -81,7 +81,7 @@ def test_failure_mid_transaction_rolls_back(tmp_path, monkeypatch):
             raise RuntimeError('boom')
         return {'ok': True}
 
-    with AssetStore(str(tmp_path / 'assets.db')) as store:
+    with AssetStore(asset_db) as store:
         monkeypatch.setattr(module, 'record_summary', broken_summary)
         with pytest.raises(RuntimeError):
             store.store_records({'web01': record(), 'web02': record('web02')})
@@ -111,8 +111,8 @@ def test_newer_schema_is_refused(tmp_path):
         AssetStore(path)
 
 
-def test_readonly_cannot_write(tmp_path):
-    path = str(tmp_path / 'assets.db')
+def test_readonly_cannot_write(asset_db):
+    path = asset_db
     AssetStore(path).close()
     with AssetStore(path, readonly=True) as store, pytest.raises(AssetStoreError, match='read-only'):
         store.store_records({'web01': record()})
@@ -124,18 +124,18 @@ def test_stale_hosts():
     assert not is_stale('2020-01-01T00:00:00Z', 0, '2026-11-14T00:00:00Z')
 
 
-def test_register_replacement_reports_changed_hosts(tmp_path):
-    with AssetStore(str(tmp_path / 'assets.db')) as store:
+def test_register_replacement_reports_changed_hosts(asset_db):
+    with AssetStore(asset_db) as store:
         assert store.replace_register({'web01': {'criticality': 'high'}}, 'reg.yml') == ['web01']
         assert store.replace_register({'web01': {'criticality': 'high'}}, 'reg.yml') == []
         assert store.replace_register({'web02': {'exposure': 'internet'}}, 'reg.yml') == ['web01', 'web02']
         assert store.register() == {'web02': {'exposure': 'internet'}}
 
 
-def test_findings_lifecycle(tmp_path):
+def test_findings_lifecycle(asset_db):
     finding = {'id': 'CVE-2099-0001', 'package': 'openssl', 'kind': 'os', 'tier': 'high', 'due': '2026-11-20'}
     other = {'id': 'CVE-2099-0002', 'package': 'bash', 'kind': 'os', 'tier': 'low', 'due': '2027-01-01'}
-    with AssetStore(str(tmp_path / 'assets.db')) as store:
+    with AssetStore(asset_db) as store:
         store.store_records({'web01': record()})
         result = {'tier': 'high', 'findings': [dict(finding), dict(other)]}
         assert store.store_risk_results({'web01': result}, now='2026-11-02T00:00:00Z') == {'web01': {'opened': 2, 'closed': 0}}
@@ -149,8 +149,8 @@ def test_findings_lifecycle(tmp_path):
         assert store.risk_result('web01')['tier'] == 'high'
 
 
-def test_plans_and_patch_outcomes(tmp_path):
-    with AssetStore(str(tmp_path / 'assets.db')) as store:
+def test_plans_and_patch_outcomes(asset_db):
+    with AssetStore(asset_db) as store:
         store.store_plans({'web01': {'schema': 1, 'system': {'mode': 'security'}}}, run_id='r1')
         assert store.plan('web01')['system']['mode'] == 'security'
         assert store.plan('web02') is None
@@ -169,8 +169,8 @@ def _writer(path, prefix, count):
             store.store_records({name: record(name)}, run_id=prefix)
 
 
-def test_concurrent_writers_lose_nothing(tmp_path):
-    path = str(tmp_path / 'assets.db')
+def test_concurrent_writers_lose_nothing(asset_db):
+    path = asset_db
     AssetStore(path).close()
     context = multiprocessing.get_context('fork')
     writers = [context.Process(target=_writer, args=(path, prefix, 40)) for prefix in ('a', 'b', 'c')]

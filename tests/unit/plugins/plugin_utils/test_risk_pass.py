@@ -106,7 +106,7 @@ def _pass(path, advisory_path, policy, hosts, *, moment, run_id, force=False):
 
 
 @pytest.mark.parametrize('seed', range(8))
-def test_incremental_passes_store_what_full_passes_store(tmp_path, seed):
+def test_incremental_passes_store_what_full_passes_store(tmp_path, seed, asset_db):
     rng = random.Random(seed)
     hosts = ['host%02d' % index for index in range(8)]
     fleet = {host: {package: _version(rng) for package in rng.sample(PACKAGES, rng.randint(3, 8))} for host in hosts}
@@ -115,7 +115,8 @@ def test_incremental_passes_store_what_full_passes_store(tmp_path, seed):
     kev = {'CVE-2099-0001'}
     acceptances = [{'finding': 'CVE-2099-%04d' % index, 'owner': 'secops', 'reason': 'mitigated',
                     'expires': datetime.date(2099, 3, 2 + rng.randint(0, 3))} for index in rng.sample(range(12), 3)]
-    paths = {'incremental': str(tmp_path / 'incremental.db'), 'full': str(tmp_path / 'full.db')}
+    # The incremental passes on each backend; the reference, full passes, on SQLite.
+    paths = {'incremental': asset_db, 'full': str(tmp_path / 'full.db')}
     advisory_path = str(tmp_path / 'advisories.db')
     _build(advisory_path, tmp_path, advisories, kev)
     for path in paths.values():
@@ -163,12 +164,12 @@ def test_incremental_passes_store_what_full_passes_store(tmp_path, seed):
 
 
 @pytest.fixture
-def fleet(tmp_path):
+def fleet(tmp_path, asset_db):
     rng = random.Random(7)
     hosts = ['web01', 'web02', 'db01']
     advisory_path = str(tmp_path / 'advisories.db')
     _build(advisory_path, tmp_path, _advisories(rng, 10), {'CVE-2099-0002'})
-    path = str(tmp_path / 'assets.db')
+    path = asset_db
     fleet = {host: {package: '1.0-1' for package in PACKAGES} for host in hosts}
     with AssetStore(path) as store:
         store.store_records({host: _host_record(host, fleet[host], random.Random(host)) for host in hosts})
@@ -195,7 +196,6 @@ def test_a_skipped_host_keeps_a_fresh_plan(fleet):
     _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r1')
     with AssetStore(fleet['path']) as store:
         store._db.execute("UPDATE plans SET created_at = '2000-01-01T00:00:00Z'")
-        store._db.commit()
     _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW + datetime.timedelta(minutes=1), run_id='r2')
     with AssetStore(fleet['path']) as store:
         stored = store.stored_plan('web01')
