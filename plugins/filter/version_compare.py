@@ -11,9 +11,23 @@ version_added: 0.1.0
 author: patchwise developers !UNKNOWN
 description:
   - Returns V(-1), V(0) or V(1) as the input version is older than, equal to or newer than O(other).
-  - Orders versions the way the ecosystem's own tools do - C(dpkg --compare-versions) for V(deb),
-    C(rpm.labelCompare) for V(rpm), apk-tools for V(apk), PEP 440 for V(pep440), SemVer 2.0.0 for
-    V(semver) - which the builtin P(ansible.builtin.version#test) test does not offer.
+  - Orders versions the way the ecosystem's own tools do, which the builtin P(ansible.builtin.version#test)
+    test does not offer. Each scheme follows one upstream implementation, and the collection's unit tests run
+    that upstream's own test vectors through it.
+  - V(deb) follows dpkg's C(verrevcmp) (C(dpkg --compare-versions), python3-apt's C(apt_pkg.version_compare))
+    on C([epoch:]upstream[-revision]). The epoch is refused above 2147483647, as dpkg refuses it; characters
+    dpkg only warns about are refused.
+  - V(rpm) follows rpm's C(rpmvercmp) on version and release after the epoch, as C(rpm.labelCompare) of rpm 4.18
+    does; C(~) sorts before everything, C(^) after the end but before anything else; a missing release sorts
+    before any release.
+  - V(apk) follows apk-tools' C(apk_version_compare) (Alpine, Wolfi, Chainguard) token by token; a version
+    C(apk_version_validate) rejects is refused. So a dotted number with a leading zero compares as a string
+    (C(1.02 < 1.1), C(1.0 < 1.00)) and C(1.0 < 1.0-r0), C(1.0_p < 1.0_p0).
+  - V(pep440) follows PEP 440 through the Python library C(packaging) (C(packaging.version.Version)); versions
+    that are not ASCII are refused, whatever the installed C(packaging) release accepts.
+  - V(semver) follows SemVer 2.0.0 precedence, as node-semver's strict mode does; a leading C(v) is accepted
+    (Go modules) and build metadata is ignored.
+  - V(generic) follows no upstream; see O(scheme).
   - An invalid version for the scheme fails the task with a message naming the version and the scheme.
 options:
   _input:

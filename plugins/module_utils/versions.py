@@ -69,11 +69,11 @@ def _digits_cmp(a, b):
     """Order two runs of ASCII digits by value, however long (int() has a size limit)."""
     a = a.lstrip('0')
     b = b.lstrip('0')
+    if a == b:
+        return 0
     if len(a) != len(b):
         return -1 if len(a) < len(b) else 1
-    if a != b:
-        return -1 if a < b else 1
-    return 0
+    return -1 if a < b else 1
 
 
 # ---------------------------------------------------------------------------
@@ -161,9 +161,13 @@ def _deb_part_cmp(a, b):
     for run_a, run_b in zip(runs_a, runs_b):
         if run_a != run_b:
             if run_a[:1].isdigit():     # runs alternate in step, so both are digit runs
-                result = _digits_cmp(run_a, run_b)
-                if result:
-                    return result
+                # _digits_cmp, inline: this is the hot spot of most comparisons.
+                digits_a = run_a.lstrip('0')
+                digits_b = run_b.lstrip('0')
+                if digits_a != digits_b:
+                    if len(digits_a) != len(digits_b):
+                        return -1 if len(digits_a) < len(digits_b) else 1
+                    return -1 if digits_a < digits_b else 1
             else:
                 key_a = run_a.translate(_DEB_CHAR_ORDER) + _DEB_END
                 key_b = run_b.translate(_DEB_CHAR_ORDER) + _DEB_END
@@ -201,6 +205,7 @@ def _deb_cmp(a, b):
         return _deb_cmp_fields(_deb_fields(a), _deb_fields(b))
     if a == b:
         return 0
+    # Different leading numbers decide at once, unless they differ only in leading zeros.
     lead_a = plain_a[1]
     lead_b = plain_b[1]
     if lead_a != lead_b and lead_a and lead_b:
@@ -218,13 +223,7 @@ def _deb_cmp(a, b):
     upstream_b, hyphen, revision_b = b.rpartition('-')
     if not hyphen:
         upstream_b, revision_b = revision_b, ''
-    if upstream_a != upstream_b:
-        result = _deb_part_cmp(upstream_a, upstream_b)
-        if result:
-            return result
-    if revision_a == revision_b:
-        return 0
-    return _deb_part_cmp(revision_a, revision_b)
+    return _deb_parts_cmp(upstream_a, revision_a, upstream_b, revision_b)
 
 
 def _deb_cmp_fields(fields_a, fields_b):
@@ -232,7 +231,17 @@ def _deb_cmp_fields(fields_a, fields_b):
     epoch_b, upstream_b, revision_b = fields_b
     if epoch_a != epoch_b:
         return -1 if epoch_a < epoch_b else 1
-    return _deb_part_cmp(upstream_a, upstream_b) or _deb_part_cmp(revision_a, revision_b)
+    return _deb_parts_cmp(upstream_a, revision_a, upstream_b, revision_b)
+
+
+def _deb_parts_cmp(upstream_a, revision_a, upstream_b, revision_b):
+    if upstream_a != upstream_b:
+        result = _deb_part_cmp(upstream_a, upstream_b)
+        if result:
+            return result
+    if revision_a == revision_b:
+        return 0
+    return _deb_part_cmp(revision_a, revision_b)
 
 
 def _number_key(digits):
@@ -321,9 +330,13 @@ def _rpmvercmp(a, b):
             return 1 if numeric_a else -1    # a number beats letters
         if not numeric_a:
             return -1 if segment_a < segment_b else 1
-        result = _digits_cmp(segment_a, segment_b)
-        if result:
-            return result
+        # _digits_cmp, inline: this is the hot spot of most comparisons.
+        digits_a = segment_a.lstrip('0')
+        digits_b = segment_b.lstrip('0')
+        if digits_a != digits_b:
+            if len(digits_a) != len(digits_b):
+                return -1 if len(digits_a) < len(digits_b) else 1
+            return -1 if digits_a < digits_b else 1
     # The version that has segments left wins, unless the next one is '~'.
     if len(segments_a) > len(segments_b):
         return -1 if segments_a[len(segments_b)] == '~' else 1
@@ -348,6 +361,7 @@ def _rpm_cmp(a, b):
         return _rpm_cmp_fields(_rpm_split(a), _rpm_split(b))
     if a == b:
         return 0
+    # Different leading numbers decide at once, unless they differ only in leading zeros.
     lead_a = plain_a[1]
     lead_b = plain_b[1]
     if lead_a != lead_b and lead_a and lead_b:
@@ -370,7 +384,7 @@ def _rpm_cmp(a, b):
     version_b, hyphen, release_b = b.rpartition('-')
     if not hyphen:
         version_b, release_b = release_b, None
-    return _rpm_cmp_fields((0, version_a, release_a), (0, version_b, release_b))
+    return _rpm_parts_cmp(version_a, release_a, version_b, release_b)
 
 
 def _rpm_cmp_fields(fields_a, fields_b):
@@ -378,6 +392,10 @@ def _rpm_cmp_fields(fields_a, fields_b):
     epoch_b, version_b, release_b = fields_b
     if epoch_a != epoch_b:
         return -1 if epoch_a < epoch_b else 1
+    return _rpm_parts_cmp(version_a, release_a, version_b, release_b)
+
+
+def _rpm_parts_cmp(version_a, release_a, version_b, release_b):
     if version_a != version_b:
         result = _rpmvercmp(version_a, version_b)
         if result:
@@ -501,6 +519,11 @@ def _pep440_parse(version):
         from packaging.version import InvalidVersion, Version  # noqa: PLC0415
     except ImportError as exc:
         raise ValueError('the pep440 scheme needs the Python library "packaging" (pip install packaging): %s' % exc) from exc
+    # PEP 440 versions are ASCII (surrounding whitespace, which is ignored, aside).
+    # Some packaging releases (25.0 among them) match case-insensitively with
+    # Unicode rules and so accept a few non-ASCII letters (1.0+\u0130).
+    if isinstance(version, str) and not version.strip().isascii():
+        raise ValueError('invalid pep440 version %r: not ASCII' % version)
     try:
         return Version(version)
     except (InvalidVersion, TypeError) as exc:

@@ -10,8 +10,9 @@ short_description: Test a version against another with a packaging ecosystem's e
 version_added: 0.1.0
 author: patchwise developers !UNKNOWN
 description:
-  - Like the builtin P(ansible.builtin.version#test) test, with the orderings of Debian (C(dpkg)),
-    RPM (C(rpm.labelCompare)), Alpine (apk-tools), Python (PEP 440) and SemVer 2.0.0.
+  - Like the builtin P(ansible.builtin.version#test) test, with the orderings of Debian (dpkg's C(verrevcmp)),
+    RPM (rpm's C(rpmvercmp)), Alpine (apk-tools' C(apk_version_compare)), Python (PEP 440 through C(packaging))
+    and SemVer 2.0.0 (as node-semver's strict mode); P(patchwise.patching.version_compare#filter) describes each.
   - An invalid version for the scheme fails the task with a message naming the version and the scheme.
 options:
   _input:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from ansible_collections.patchwise.patching.plugins.module_utils.versions import (
     SCHEMES,
@@ -35,6 +37,19 @@ DEB = [
     ('7.88.1-10+deb12u5', '7.88.1-10+deb12u12', -1),
     ('1:2.38.1-5+deb12u1', '1:2.38.1-5+b1', 1),
     ('1.2-3-4', '1.2-3', 1),        # the revision is after the last hyphen
+    ('2147483647:0', '2147483646:9', 1),    # the largest epoch dpkg accepts
+    ('0000000002147483647:1.0', '2147483647:1.0', 0),
+    # Only the last number differs: it decides, even written with leading zeros or absent.
+    ('1.0-1+b9', '1.0-1+b10', -1),
+    ('1.0-01', '1.0-1', 0),
+    ('1.', '1.0', 0),
+    ('1.0', '1.', 0),
+    ('1.0a', '1.0a0', 0),
+    ('2', '10', -1),
+    # The leading numbers differ: they decide, unless only by leading zeros.
+    ('10.1', '9.9', 1),
+    ('010.1', '10.2', -1),
+    ('1~', '1', -1),
 ]
 
 RPM = [
@@ -63,6 +78,16 @@ RPM = [
     ('1.0-1', '1.0', 1),            # a missing release sorts first
     ('1.0', '1.0-', -1),
     ('3.0.7-24.el9', '3.0.7-27.el9', -1),
+    # Only the last number differs: it decides, and a missing one is a missing segment.
+    ('3.0.7-27.el9_2', '3.0.7-27.el9_10', -1),
+    ('1.0-', '1.0-0', -1),
+    ('1.', '1.0', -1),
+    ('1.01', '1.1', 0),
+    ('1.0~', '1.0~1', -1),
+    ('1.0^', '1.0^1', -1),
+    # The leading numbers differ: they decide, unless only by leading zeros.
+    ('10.1', '9.9', 1),
+    ('010.1', '10.2', -1),
 ]
 
 APK = [
@@ -82,9 +107,23 @@ APK = [
     ('1.0', '1.0-r1', -1),
     ('1.0_rc1-r5', '1.0-r0', -1),
     ('3.1.4-r5', '3.1.4-r10', -1),
-    ('1.02', '1.1', -1),            # later components with a leading zero are fractions
+    ('1.02', '1.1', -1),            # a later number with a leading zero compares as a string
+    ('1.010', '1.01', 1),
+    ('1.0', '1.00', -1),
     ('1.10', '1.9', 1),
     ('2.0', '10.0', -1),
+    ('01.0', '1.0', 0),             # the first number always compares by value
+    # Where the token kinds first differ, the earlier kind is newer (apk-tools' enum PARTS),
+    # unless the other token is a pre-release suffix.
+    ('1.0-r0', '1.0', 1),
+    ('1.0_p', '1.0_p0', -1),
+    ('1.0_alpha1_p', '1.0_alpha_p', -1),
+    ('1.0_alpha1', '1.0_alpha', 1),
+    ('1.0_alpha_p', '1.0_alpha', 1),
+    ('1.0_alpha_beta', '1.0_alpha', -1),
+    ('1.0~abc', '1.0', 1),
+    ('1.0~abc', '1.0~abd', -1),
+    ('1.0~abc-r1', '1.0-r1', 1),
 ]
 
 PEP440 = [
@@ -159,6 +198,8 @@ def test_key_order_matches_compare(scheme, a, b, expected):
         ('deb', '1.0_1'),
         ('deb', '-1'),
         ('deb', '1.0-1:2'),         # ':' is not allowed in a revision
+        ('deb', '2147483648:1.0'),  # dpkg refuses an epoch above INT_MAX
+        ('deb', '99999999999999999999999:1.0'),
         ('rpm', ''),
         ('rpm', 'x:1.0'),
         ('rpm', '-1'),
@@ -166,6 +207,9 @@ def test_key_order_matches_compare(scheme, a, b, expected):
         ('apk', '1.0_gamma'),
         ('apk', 'v1.0'),
         ('apk', '1.0-r'),
+        ('apk', '1.0a1'),
+        ('apk', '1.0_p1.2'),
+        ('apk', '1.0-r1_p1'),
         ('pep440', 'not a version'),
         ('semver', '1.0'),
         ('semver', '01.0.0'),
@@ -181,6 +225,67 @@ def test_invalid_versions_raise_naming_string_and_scheme(scheme, version):
     assert scheme in str(excinfo.value)
     with pytest.raises(ValueError):
         validate_version(version, scheme)
+    # Equal strings are no exception: an invalid version is refused even against itself.
+    with pytest.raises(ValueError):
+        compare_versions(version, version, scheme)
+    if scheme in ('deb', 'rpm', 'semver'):
+        with pytest.raises(ValueError):
+            version_key(version, scheme)
+
+
+@pytest.mark.parametrize('scheme', SCHEMES)
+def test_non_strings_are_refused(scheme):
+    for other in (b'1.0.0', None, 1):
+        with pytest.raises(ValueError):
+            compare_versions(other, '1.0.0', scheme)
+        with pytest.raises(ValueError):
+            compare_versions('1.0.0', other, scheme)
+
+
+# Pieces of generated versions: numbers with and without leading zeros, letters, and each
+# scheme's special characters, so that most ordering rules and fast paths get exercised.
+_GENERATED_ATOMS = {
+    'deb': ['0', '1', '2', '9', '10', '00', '01', '0010', 'a', 'b', 'z', 'A', '~', '+', '.', '-', 'deb12u', '+b', '~rc'],
+    'rpm': ['0', '1', '2', '9', '10', '00', '01', 'a', 'b', 'rc', 'el9_', 'A', '~', '^', '.', '_', '+', '-'],
+    'semver': ['0', '1', '2', '10', '.', '.0', '.1', '-', '-0', '-1', '-rc', '-rc.1', '-alpha.beta', '.x', '+build', 'v'],
+}
+
+
+def _generated_versions(scheme, rng, count):
+    atoms = _GENERATED_ATOMS[scheme]
+    versions = set()
+    while len(versions) < count:
+        text = ''.join(rng.choice(atoms) for _index in range(rng.randint(1, 7)))
+        if scheme == 'semver':
+            text = rng.choice(['', 'v']) + '%d.%d.%d' % (rng.randint(0, 2), rng.randint(0, 11), rng.randint(0, 2)) + text
+        elif rng.random() < 0.2:
+            text = '%d:%s' % (rng.choice([0, 1, 2, 10]), text)
+        try:
+            validate_version(text, scheme)
+        except ValueError:
+            continue
+        versions.add(text)
+    return sorted(versions)
+
+
+@pytest.mark.parametrize('scheme', ['deb', 'rpm', 'semver'])
+def test_key_order_matches_compare_on_generated_versions(scheme):
+    rng = random.Random(20260905)
+    versions = _generated_versions(scheme, rng, 400)
+    # Neighbours in key order, where a wrong key would show first, and random pairs.
+    by_key = sorted(versions, key=lambda version: version_key(version, scheme))
+    pairs = list(zip(by_key, by_key[1:])) + [(rng.choice(versions), rng.choice(versions)) for _index in range(3000)]
+    disagreements = []
+    for first, second in pairs:
+        result = compare_versions(first, second, scheme)
+        if result != _key_sign(first, second, scheme) or compare_versions(second, first, scheme) != -result:
+            disagreements.append((first, second, result))
+    assert disagreements == []
+
+
+def _key_sign(first, second, scheme):
+    key_first, key_second = version_key(first, scheme), version_key(second, scheme)
+    return (key_first > key_second) - (key_first < key_second)
 
 
 def test_valid_versions_validate():
