@@ -47,6 +47,24 @@ def ecosystem_applies(record_ecosystem, ecosystem):
     return osv_ecosystems.ecosystem_applies(record_ecosystem, ecosystem)
 
 
+def osv_aliases(record):
+    """The other ids of the vulnerability an OSV record describes, in order and without repeats.
+
+    ``aliases`` are the same vulnerability under other ids.  ``upstream`` (OSV 1.7) names the
+    vulnerabilities a distribution record derives from - Debian's DLA/DSA, Ubuntu's USN, Alpine's
+    records put the CVE ids there and nowhere else.  ``related`` means "related, not the same"; but
+    distribution errata written before ``upstream`` existed (AlmaLinux's ALSA, SUSE's SU) list
+    the CVEs they fix there, so its CVE ids count when the record names no CVE otherwise.
+    """
+    names = []
+    for field in ('aliases', 'upstream'):
+        names.extend(name for name in record.get(field) or [] if isinstance(name, str) and name)
+    if not any(name.startswith('CVE-') for name in [record.get('id') or '', *names]):
+        names.extend(name for name in record.get('related') or [] if isinstance(name, str) and name.startswith('CVE-'))
+    own = record.get('id')
+    return [name for position, name in enumerate(names) if name != own and name not in names[:position]]
+
+
 def event_shape_error(event):
     """Why ``event`` is not an OSV range event, a mapping with exactly one of the event kinds; None when it is."""
     if isinstance(event, dict):

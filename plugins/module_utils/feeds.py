@@ -19,7 +19,13 @@ import csv
 import io
 import re
 
-from ansible_collections.patchwise.patching.plugins.module_utils.advisories import EVALUATED_RANGE_TYPES, FeedError, event_shape_error, fixed_versions
+from ansible_collections.patchwise.patching.plugins.module_utils.advisories import (
+    EVALUATED_RANGE_TYPES,
+    FeedError,
+    event_shape_error,
+    fixed_versions,
+    osv_aliases,
+)
 from ansible_collections.patchwise.patching.plugins.module_utils.cvss import base_score
 from ansible_collections.patchwise.patching.plugins.module_utils.versions import scheme_for_ecosystem, validate_version
 
@@ -94,7 +100,7 @@ def parse_osv_record(record, source):
             ranges.append({'type': kind, 'events': events})
         if not ranges and not affected.get('versions'):
             continue
-        affected_entries.append({
+        entry = {
             'ecosystem': ecosystem,
             'package': package['name'],
             'ranges': ranges,
@@ -102,10 +108,13 @@ def parse_osv_record(record, source):
             'fixed': fixed_versions(ranges),
             'status': None,
             'urgency': None,
-        })
+        }
+        # Real records repeat entries (AlmaLinux's ALSA-2022:8637 names krb5-devel twice): one finding, not two.
+        if entry not in affected_entries:
+            affected_entries.append(entry)
     advisory = {
         'id': record_id,
-        'aliases': [alias for alias in record.get('aliases') or [] if isinstance(alias, str)],
+        'aliases': osv_aliases(record),
         'summary': record.get('summary') or (record.get('details') or '')[:300],
         'published': record.get('published'),
         'modified': record['modified'],

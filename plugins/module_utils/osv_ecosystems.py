@@ -14,12 +14,20 @@ ubuntu           ``Ubuntu:<YY.MM>`` + ``:LTS`` for an LTS release;   source pack
 rhel             ``Red Hat:enterprise_linux:<major>`` - every        binary or source RPMs
                  repository stream of the release
                  (``...::appstream``, ``...::baseos``) applies
-almalinux        ``AlmaLinux:<major>``                               source RPMs
+almalinux        ``AlmaLinux:<major>``                               binary RPMs: every RPM of the erratum
 rocky            ``Rocky Linux:<major>``                             source RPMs
 alpine           ``Alpine:v<major>.<minor>`` (``Alpine:v3.20``)      origin (source) packages
-sles, sled       ``SUSE:<PRETTY_NAME>``                              source RPMs
-opensuse-*       ``openSUSE:<PRETTY_NAME>``                          source RPMs
+sles, sled       ``SUSE:<PRETTY_NAME less "SUSE ">``                 source RPMs
+                 (``SUSE:Linux Enterprise Server 15 SP5``)
+opensuse-*       ``openSUSE:<PRETTY_NAME less "openSUSE ">``         source RPMs
+                 (``openSUSE:Leap 15.5``, ``openSUSE:Tumbleweed``)
 ===============  =================================================  ======================================
+
+The schema says AlmaLinux names source packages; AlmaLinux's records name the
+binary RPMs of the erratum (ALSA-2023:2570 names krb5-libs, never krb5), so
+AlmaLinux hosts are matched by binary package and version.  The schema says a
+SUSE ecosystem is PRETTY_NAME; the records drop the vendor word PRETTY_NAME
+starts with (``SUSE:Package Hub 12`` for "SUSE Package Hub 12").
 
 CentOS Stream, Oracle Linux, Fedora and Amazon Linux have no ecosystem in
 OSV's list: their hosts get no ecosystem and a reason that says so, so a
@@ -47,8 +55,9 @@ DISTRIBUTIONS = {
     'opensuse-tumbleweed': ('Suse', 'zypper', 'opensuse'),
     'opensuse-microos': ('Suse', 'zypper', 'opensuse'),
 }
-# Ecosystems whose advisories name source packages, so hosts are matched by source package and version.
-SOURCE_NAMED = ('Debian', 'Ubuntu', 'AlmaLinux', 'Rocky Linux', 'Alpine', 'SUSE', 'openSUSE', 'Red Hat')
+# Ecosystems whose advisories name source packages, so hosts are matched by source package and version;
+# the others (AlmaLinux) by binary package and version.
+SOURCE_NAMED = ('Debian', 'Ubuntu', 'Rocky Linux', 'Alpine', 'SUSE', 'openSUSE', 'Red Hat')
 _NAMES = {'centos': 'CentOS Stream', 'ol': 'Oracle Linux', 'fedora': 'Fedora', 'amzn': 'Amazon Linux'}
 
 
@@ -91,7 +100,9 @@ def ecosystems_for(os_release, pro=False):
     pretty = os_release.get('PRETTY_NAME', '')
     if not pretty:
         return [], 'os-release gives no PRETTY_NAME for %s: SUSE ecosystems are named after it' % distribution
-    return ['%s:%s' % ('SUSE' if kind == 'suse' else 'openSUSE', pretty)], None
+    vendor = 'SUSE' if kind == 'suse' else 'openSUSE'
+    product = pretty[len(vendor) + 1:] if pretty.startswith(vendor + ' ') else pretty
+    return ['%s:%s' % (vendor, product)], None
 
 
 def ecosystem_applies(record_ecosystem, host_ecosystem):

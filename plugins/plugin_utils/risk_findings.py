@@ -30,7 +30,8 @@ _UNMATCHED_ECOSYSTEMS = ('generic', '', None)
 # Version of the match_view layout; a stored view of another version is rebuilt from its record.
 # 2: matched by source package wherever the ecosystem's advisories name source packages (not only on apt),
 # every ecosystem of the host, and the states of packages that are not fully installed.
-MATCH_VIEW = 2
+# 3: AlmaLinux hosts by binary package again (its advisories name binary RPMs).
+MATCH_VIEW = 3
 
 
 def _first_fix(fixed_versions, installed, scheme):
@@ -121,7 +122,7 @@ def match_view(record):
     """
     os_facts = record.get('os') or {}
     packages = record.get('packages') or []
-    # Debian, Ubuntu, the RHEL rebuilds, Alpine and SUSE file advisories under the source package.
+    # Debian, Ubuntu, Rocky, Red Hat, Alpine and SUSE file advisories under the source package; AlmaLinux under binaries.
     by_source = str(os_facts.get('ecosystem') or '').split(':', 1)[0] in SOURCE_NAMED
     keys, binaries, held, unfinished = {}, [], {}, {}
     for package in packages:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import pytest
-from ansible_collections.patchwise.patching.plugins.module_utils.advisories import FeedError, fixed_versions, osv_affected, range_affects
+from ansible_collections.patchwise.patching.plugins.module_utils.advisories import FeedError, fixed_versions, osv_affected, osv_aliases, range_affects
+
+ECOSYSTEMS = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'fixtures', 'ecosystems')
 
 
 def _record(events, ecosystem='PyPI', name='demo', versions=None, kind='ECOSYSTEM'):
@@ -104,3 +109,24 @@ def test_an_event_with_two_kinds_is_refused_when_evaluated():
 def test_fixed_versions():
     ranges = [{'type': 'ECOSYSTEM', 'events': [{'introduced': '0'}, {'fixed': '1.2'}, {'introduced': '2.0'}, {'fixed': '2.1'}]}]
     assert fixed_versions(ranges) == ['1.2', '2.1']
+
+
+@pytest.mark.parametrize('path, aliases', [
+    ('debian/osv/DLA-3022-1.json', ['CVE-2022-1664', 'DEBIAN-CVE-2022-1664']),                  # upstream only
+    ('alpine/osv/ALPINE-CVE-2025-26519.json', ['CVE-2025-26519']),                             # upstream only
+    ('ubuntu/osv/USN-8697-1.json', ['CVE-2025-5278', 'CVE-2026-56391', 'UBUNTU-CVE-2025-5278', 'UBUNTU-CVE-2026-56391']),
+    ('ubuntu/osv/CVE-2024-2236.json', []),                                                     # the id is the CVE
+    ('almalinux/osv/ALSA-2023-0340.json', ['CVE-2022-3715']),                                  # aliases
+    ('almalinux/osv/ALSA-2023-5838.json', ['CVE-2023-44487']),                                 # related, no other CVE
+    ('suse/osv/openSUSE-SU-2016-1623-1.json', ['CVE-2016-1704']),                              # related, no other CVE
+])
+def test_aliases_of_real_distribution_records(path, aliases):
+    """Upstream ids count as aliases; related CVEs only when the record names no CVE otherwise (USN-8697-1's related
+    UBUNTU-CVE ids are already in upstream)."""
+    with open(os.path.join(ECOSYSTEMS, path), encoding='utf-8') as handle:
+        assert osv_aliases(json.load(handle)) == aliases
+
+
+def test_related_cves_of_a_record_with_a_cve_are_not_its_aliases():
+    assert osv_aliases({'id': 'GHSA-x', 'aliases': ['CVE-2099-0001', 'CVE-2099-0001'], 'related': ['CVE-2099-0002']}) == ['CVE-2099-0001']
+    assert osv_aliases({'id': 'CVE-2099-0003', 'related': ['CVE-2099-0004'], 'upstream': ['CVE-2099-0003']}) == []

@@ -53,6 +53,8 @@ OS_RELEASES = {
                     'ID_LIKE="suse"\n'),
     'opensuse-leap-15.5': ('NAME="openSUSE Leap"\nVERSION="15.5"\nID="opensuse-leap"\nID_LIKE="suse opensuse"\nVERSION_ID="15.5"\n'
                            'PRETTY_NAME="openSUSE Leap 15.5"\n'),
+    'opensuse-tumbleweed': ('NAME="openSUSE Tumbleweed"\nID="opensuse-tumbleweed"\nID_LIKE="opensuse suse"\nVERSION_ID="20240801"\n'
+                            'PRETTY_NAME="openSUSE Tumbleweed"\n'),
     'virtuozzo-9': 'NAME="Virtuozzo"\nID=virtuozzo\nID_LIKE="rhel fedora"\nVERSION_ID=9\n',
 }
 
@@ -75,8 +77,10 @@ def test_os_identity_debian():
     ('fedora-40', False, 'RedHat', 'dnf', [], 'OSV publishes no advisories for Fedora (fedora): its packages are not matched'),
     ('amazon-2023', False, 'RedHat', 'dnf', [], 'OSV publishes no advisories for Amazon Linux (amzn): its packages are not matched'),
     ('alpine-3.20.3', False, 'Alpine', 'apk', ['Alpine:v3.20'], None),
-    ('sles-15-sp5', False, 'Suse', 'zypper', ['SUSE:SUSE Linux Enterprise Server 15 SP5'], None),
-    ('opensuse-leap-15.5', False, 'Suse', 'zypper', ['openSUSE:openSUSE Leap 15.5'], None),
+    ('sles-15-sp5', False, 'Suse', 'zypper', ['SUSE:Linux Enterprise Server 15 SP5'], None),
+    # OSV's SUSE names drop the vendor word PRETTY_NAME starts with (real records: "SUSE:Package Hub 12").
+    ('opensuse-leap-15.5', False, 'Suse', 'zypper', ['openSUSE:Leap 15.5'], None),
+    ('opensuse-tumbleweed', False, 'Suse', 'zypper', ['openSUSE:Tumbleweed'], None),
     ('virtuozzo-9', False, 'RedHat', 'dnf', [], "no OSV ecosystem is known for os-release ID 'virtuozzo'"),
 ])
 def test_os_release_to_osv_ecosystems(name, pro, family, pkg_mgr, ecosystems, reason):  # noqa: PLR0917 - one row of the table
