@@ -12,6 +12,8 @@ import os
 import subprocess
 import sys
 
+from ansible_collections.patchwise.patching.tests.unit.controller.dpkg_lock import machine_packages_held
+
 # tests/unit/controller -> the folder holding ansible_collections/
 COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 6)))
 
@@ -28,14 +30,15 @@ def _run_play(tmp_path, tasks):
 
 def test_packages_equal_package_facts(tmp_path):
     out = tmp_path / 'out.json'
-    _run_play(tmp_path, (
-        '    - patchwise.patching.asset_facts: {gather_subset: [packages, updates, restart, listening]}\n'
-        '      register: discovered\n'
-        '    - ansible.builtin.package_facts: {manager: apt}\n'
-        '    - ansible.builtin.copy:\n'
-        '        content: "{{ {\'record\': discovered.record, \'facts\': ansible_facts.patchwise,'
-        ' \'changed\': discovered.changed, \'packages\': ansible_facts.packages} | to_json }}"\n'
-        '        dest: "%s"\n' % out))
+    with machine_packages_held():
+        _run_play(tmp_path, (
+            '    - patchwise.patching.asset_facts: {gather_subset: [packages, updates, restart, listening]}\n'
+            '      register: discovered\n'
+            '    - ansible.builtin.package_facts: {manager: apt}\n'
+            '    - ansible.builtin.copy:\n'
+            '        content: "{{ {\'record\': discovered.record, \'facts\': ansible_facts.patchwise,'
+            ' \'changed\': discovered.changed, \'packages\': ansible_facts.packages} | to_json }}"\n'
+            '        dest: "%s"\n' % out))
     data = json.loads(out.read_text())
     ours = sorted((p['name'], p['version']) for p in data['record']['packages'])
     theirs = sorted((name, entry['version']) for name, entries in data['packages'].items() for entry in entries)

@@ -8,15 +8,14 @@ end even when a test fails. netbase (always installed) serves the plain backup-a
 
 from __future__ import annotations
 
-import fcntl
 import os
 import subprocess
-import tempfile
 import time
 
 import pytest
 from ansible_collections.patchwise.patching.plugins.module_utils import backup_manifest
 from ansible_collections.patchwise.patching.plugins.modules import system_backup
+from ansible_collections.patchwise.patching.tests.unit.controller.dpkg_lock import machine_packages_held
 from ansible_collections.patchwise.patching.tests.unit.plugins.modules.module_runner import run_module
 
 PACKAGE = 'pw-backup-test'
@@ -25,7 +24,6 @@ DEPENDENT = 'pw-backup-test-user'
 APT = ['apt-get', '-q', '-y', '-o', 'DPkg::Lock::Timeout=120', '-o', 'Dpkg::Options::=--force-confold']
 ENV = dict(os.environ, DEBIAN_FRONTEND='noninteractive', LC_ALL='C')
 # One test at a time installs the throwaway package, across pytest workers and concurrent runs.
-LOCK = os.path.join('/run/lock' if os.path.isdir('/run/lock') else tempfile.gettempdir(), 'patchwise-pw-backup-test.lock')
 
 
 def _version(package=PACKAGE):
@@ -84,8 +82,7 @@ def _purge():
 
 @pytest.fixture
 def throwaway(tmp_path):
-    with open(LOCK, 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with machine_packages_held():
         yield from _installed_and_purged(tmp_path)
 
 

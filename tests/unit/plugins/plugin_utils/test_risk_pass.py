@@ -113,7 +113,7 @@ def test_incremental_passes_store_what_full_passes_store(tmp_path, seed, asset_d
     register = {host: _register_entry(rng) for host in hosts}
     advisories = _advisories(rng, 12)
     kev = {'CVE-2099-0001'}
-    acceptances = [{'finding': 'CVE-2099-%04d' % index, 'owner': 'secops', 'reason': 'mitigated',
+    acceptances = [{'finding': 'CVE-2099-{:04d}'.format(index), 'owner': 'secops', 'reason': 'mitigated',
                     'expires': datetime.date(2099, 3, 2 + rng.randint(0, 3))} for index in rng.sample(range(12), 3)]
     # The incremental passes on each backend; the reference, full passes, on SQLite.
     paths = {'incremental': asset_db, 'full': str(tmp_path / 'full.db')}
