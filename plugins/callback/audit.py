@@ -285,7 +285,7 @@ import time
 
 from ansible import context
 from ansible.plugins.callback import CallbackBase
-from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import GENESIS, Chain, chain_break
+from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import CHAIN_BREAK, GENESIS, Chain, chain_break
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_file_sink import AuditLogError, FileSink, tail_state
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_record import RUN_ID_ENV, operator_from, run_id_from, summarise, utc_now
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_sanitise import Masker, is_secret_key, is_vault
@@ -521,7 +521,8 @@ class CallbackModule(CallbackBase):
             if pending_break is not None:
                 self._display.warning('patchwise.patching.audit: %s: %s; a chain_break record starts a new segment'
                                       % (self._log_path, pending_break['reason']))
-                self._emit(pending_break.pop('event'), **pending_break)
+                self._emit(CHAIN_BREAK, reason=pending_break['reason'], after_line=pending_break['after_line'],
+                           last_verified_head=pending_break['last_verified_head'])
             self._emit('playbook_start', check_mode=self._check_mode, diff_mode=self._diff_mode)
         self._emit('play_start', play=play.get_name(), check_mode=self._check_mode, diff_mode=self._diff_mode)
 
