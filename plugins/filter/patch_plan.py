@@ -63,6 +63,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.maintenance_windows import utc
 from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_plan import patch_plan as build_plan
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import PolicyError, load_policy
+from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import RiskError
 
 
 def patch_plan(result, policy=None, register=None, change_ref=None, at=None):
@@ -74,7 +75,7 @@ def patch_plan(result, policy=None, register=None, change_ref=None, at=None):
         raise AnsibleFilterError('patch_plan: at %r is not YYYY-MM-DDTHH:MM:SSZ' % (at,)) from exc
     try:
         return build_plan(result, load_policy(policy or {}), register or {}, change_ref=change_ref, moment=moment)
-    except PolicyError as exc:
+    except (PolicyError, RiskError) as exc:
         raise AnsibleFilterError('patch_plan: %s' % exc) from exc
 
 

@@ -27,6 +27,7 @@ POSTGRESQL_SCHEMES = ('postgresql', 'postgres')
 UPSERT_KEYS = {
     'meta': ('key',), 'hosts': ('name',), 'register': ('host',), 'runs': ('run_id', 'stage', 'at'), 'risk_results': ('host',),
     'findings': ('host', 'finding_id', 'package'), 'plans': ('host',), 'match_views': ('host',), 'finding_details': ('detail_key',),
+    'update_sightings': ('ecosystem', 'package', 'version'),
 }
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError
 
 # Parents before children: the order a reader of a half-copied database would expect (it never sees one).
-TABLES = ('register', 'hosts', 'match_views', 'history', 'runs', 'finding_details', 'risk_results', 'findings', 'plans', 'patch_outcomes')
+TABLES = ('register', 'hosts', 'match_views', 'history', 'runs', 'finding_details', 'risk_results', 'findings', 'plans', 'patch_outcomes',
+          'update_sightings')
 # Tables whose integer ids the target must go on counting from.
 _IDENTITY_TABLES = ('history', 'patch_outcomes')
 _BATCH = 1000

@@ -35,7 +35,8 @@ _HOST_FIELDS = frozenset(('status', 'first_seen', 'closed', 'due', 'tier', 'hold
                           'held_binaries', 'host_reasons', 'reasons', 'host', 'candidate', 'unfinished_binaries'))
 # Hosts per IN (...) query: within SQLite's oldest parameter limit (999).
 _CHUNK = 500
-_TABLES = ('meta', 'hosts', 'history', 'register', 'runs', 'risk_results', 'findings', 'plans', 'patch_outcomes', 'match_views')
+_TABLES = ('meta', 'hosts', 'history', 'register', 'runs', 'risk_results', 'findings', 'plans', 'patch_outcomes', 'match_views',
+           'update_sightings')
 
 
 class AssetStoreError(Exception):
@@ -87,6 +88,16 @@ def _write_view(db, host, view):
         db.execute('DELETE FROM match_views WHERE host = ?', (host,))
     else:
         db.execute('INSERT OR REPLACE INTO match_views (host, view) VALUES (?, ?)', (host, view))
+
+
+def _write_sightings(db, record, now):
+    """Remember when each pending update of ``record`` was first seen on any host (kept: the first sighting counts)."""
+    ecosystem = (record.get('os') or {}).get('ecosystem') or ''
+    rows = sorted({(ecosystem, update['name'], update['available']) for update in record.get('updates') or []
+                   if isinstance(update, dict) and isinstance(update.get('name'), str) and isinstance(update.get('available'), str)})
+    if rows:
+        db.executemany('INSERT OR IGNORE INTO update_sightings (ecosystem, package, version, first_seen) VALUES (?, ?, ?, ?)',
+                       [(*row, now) for row in rows])
 
 
 def validate_record(host, record):
@@ -307,6 +318,7 @@ class AssetStore:
                                'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
                                (host, record['collected_at'], record['collected_at'], now, record['collected_at'], run_id, digest, summary, _dumps(record)))
                     _write_view(db, host, _stored_view(record))
+                    _write_sightings(db, record, now)
                     db.execute('INSERT INTO history (host, at, run_id, kind, detail) VALUES (?, ?, ?, ?, ?)',
                                (host, now, run_id, 'first_seen', _dumps(record_summary(record))))
                     outcome[host] = {'changed': True, 'new': True, 'changes': ['first_seen']}
@@ -329,6 +341,7 @@ class AssetStore:
                             _dumps(record), host))
                 # After the record: its update dropped the old view (trigger match_view_dropped_on_update).
                 _write_view(db, host, _stored_view(record))
+                _write_sightings(db, record, now)
                 outcome[host] = {'changed': True, 'new': False, 'changes': [kind for kind, _detail in changes]}
             stored = [item for item in outcome.values() if 'refused' not in item]
             db.execute('INSERT OR REPLACE INTO runs (run_id, stage, at, hosts, changed) VALUES (?, ?, ?, ?, ?)',
@@ -538,6 +551,11 @@ class AssetStore:
                      'WHERE p.brief IS NOT NULL AND r.host IN (%s)' % ', '.join('?' * len(chunk)))
             kept.update({host: (json.loads(result), json.loads(brief)) for host, result, brief in self._db.execute(query, chunk)})
         return kept
+
+    def update_sightings(self):
+        """``{(ecosystem, package, version): first_seen}`` of every pending update discovery has seen."""
+        return {(ecosystem, package, version): first_seen for ecosystem, package, version, first_seen in self._db.execute(
+            'SELECT ecosystem, package, version, first_seen FROM update_sightings')}
 
     def risk_tiers(self):
         """``{host: (tier, due)}`` of every stored risk result (as ``risk_result`` gives them), in one query."""

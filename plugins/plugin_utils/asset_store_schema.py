@@ -168,7 +168,19 @@ ALTER TABLE plans ADD COLUMN brief TEXT;
 """
 
 
-MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5)
+# Schema 6: when discovery first saw each pending update (ecosystem, package, version) on any host, which the
+# patch baseline's cooling-off period counts from (patch_baseline).
+_SCHEMA_6 = """
+CREATE TABLE update_sightings (
+    ecosystem TEXT NOT NULL,
+    package TEXT NOT NULL,
+    version TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (ecosystem, package, version));
+"""
+
+
+MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5, _SCHEMA_6)
 SCHEMA = len(MIGRATIONS)
 
 # PostgreSQL runs the same migrations (asset_db_connection.translate turns SQLite's upserts, identity columns

@@ -94,6 +94,16 @@ def host_holds(host, plan, policy, register_entry, record, *, today):
             if name:
                 holds.append({'name': name, 'reason': '%s: %s' % (entry.get('finding'), entry.get('reason')),
                               'until': until, 'finding': entry.get('finding'), 'source': 'plan'})
+    # The baseline's refusals and the updates still in their cooling-off period: held in any mode, so an
+    # "all updates" run does not install them either.
+    decisions = ((plan or {}).get('system') or {}).get('baseline') or {}
+    for state, why in (('rejected', 'rejected by the baseline'), ('not_approved', 'not approved by the baseline'),
+                       ('waiting', 'in the baseline\'s cooling-off period')):
+        for entry in decisions.get(state) or []:
+            detail = entry.get('reason') or entry.get('rule') or ('until %s' % entry['eligible_on'] if entry.get('eligible_on') else '')
+            holds.append({'name': entry['name'], 'reason': '%s %s: %s%s' % (entry['name'], entry.get('target'), why,
+                                                                              (' (%s)' % detail) if detail else ''),
+                          'until': entry.get('eligible_on'), 'finding': None, 'source': 'baseline_%s' % state})
     packages = (record or {}).get('packages') or []
     for hold in policy.get('holds') or []:
         if not _policy_hold_applies(hold, host, today):

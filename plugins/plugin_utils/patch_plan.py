@@ -16,9 +16,12 @@ docs/plan.md describes the format)::
 
 from __future__ import annotations
 
+import datetime
+
 from ansible_collections.patchwise.patching.plugins.module_utils.versions import compare_versions, scheme_for_ecosystem
 from ansible_collections.patchwise.patching.plugins.plugin_utils.maintenance_windows import in_window
-from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import TIER_ORDER
+from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_baseline import BaselineError, verdict
+from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import TIER_ORDER, RiskError
 
 PLAN_SCHEMA = 1
 
@@ -52,11 +55,28 @@ def _approval(change_ref, register_entry):
     return {'reference': reference, 'approver': approver, 'valid': valid}
 
 
-def patch_plan(result, policy, register_entry=None, *, change_ref=None, moment=None, run_id=None):
-    """Build the plan of one host from its risk result; ``moment`` (aware datetime) decides whether its window is open."""
+def _screened(entries, fixes, kind, *, baseline, today, sightings):
+    """The entries the baseline makes eligible, and its other decisions ({rejected, waiting, not_approved} lists)."""
+    decisions = {'rejected': [], 'waiting': [], 'not_approved': []}
+    eligible = {}
+    for name, entry in entries.items():
+        update = {'name': name, 'target': entry['target'], 'ecosystem': fixes[name][0].get('ecosystem'), 'findings': fixes[name]}
+        state, detail = verdict(baseline, update, today, sightings)
+        if state == 'eligible':
+            eligible[name] = entry
+        else:
+            decisions[state].append(dict(detail, name=name, target=entry['target'], findings=entry['findings'], kind=kind))
+    return eligible, decisions
+
+
+def patch_plan(result, policy, register_entry=None, *, change_ref=None, moment=None, run_id=None, sightings=None):
+    """Build the plan of one host from its risk result; ``moment`` (aware datetime) decides whether its window is open
+    and which updates the baseline's cooling-off period still holds back; ``sightings``: {(ecosystem, package,
+    version): first seen} of pending updates, from the asset database."""
     register_entry = register_entry or {}
     reasons = []
     packages, held, no_fix, applications = {}, [], [], {}
+    fixes = {'system': {}, 'app': {}}   # per planned package or application, the findings it fixes
     for finding in result.get('findings') or []:
         if finding.get('status') != 'open':
             continue
@@ -76,6 +96,7 @@ def patch_plan(result, policy, register_entry=None, *, change_ref=None, moment=N
                                                                'scheme': _scheme(finding.get('ecosystem'))})
             app['target'] = _later(finding.get('ecosystem'), finding['fixed'], app['target'])
             app['findings'].append(finding['id'])
+            fixes['app'].setdefault(finding['package'], []).append(finding)
             continue
         updates = finding.get('distribution_security_update')
         # Advisories name the source version; a pending update names the binary package's own version.
@@ -89,6 +110,19 @@ def patch_plan(result, policy, register_entry=None, *, change_ref=None, moment=N
             entry = packages.setdefault(name, {'name': name, 'target': None, 'findings': []})
             entry['target'] = _later(finding.get('ecosystem'), target, entry['target'])
             entry['findings'].append(finding['id'])
+            fixes['system'].setdefault(name, []).append(finding)
+    today = (moment or datetime.datetime.now(datetime.timezone.utc)).date()
+    baseline = policy.get('baseline') or {}
+    try:
+        packages, system_decisions = _screened(packages, fixes['system'], 'system', baseline=baseline, today=today, sightings=sightings)
+        applications, app_decisions = _screened(applications, fixes['app'], 'app', baseline=baseline, today=today, sightings=sightings)
+    except BaselineError as exc:
+        raise RiskError('patchwise_policy.baseline: %s' % exc) from exc
+    for label, decisions in (('system', system_decisions), ('application', app_decisions)):
+        if decisions['rejected'] or decisions['not_approved']:
+            reasons.append('%d %s update(s) refused by the baseline' % (len(decisions['rejected']) + len(decisions['not_approved']), label))
+        if decisions['waiting']:
+            reasons.append('%d %s update(s) waiting for the baseline\'s cooling-off period' % (len(decisions['waiting']), label))
     tier = result.get('tier', 'none')
     window_name = register_entry.get('window')
     window = policy['windows'].get(window_name) if window_name else None
@@ -125,6 +159,8 @@ def patch_plan(result, policy, register_entry=None, *, change_ref=None, moment=N
             'approval': approval,
             'may_run_now': mode != 'none' and bool(window_open) and (not approval_required or approval['valid']),
             'reasons': reasons,
+            'baseline': system_decisions,
         },
         'applications': sorted(applications.values(), key=lambda a: a['name']),
+        'application_baseline': app_decisions,
     }

@@ -14,8 +14,10 @@ once, in the first state that applies:
   policy's never-restart list); such a host is not fully patched;
 - ``installed``: installed at (or above) its target in this run, or already there;
 - ``installed_other``: changed in this run without being selected (a dependency);
-- ``held``: held by a hold (policy, package manager), or a package of a finding the plan holds;
-- ``rejected``: selected, but excluded by a pattern (policy or register);
+- ``held``: held by a hold (policy, package manager), a package of a finding the plan holds, or an
+  update in the baseline's cooling-off period;
+- ``rejected``: selected, but excluded by a pattern (policy or register), or refused by the baseline
+  (``rejected``, or not in its ``approved`` list);
 - ``missing``: wanted and not installed: the sources do not reach the target,
   the gate refused the host, the host failed before the change, or check mode;
 - ``not_applicable``: planned for a package the host does not have.
@@ -55,8 +57,12 @@ def system_state_counts(outcome):
         counts['installed_other'] += len(changed - selected)
     # A held finding's packages are held whether or not the mode would have taken them.
     plan_held = {name for entry in outcome.get('plan_held') or [] for name in entry.get('packages') or [entry.get('package')] if name}
-    counts['held'] += len(_names(outcome.get('held')) | plan_held)
-    counts['rejected'] += len(_names(outcome.get('excluded')))
+    baseline = outcome.get('plan_baseline') or {}
+    refused = {entry['name'] for state in ('rejected', 'not_approved') for entry in baseline.get(state) or []}
+    waiting = {entry['name'] for entry in baseline.get('waiting') or []}
+    # The baseline's own decisions count once, as rejected or (cooling off) held, whatever system_update did with their holds.
+    counts['held'] += len((_names(outcome.get('held')) | plan_held | waiting) - refused)
+    counts['rejected'] += len(_names(outcome.get('excluded')) | refused)
     for entry in outcome.get('unavailable') or []:
         counts['not_applicable' if entry.get('installed') is False else 'missing'] += 1
     return counts

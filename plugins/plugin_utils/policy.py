@@ -16,6 +16,7 @@ import re
 
 import yaml
 from ansible_collections.patchwise.patching.plugins.plugin_utils import strict_yaml
+from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_baseline import BYPASS_SELECTORS, ENTRY_KEYS, parse_constraint
 
 try:
     import jmespath
@@ -71,6 +72,8 @@ DEFAULT_POLICY = {
     'plan_max_age_days': 7,
     'never_restart': list(NEEDRESTART_OVERRIDE_RC),
     'log_check': {'max_error_increase': 10, 'incident': True},
+    # Which updates are approved, apart from when they are installed (patch_baseline): nothing waits or is refused by default.
+    'baseline': {'approve_after_days': {}, 'bypass': [], 'approved': [], 'rejected': []},
 }
 REBOOT_RULES = ('never', 'if_required', 'in_window', 'always')
 # A rule may reopen a finding or accept it; fixed comes only from the lifecycle (the finding is no longer reported).
@@ -156,6 +159,32 @@ def _entries(policy, key, allowed, required):
             _fail(path, 'needs at least one of finding, package, host')
 
 
+def _baseline(baseline):
+    days = _mapping(baseline['approve_after_days'], 'baseline.approve_after_days', TIERS)
+    for tier, value in days.items():
+        _days(value, 'baseline.approve_after_days.%s' % tier)
+    if not isinstance(baseline['bypass'], list) or any(item not in BYPASS_SELECTORS for item in baseline['bypass']):
+        _fail('baseline.bypass', 'must be a list of %s, got %r' % (' and '.join(BYPASS_SELECTORS), baseline['bypass']))
+    for key in ('approved', 'rejected'):
+        if not isinstance(baseline[key], list):
+            _fail('baseline.%s' % key, 'must be a list')
+        for index, entry in enumerate(baseline[key]):
+            path = 'baseline.%s[%d]' % (key, index)
+            _mapping(entry, path, ENTRY_KEYS)
+            if not entry.get('package') and not entry.get('advisory'):
+                _fail(path, 'needs a package glob or an advisory id')
+            if key == 'rejected' and not entry.get('reason'):
+                _fail(path + '.reason', 'is required: say why the update is refused')
+            for name in ('package', 'advisory', 'version', 'reason'):
+                if name in entry and not isinstance(entry[name], str):
+                    _fail('%s.%s' % (path, name), 'must be a string, got %r' % (entry[name],))
+            if entry.get('version'):
+                try:
+                    parse_constraint(entry['version'])
+                except ValueError as exc:
+                    _fail(path + '.version', str(exc))
+
+
 def _patterns(patterns, path):
     if not isinstance(patterns, list):
         _fail(path, 'must be a list of regular expressions')
@@ -199,7 +228,7 @@ def load_policy(data=None):
     for key, value in data.items():
         if isinstance(DEFAULT_POLICY[key], dict) and key not in ('windows', 'point_defaults'):
             _mapping(value, key, DEFAULT_POLICY[key] if key in ('tables', 'approval', 'sla_days', 'reboot', 'log_check',
-                                                                'max_feed_age_hours') else None)
+                                                                'max_feed_age_hours', 'baseline') else None)
             policy[key].update(copy.deepcopy(value))
         else:
             policy[key] = copy.deepcopy(value)
@@ -232,6 +261,7 @@ def load_policy(data=None):
     _entries(policy, 'holds', ('finding', 'package', 'host', 'until', 'reason'), ('reason',))
     _entries(policy, 'acceptances', ('finding', 'package', 'host', 'owner', 'reason', 'expires'), ('owner', 'reason', 'expires'))
     _rules(policy['rules'])
+    _baseline(policy['baseline'])
     if _days(policy['plan_max_age_days'], 'plan_max_age_days') == 0:
         _fail('plan_max_age_days', 'must be at least 1 (a plan older than this many days is refused)')
     _patterns(policy['never_restart'], 'never_restart')

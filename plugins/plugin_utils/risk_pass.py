@@ -60,7 +60,8 @@ def pass_inputs(policy, advisories, change_ref, today):
     the plans check, and - when the policy has acceptances or holds, which expire - today's date.
     """
     rules = [{key: value for key, value in rule.items() if key != 'compiled'} for rule in policy.get('rules') or []]
-    dated = bool(policy.get('acceptances') or policy.get('holds'))
+    # Acceptances and holds expire, and the baseline's cooling-off period ends, as the days pass.
+    dated = bool(policy.get('acceptances') or policy.get('holds') or any((policy.get('baseline') or {}).get('approve_after_days', {}).values()))
     return _canonical([dict(policy, rules=rules), getattr(advisories, 'identity', None), change_ref, today.isoformat() if dated else None])
 
 
@@ -100,6 +101,8 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
     moved, unchanged = [], []
     totals = {'open': 0}
 
+    sightings = store.update_sightings()
+
     def classified():
         # Tier and due of every host before this pass, in one query inside the store's transaction:
         # a host whose tier or due moves is a change.
@@ -127,7 +130,8 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
                 skipped[host] = result['skipped']
             if before.get(host, (None, None)) != (result['tier'], result['due']):
                 moved.append(host)
-            plans[host] = patch_plan(result, policy, register.get(host), change_ref=options.get('change_ref'), moment=now, run_id=run_id)
+            plans[host] = patch_plan(result, policy, register.get(host), change_ref=options.get('change_ref'), moment=now, run_id=run_id,
+                                     sightings=sightings)
             briefs[host] = plan_brief(plans[host])
             summaries[host] = host_summary(result, briefs[host])
             open_findings = [f for f in result['findings'] if f['status'] == 'open']

@@ -62,7 +62,7 @@ def test_a_target_that_holds_data_is_refused_and_left_alone(tmp_path, asset_db):
     with AssetStore(asset_db) as store:
         store.store_records({'other01': record('other01')})
     before = _everything(asset_db)
-    with pytest.raises(AssetStoreError, match=r'already holds data \(hosts, match_views, history, runs\)'):
+    with pytest.raises(AssetStoreError, match=r'already holds data \(hosts, match_views, history, runs, update_sightings\)'):
         copy_database(source, asset_db)
     assert _everything(asset_db) == before
 

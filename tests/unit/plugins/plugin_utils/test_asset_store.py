@@ -200,3 +200,15 @@ def test_schema_1_database_is_migrated_keeping_findings(tmp_path):
         assert store.finding_lifecycle('web01') == {('CVE-2099-0001', 'openssl'): ('open', '2099-01-01T00:00:00Z')}
     with sqlite3.connect(path) as connection:
         assert connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (str(SCHEMA),)
+
+
+def test_update_sightings_keep_the_first(asset_db):
+    with AssetStore(asset_db) as store:
+        store.store_records({'web01': record()}, now='2026-11-01T10:05:00Z')
+        store.store_records({'web02': record('web02')}, now='2026-11-03T10:05:00Z')
+        newer = [{'name': 'openssl', 'current': '3.0.14-1~deb12u1', 'available': '3.0.16-1~deb12u1', 'security': True, 'origin': 'x'}]
+        store.store_records({'web01': record(collected_at='2026-11-04T10:00:00Z', updates=newer)}, now='2026-11-04T10:05:00Z')
+        assert store.update_sightings() == {('Debian:12', 'openssl', '3.0.15-1~deb12u1'): '2026-11-01T10:05:00Z',
+                                            ('Debian:12', 'openssl', '3.0.16-1~deb12u1'): '2026-11-04T10:05:00Z'}
+        store.store_records({'web03': record('web03')}, check_mode=True, now='2026-11-05T00:00:00Z')
+        assert len(store.update_sightings()) == 2

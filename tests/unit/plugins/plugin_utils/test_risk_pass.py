@@ -245,3 +245,21 @@ def test_check_mode_skips_but_writes_nothing(fleet):
     advisories.close()
     assert summary['unchanged'] == 3
     assert _stored(fleet['path'], fleet['hosts']) == before
+
+
+def test_baseline_cooling_off_ends_as_the_days_pass(fleet):
+    """Updates discovery saw today wait out approve_after_days, then a later pass plans them (the day is an input)."""
+    policy = load_policy({'windows': WINDOWS, 'baseline': {'approve_after_days': dict.fromkeys(('critical', 'high', 'medium', 'low'), 2)}})
+    today = datetime.datetime.now(datetime.timezone.utc)
+    waiting = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=today, run_id='r1')
+    with AssetStore(fleet['path']) as store:
+        plan = store.plan('web01')
+    assert plan['system']['baseline']['waiting'] or plan['application_baseline']['waiting'], plan
+    # Seen by discovery (or first found) today: eligible two days on.
+    assert {entry['eligible_on'] for entry in plan['system']['baseline']['waiting']} == {(today + datetime.timedelta(days=2)).date().isoformat()}
+    assert waiting['hosts']['web01']['plan']['packages'] == [p['name'] for p in plan['system']['packages']]
+    later = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=today + datetime.timedelta(days=3), run_id='r2')
+    assert later['unchanged'] == 0
+    with AssetStore(fleet['path']) as store:
+        plan = store.plan('web01')
+    assert plan['system']['baseline']['waiting'] == [] and plan['system']['packages']
