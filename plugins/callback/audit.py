@@ -312,6 +312,7 @@ class CallbackModule(CallbackBase):
         self._started = False
         self._masker = Masker()
         self._hosts_learned = set()
+        self._fork_hook = False
 
     # -- secrets ---------------------------------------------------------------------------------------------
     def _learn(self, variables, play, host=None):
@@ -382,6 +383,10 @@ class CallbackModule(CallbackBase):
                                 'on_broken_chain=new_segment to continue after a chain_break record' % (path, state['problem']))
         self._sink = sink
         self._log_path = path
+        if not self._fork_hook:
+            # Ansible forks a worker per task: none of them may keep the log (and its lock) open.
+            os.register_at_fork(after_in_child=self._drop_log_in_child)
+            self._fork_hook = True
         # Forwarders are imported only when configured, so a file-only audit loads nothing more and starts no thread.
         if self.get_option('syslog_target'):
             self._syslog = self._forwarder('syslog', self._open_syslog)
@@ -414,6 +419,11 @@ class CallbackModule(CallbackBase):
                       max_bytes=self.get_option('spool_max_bytes') or None, on_full=self.get_option('spool_on_full'))
         return WebhookSink(self.get_option('webhook_url'), spool, timeout=self.get_option('webhook_timeout'),
                            headers=headers, token=self.get_option('webhook_token') or None)
+
+    def _drop_log_in_child(self):
+        if self._sink is not None:
+            self._sink.drop_in_child()
+            self._sink = None
 
     def _audit_failed(self, message):
         """The log cannot be written: stop the run (fail_closed), or go on unaudited after saying so."""

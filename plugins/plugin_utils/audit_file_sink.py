@@ -67,6 +67,17 @@ class FileSink:
             raise
         self._file = os.fdopen(fd, 'ab')
 
+    def drop_in_child(self):
+        """In a forked child (an ansible worker): let go of the log, so the lock ends with the run that took it.
+
+        flock belongs to the open file, which a fork shares: a worker left running after its run was killed
+        would otherwise hold the lock and refuse every later run.
+        """
+        try:
+            os.close(self._file.fileno())
+        except (OSError, ValueError):
+            pass
+
     def write(self, line):
         # One write per record so a crash leaves whole lines; flush so readers and crashes see it at once.
         self._file.write(line + b'\n')

@@ -20,7 +20,9 @@ def test_gather_facts_collects_the_summary(tmp_path):
         '  tasks:\n'
         '    - ansible.builtin.copy: {content: "{{ ansible_facts | to_json }}", dest: "%s"}\n' % out, encoding='utf-8')
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_NOCOLOR='1',
-               ANSIBLE_FACTS_MODULES='ansible.builtin.setup,patchwise.patching.asset_facts')
+               ANSIBLE_FACTS_MODULES='ansible.builtin.setup,patchwise.patching.asset_facts',
+               # Fact modules run in parallel under gather_timeout (10 s by default): far too short on a loaded test machine.
+               ANSIBLE_GATHER_TIMEOUT='300')
     command = [sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local',
                '-e', 'ansible_python_interpreter=%s' % sys.executable, str(playbook)]
     process = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
