@@ -14,6 +14,7 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerpr
 from ansible_collections.patchwise.patching.plugins.plugin_utils.config_inputs import policy_with_fingerprint, register_with_fingerprint
 from ansible_collections.patchwise.patching.plugins.plugin_utils.maintenance_windows import utc
 from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_context import PlanRefused, patch_context
+from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_sets import PatchSetRefused
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import PolicyError
 
 _ARGUMENT_SPEC = {
@@ -22,6 +23,7 @@ _ARGUMENT_SPEC = {
     'policy': {'type': 'raw', 'default': {}},
     'register': {'type': 'raw'},
     'at': {'type': 'str'},
+    'patch_set': {'type': 'str'},
 }
 
 
@@ -50,11 +52,11 @@ class ActionModule(ActionBase):
                 notes.append('no asset database at %s yet: no stored plan for %s' % (args['asset_db'], host))
             try:
                 register_entry = self._register_entry(args['register'], store, host)
-                context = patch_context(store, host, policy, register_entry, now)
+                context = patch_context(store, host, policy, register_entry, now, patch_set=args['patch_set'])
             finally:
                 if store is not None:
                     store.close()
-        except PlanRefused as exc:
+        except (PlanRefused, PatchSetRefused) as exc:
             result.update(failed=True, refused=True, msg=str(exc))
             return result
         except (AssetStoreError, ConfigError, PolicyError, RegisterError) as exc:

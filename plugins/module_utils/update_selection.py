@@ -106,8 +106,12 @@ def nearest_version(candidates, lowest, above, scheme):
     return best
 
 
+def _offers_exactly(version, update, available, scheme):
+    return any(compare_versions(offered, version, scheme) == 0 for offered in (update['available'], *available.get(update['name'], ())))
+
+
 def select_updates(pending, mode, *, requested=None, holds=(), policy_holds=(), exclude=(), scheme='deb', available=None,
-                   installed=None, manager_hold_reason='held by the package manager'):
+                   installed=None, manager_hold_reason='held by the package manager', exact=False):
     """Split pending updates into what to apply and what stays, with the reason for each.
 
     ``pending``: [{name, current, available, security, origin}]; ``requested``: {name: version or None}
@@ -128,6 +132,9 @@ def select_updates(pending, mode, *, requested=None, holds=(), policy_holds=(), 
     - unavailable: requested packages with no pending update that reaches the requested version
       (``reason`` says why; ``installed`` false for a package the host does not have);
     - reached: requested packages whose installed version is already the requested one or newer.
+
+    With ``exact`` (a frozen patch set), a requested version the sources no longer offer is unavailable: the
+    nearest newer one is never taken in its place.
     """
     if mode not in MODES:
         raise SelectionError('mode must be one of %s, got %r' % (', '.join(MODES), mode))
@@ -162,6 +169,8 @@ def select_updates(pending, mode, *, requested=None, holds=(), policy_holds=(), 
             if target is None:
                 continue
             match = 'exact' if compare_versions(target, lowest, scheme) == 0 else 'nearest'
+            if exact and match != 'exact':
+                continue
         entry = dict(update, target=target, match=match, requested=lowest)
         if name in manager_holds:
             result['held'].append(dict(entry, reason=manager_hold_reason))
@@ -187,6 +196,11 @@ def select_updates(pending, mode, *, requested=None, holds=(), policy_holds=(), 
         elif version and nearest_version([update['available'], *available.get(name, ())], version, update.get('current'), scheme) is None:
             result['unavailable'].append({'name': name, 'target': version, 'available': update['available'],
                                           'reason': 'the sources offer %s, older than %s' % (update['available'], version)})
+        elif version and exact and not _offers_exactly(version, update, available, scheme):
+            offered = sorted({update['available'], *available.get(name, ())})
+            result['unavailable'].append({'name': name, 'target': version, 'available': update['available'],
+                                          'reason': 'the sources no longer offer %s (they offer %s); only that exact version may be '
+                                                    'installed' % (version, ', '.join(offered))})
     return result
 
 

@@ -33,6 +33,13 @@ attributes:
     support: full
     details: Read-only; runs the same in check mode.
 options:
+  patch_set:
+    description:
+      - The id of a frozen patch set (M(patchwise.patching.patch_set_freeze)) to install instead of the plan's updates.
+      - Refused, naming the reason, when the set does not exist, its content changed after it was frozen, the host's
+        stage (its register C(environment)) is not the set's stage or one it was promoted to, or the set holds no
+        updates for the host's OS ecosystem.
+    type: str
   host:
     description: The host whose plan to read; default the task's C(inventory_hostname).
     type: str
@@ -80,6 +87,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+patch_set:
+  description:
+    - With O(patch_set), the frozen set as this host installs it - C(id), C(digest), C(stage) (the host's register
+      C(environment)) and C(packages), the set's packages the host has, with the exact C(target) version to install.
+    - None without O(patch_set).
+  returned: success
+  type: dict
+  sample: {id: ps-2026-12-05-staging, digest: 5d1c..., stage: production, packages: [{name: openssl, target: 3.0.16-1~deb12u1}]}
 found:
   description: A stored plan was found and may drive the run.
   returned: success

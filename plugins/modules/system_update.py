@@ -77,6 +77,13 @@ options:
     description: Refresh the package lists first (C(apt-get update), C(dnf makecache)). Never in check mode.
     type: bool
     default: false
+  exact:
+    description:
+      - Install the versions O(packages) name exactly, or not at all - a frozen patch set's versions. A package
+        whose version the sources no longer offer is reported under RV(unavailable) with the versions they do offer;
+        the nearest newer one is never taken instead.
+    type: bool
+    default: false
   keep_config:
     description:
       - Keep the host's modified configuration files when a package ships a new version of them
@@ -252,6 +259,7 @@ def main():
             'repair_on_failure': {'type': 'bool', 'default': True},
             'manager': {'type': 'str', 'choices': ['auto', 'apt', 'dnf'], 'default': 'auto'},
             'root': {'type': 'path'},
+            'exact': {'type': 'bool', 'default': False},
         },
         supports_check_mode=True,
     )
@@ -276,7 +284,7 @@ def main():
             pending, mode, requested=requested, holds=backend.holds(), policy_holds=policy_holds,
             exclude=module.params['exclude'], scheme=backend.scheme,
             available=backend.available_versions(wanted_versions) if wanted_versions else {}, installed=installed,
-            manager_hold_reason=backend.hold_reason)
+            manager_hold_reason=backend.hold_reason, exact=module.params['exact'])
         result.update(selection)
         selected = selection['selected']
         changes = backend.simulate(selected) if selected and (module.check_mode or policy_holds) else []

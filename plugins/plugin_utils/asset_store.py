@@ -627,6 +627,50 @@ class AssetStore:
         row = self._db.execute('SELECT plan FROM plans WHERE host = ?', (host,)).fetchone()
         return json.loads(row[0]) if row else None
 
+    # -- frozen patch sets (patch_sets.py) ------------------------------------------------
+
+    def freeze_patch_set(self, set_id, *, stage, content, digest, run_id=None, policy_fingerprint=None, now=None, check_mode=False):
+        """Store a new patch set; ``False`` when the same set is already stored, AssetStoreError when another one has the id."""
+        now = now or utc_now()
+
+        def work(db):
+            row = db.execute('SELECT digest FROM patch_sets WHERE id = ?', (set_id,)).fetchone()
+            if row is not None:
+                if row[0] == digest:
+                    return False
+                raise AssetStoreError('patch set %s already exists with other content: a frozen set never changes; freeze under a new id'
+                                      % set_id)
+            db.execute('INSERT INTO patch_sets (id, stage, created_at, run_id, policy_fingerprint, digest, content) VALUES (?, ?, ?, ?, ?, ?, ?)',
+                       (set_id, stage, now, run_id, policy_fingerprint, digest, _dumps(content)))
+            return True
+
+        return self._write(work, check_mode)
+
+    def patch_set(self, set_id):
+        """The stored set ``{id, stage, created_at, run_id, policy_fingerprint, digest, content, promotions}``, or None."""
+        row = self._db.execute('SELECT id, stage, created_at, run_id, policy_fingerprint, digest, content FROM patch_sets WHERE id = ?',
+                               (set_id,)).fetchone()
+        if row is None:
+            return None
+        stored = dict(zip(('id', 'stage', 'created_at', 'run_id', 'policy_fingerprint', 'digest'), row[:6]))
+        stored['content'] = _loaded(row[6], None)
+        stored['promotions'] = [dict(zip(('from_stage', 'to_stage', 'at', 'run_id', 'operator', 'change_ref', 'gates'), (*r[:6], _loaded(r[6], {}))))
+                                for r in self._db.execute('SELECT from_stage, to_stage, at, run_id, operator, change_ref, gates '
+                                                          'FROM patch_set_promotions WHERE set_id = ? ORDER BY id', (set_id,))]
+        return stored
+
+    def record_promotion(self, set_id, *, from_stage, to_stage, gates, run_id=None, operator=None, change_ref=None, now=None,
+                         check_mode=False):
+        """Record that ``set_id`` was promoted from one stage to the next, with the gates it passed."""
+        now = now or utc_now()
+
+        def work(db):
+            db.execute('INSERT INTO patch_set_promotions (set_id, from_stage, to_stage, at, run_id, operator, change_ref, gates) '
+                       'VALUES (?, ?, ?, ?, ?, ?, ?, ?)', (set_id, from_stage, to_stage, now, run_id, operator, change_ref, _dumps(gates)))
+            return True
+
+        return self._write(work, check_mode)
+
     def stored_plan(self, host):
         """``{plan, created_at, run_id}`` of ``host``'s latest plan, or None; a plan that is not JSON is returned as its text."""
         row = self._db.execute('SELECT plan, created_at, run_id FROM plans WHERE host = ?', (host,)).fetchone()

@@ -180,7 +180,30 @@ CREATE TABLE update_sightings (
 """
 
 
-MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5, _SCHEMA_6)
+# Schema 7: frozen patch sets (patch_sets), immutable once written, and their promotions from stage to stage.
+_SCHEMA_7 = """
+CREATE TABLE patch_sets (
+    id TEXT PRIMARY KEY,
+    stage TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    run_id TEXT,
+    policy_fingerprint TEXT,
+    digest TEXT NOT NULL,
+    content TEXT NOT NULL);
+CREATE TABLE patch_set_promotions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    set_id TEXT NOT NULL,
+    from_stage TEXT NOT NULL,
+    to_stage TEXT NOT NULL,
+    at TEXT NOT NULL,
+    run_id TEXT,
+    operator TEXT,
+    change_ref TEXT,
+    gates TEXT NOT NULL);
+"""
+
+
+MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5, _SCHEMA_6, _SCHEMA_7)
 SCHEMA = len(MIGRATIONS)
 
 # PostgreSQL runs the same migrations (asset_db_connection.translate turns SQLite's upserts, identity columns

@@ -23,6 +23,7 @@ import fnmatch
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.maintenance_windows import utc
 from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_plan import PLAN_SCHEMA
+from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_sets import PatchSetRefused, checked, host_packages
 
 
 class PlanRefused(ValueError):
@@ -117,11 +118,29 @@ def host_holds(host, plan, policy, register_entry, record, *, today):
     return holds, list(register_entry.get('exclude') or [])
 
 
-def patch_context(store, host, policy, register_entry, now):
+def _patch_set(store, set_id, host, register_entry, record):
+    """The frozen set ``set_id`` as this host may install it: {id, digest, stage, packages}, or PatchSetRefused."""
+    if store is None:
+        raise PatchSetRefused('patch set %s: there is no asset database to read it from' % set_id)
+    stored = store.patch_set(set_id)
+    if stored is None:
+        raise PatchSetRefused('patch set %s does not exist in %s (check the id: freeze one with patchwise.patching.patch_set_freeze)'
+                              % (set_id, store.path))
+    patch_set = checked(stored)
+    stages = [patch_set['stage'], *(promotion['to_stage'] for promotion in patch_set['promotions'])]
+    stage = (register_entry or {}).get('environment')
+    if stage not in stages:
+        raise PatchSetRefused('host %s is in stage %s, and patch set %s is only for %s: promote it first (playbooks/promote.yml)'
+                              % (host, stage or '(no environment in the register)', set_id, ', '.join(stages)))
+    return {'id': patch_set['id'], 'digest': patch_set['digest'], 'stage': stage, 'packages': host_packages(patch_set, record)}
+
+
+def patch_context(store, host, policy, register_entry, now, *, patch_set=None):
     """Everything the patch roles read for ``host``: the checked plan, holds, exclusions, the register entry and policy parts.
 
     ``store`` may be None (no asset database): the run then has no plan and the policy's holds
-    still apply, by package name.  Raises PlanRefused when a stored plan may not be used.
+    still apply, by package name.  Raises PlanRefused when a stored plan may not be used, and
+    PatchSetRefused when the frozen ``patch_set`` (an id) may not be installed on this host.
     """
     plan, age, stored, record = None, None, None, None
     if store is not None:
@@ -130,7 +149,9 @@ def patch_context(store, host, policy, register_entry, now):
         if stored is not None:
             plan, age = checked_plan(host, stored, store.discovered(host), policy['plan_max_age_days'], now)
     holds, exclude = host_holds(host, plan, policy, register_entry, record, today=now.date())
+    frozen = _patch_set(store, patch_set, host, register_entry, record) if patch_set else None
     return {
+        'patch_set': frozen,
         'plan': plan or {},
         'found': plan is not None,
         'created_at': stored['created_at'] if stored else None,

@@ -74,6 +74,9 @@ DEFAULT_POLICY = {
     'log_check': {'max_error_increase': 10, 'incident': True},
     # Which updates are approved, apart from when they are installed (patch_baseline): nothing waits or is refused by default.
     'baseline': {'approve_after_days': {}, 'bypass': [], 'approved': [], 'rejected': []},
+    # Register environments a frozen patch set is promoted through, in order, and the gates of each promotion.
+    'stages': [],
+    'promotion': {'min_percent': 100, 'soak_hours': 24, 'require_no_failures': True, 'require_no_alerts': True},
 }
 REBOOT_RULES = ('never', 'if_required', 'in_window', 'always')
 # A rule may reopen a finding or accept it; fixed comes only from the lifecycle (the finding is no longer reported).
@@ -185,6 +188,24 @@ def _baseline(baseline):
                     _fail(path + '.version', str(exc))
 
 
+def _stages(policy):
+    stages = policy['stages']
+    if not isinstance(stages, list) or any(not isinstance(stage, str) or not stage for stage in stages):
+        _fail('stages', 'must be a list of register environments, in promotion order')
+    if len(set(stages)) != len(stages):
+        _fail('stages', 'names a stage twice: %s' % ', '.join(stages))
+    promotion = policy['promotion']
+    percent = promotion['min_percent']
+    if isinstance(percent, bool) or not isinstance(percent, (int, float)) or not 0 < percent <= 100:
+        _fail('promotion.min_percent', 'must be a percentage above 0 and at most 100')
+    soak = promotion['soak_hours']
+    if isinstance(soak, bool) or not isinstance(soak, int) or soak < 0:
+        _fail('promotion.soak_hours', 'must be a whole number of hours >= 0')
+    for key in ('require_no_failures', 'require_no_alerts'):
+        if not isinstance(promotion[key], bool):
+            _fail('promotion.%s' % key, 'must be true or false')
+
+
 def _patterns(patterns, path):
     if not isinstance(patterns, list):
         _fail(path, 'must be a list of regular expressions')
@@ -228,7 +249,7 @@ def load_policy(data=None):
     for key, value in data.items():
         if isinstance(DEFAULT_POLICY[key], dict) and key not in ('windows', 'point_defaults'):
             _mapping(value, key, DEFAULT_POLICY[key] if key in ('tables', 'approval', 'sla_days', 'reboot', 'log_check',
-                                                                'max_feed_age_hours', 'baseline') else None)
+                                                                'max_feed_age_hours', 'baseline', 'promotion') else None)
             policy[key].update(copy.deepcopy(value))
         else:
             policy[key] = copy.deepcopy(value)
@@ -262,6 +283,7 @@ def load_policy(data=None):
     _entries(policy, 'acceptances', ('finding', 'package', 'host', 'owner', 'reason', 'expires'), ('owner', 'reason', 'expires'))
     _rules(policy['rules'])
     _baseline(policy['baseline'])
+    _stages(policy)
     if _days(policy['plan_max_age_days'], 'plan_max_age_days') == 0:
         _fail('plan_max_age_days', 'must be at least 1 (a plan older than this many days is refused)')
     _patterns(policy['never_restart'], 'never_restart')

@@ -157,3 +157,16 @@ def test_a_plan_target_already_reached_asks_for_nothing_and_a_missing_package_is
     # Security mode still takes a security update of a package whose plan target is reached.
     flagged = [dict(PENDING[1], current='1.0-5', security=True)]
     assert [s['target'] for s in select_updates(flagged, 'security', requested=requested, installed=installed)['selected']] == ['1.1-1']
+
+
+def test_exact_takes_a_frozen_version_or_nothing():
+    available = {'pw-demo-normal': ['1.0-5', '1.1-1']}
+    frozen = select_updates(PENDING, 'planned', requested={'pw-demo-normal': '1.0-5'}, available=available, exact=True)
+    assert [(e['name'], e['target'], e['match']) for e in frozen['selected']] == [('pw-demo-normal', '1.0-5', 'exact')]
+    # The mirror dropped 1.0-6's predecessor: without exact the nearest newer version would do; with exact, nothing.
+    gone = select_updates(PENDING, 'planned', requested={'pw-demo-normal': '1.0-4'}, available=available, exact=True)
+    assert gone['selected'] == []
+    assert gone['unavailable'] == [{'name': 'pw-demo-normal', 'target': '1.0-4', 'available': '1.1-1',
+                                    'reason': 'the sources no longer offer 1.0-4 (they offer 1.0-5, 1.1-1); only that exact version may be installed'}]
+    nearest = select_updates(PENDING, 'planned', requested={'pw-demo-normal': '1.0-4'}, available=available)
+    assert nearest['selected'][0]['match'] == 'nearest' and nearest['unavailable'] == []
