@@ -22,6 +22,7 @@ _ARGUMENT_SPEC = {
     'policy': {'type': 'raw', 'default': {}},
     'run_id': {'type': 'str'},
     'busy_timeout': {'type': 'float', 'default': 30.0},
+    'keep_existing': {'type': 'bool', 'default': False},
 }
 
 
@@ -43,6 +44,11 @@ class ActionModule(ActionBase):
         try:
             _policy, policy_part = policy_with_fingerprint(args['policy'])
             with AssetStore(args['asset_db'], create=False, busy_timeout=args['busy_timeout']) as store:
+                existing = store.patch_set(args['id']) if args['keep_existing'] else None
+                if existing is not None:
+                    result.update(changed=False, id=args['id'], stage=existing['stage'], digest=existing['digest'], content=existing['content'],
+                                  left_out=[], msg='patch set %s already frozen (keep_existing): left as it is' % args['id'])
+                    return result
                 register = store.register()
                 in_stage = [host for host in hosts if register.get(host, {}).get('environment') == args['stage']]
                 plans = {host: plan for host in in_stage for plan in [store.plan(host)] if plan is not None}

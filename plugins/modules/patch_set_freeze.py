@@ -55,6 +55,12 @@ options:
   run_id:
     description: The run id recorded with the set; default C(patchwise_run_id), else E(PATCHWISE_RUN_ID).
     type: str
+  keep_existing:
+    description:
+      - When a set with this id exists, leave it as it is whatever the plans say now (a playbook that freezes once and
+        runs again). Without it, freezing an existing id with other content is refused.
+    type: bool
+    default: false
   busy_timeout:
     description: Seconds to wait for another run writing the asset database.
     type: float
