@@ -102,8 +102,8 @@ def host_holds(host, plan, policy, register_entry, record, *, today):
                        ('waiting', 'in the baseline\'s cooling-off period')):
         for entry in decisions.get(state) or []:
             detail = entry.get('reason') or entry.get('rule') or ('until %s' % entry['eligible_on'] if entry.get('eligible_on') else '')
-            holds.append({'name': entry['name'], 'reason': '%s %s: %s%s' % (entry['name'], entry.get('target'), why,
-                                                                              (' (%s)' % detail) if detail else ''),
+            suffix = (' (%s)' % detail) if detail else ''
+            holds.append({'name': entry['name'], 'reason': '%s %s: %s%s' % (entry['name'], entry.get('target'), why, suffix),
                           'until': entry.get('eligible_on'), 'finding': None, 'source': 'baseline_%s' % state})
     packages = (record or {}).get('packages') or []
     for hold in policy.get('holds') or []:

@@ -12,6 +12,7 @@ import os
 import subprocess
 
 from ansible_collections.patchwise.patching.plugins.module_utils.asset_runtime import parse_apt_simulation
+from ansible_collections.patchwise.patching.tests.unit.controller.dpkg_lock import machine_packages_held
 
 # tests/unit/controller -> the folder holding ansible_collections/
 COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 6)))
@@ -22,11 +23,13 @@ READ = ('import json, sys; sys.path.insert(0, sys.argv[1]); '
 
 
 def test_python_apt_equals_apt_get_simulation():
-    process = subprocess.run([DEBIAN_PYTHON, '-c', READ, COLLECTIONS_ROOT], capture_output=True, text=True, check=True)
+    # Another test installing a throwaway package leaves dpkg's state half-written while it runs.
+    with machine_packages_held():
+        process = subprocess.run([DEBIAN_PYTHON, '-c', READ, COLLECTIONS_ROOT], capture_output=True, text=True, check=True)
+        simulated = subprocess.run(['apt-get', '-s', '-o', 'Debug::NoLocking=1', 'dist-upgrade'], capture_output=True, text=True,
+                                   check=True, env=dict(os.environ, LC_ALL='C'))
     ours = json.loads(process.stdout)
     assert ours is not None, '%s cannot import apt_pkg: install python3-apt' % DEBIAN_PYTHON
-    simulated = subprocess.run(['apt-get', '-s', '-o', 'Debug::NoLocking=1', 'dist-upgrade'], capture_output=True, text=True, check=True,
-                               env=dict(os.environ, LC_ALL='C'))
     theirs = sorted(parse_apt_simulation(simulated.stdout), key=lambda update: update['name'])
     assert ours == theirs
 
@@ -47,9 +50,10 @@ def test_python_apt_offers_the_same_versions_as_apt_cache_madison():
     from ansible_collections.patchwise.patching.plugins.module_utils.apt_update import parse_madison
 
     names = ['bash', 'coreutils', 'dpkg', 'no-such-package-pw']
-    process = subprocess.run([DEBIAN_PYTHON, '-c', OFFERED, COLLECTIONS_ROOT, *names], capture_output=True, text=True, check=True)
+    with machine_packages_held():
+        process = subprocess.run([DEBIAN_PYTHON, '-c', OFFERED, COLLECTIONS_ROOT, *names], capture_output=True, text=True, check=True)
+        madison = subprocess.run(['apt-cache', 'madison', *names], capture_output=True, text=True, check=False, env=dict(os.environ, LC_ALL='C'))
     ours = json.loads(process.stdout)
-    madison = subprocess.run(['apt-cache', 'madison', *names], capture_output=True, text=True, check=False, env=dict(os.environ, LC_ALL='C'))
     theirs = parse_madison(madison.stdout)
     assert {name: sorted(versions) for name, versions in ours.items() if versions} == {
         name: sorted(versions) for name, versions in theirs.items()}

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+from ansible_collections.patchwise.patching.tests.unit.controller.dpkg_lock import machine_packages_held
+
 # tests/unit/controller -> the folder holding ansible_collections/
 COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 6)))
 
@@ -25,8 +27,12 @@ def test_gather_facts_collects_the_summary(tmp_path):
                ANSIBLE_GATHER_TIMEOUT='300')
     command = [sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local',
                '-e', 'ansible_python_interpreter=%s' % sys.executable, str(playbook)]
-    process = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-2000:]
+    # asset_facts reads dpkg's state, which another test installing a throwaway package leaves half-written while it runs.
+    with machine_packages_held():
+        process = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    # The failed task's message, not the tail of the facts dump that follows it.
+    fatal = process.stdout.find('fatal:')
+    assert process.returncode == 0, (process.stdout[fatal:fatal + 3000] if fatal >= 0 else process.stdout[-3000:]) + process.stderr[-2000:]
     facts = json.loads(out.read_text())
     summary = facts['patchwise']
     assert summary['schema'] == 1 and summary['os']['pkg_mgr'] == 'apt'
