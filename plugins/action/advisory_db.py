@@ -13,9 +13,10 @@ _ARGUMENT_SPEC = {
     'feeds': {
         'type': 'list', 'elements': 'dict', 'required': True,
         'options': {
-            'type': {'type': 'str', 'required': True, 'choices': ['osv', 'debian', 'kev', 'epss', 'cve5']},
+            'type': {'type': 'str', 'required': True, 'choices': ['osv', 'debian', 'kev', 'epss', 'cve5', 'updateinfo']},
             'src': {'type': 'str', 'required': True},
             'sha256': {'type': 'str'},
+            'ecosystem': {'type': 'str'},
         },
     },
     'lenient': {'type': 'bool', 'default': False},

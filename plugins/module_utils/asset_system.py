@@ -97,11 +97,11 @@ def parse_dpkg_query(text):
 
 
 def parse_rpm_query(text):
-    """Installed packages from rpm -qa with RPM_QUERY_FORMAT."""
+    """Installed packages from rpm -qa with RPM_QUERY_FORMAT (``gpg-pubkey`` entries are keys, not packages)."""
     packages = []
     for line in text.splitlines():
         fields = line.split('\t')
-        if len(fields) != 6:
+        if len(fields) != 6 or fields[0] == 'gpg-pubkey':
             continue
         name, epoch, version, release, arch, source_rpm = fields
         full = '%s-%s' % (version, release)

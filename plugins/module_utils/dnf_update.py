@@ -61,6 +61,23 @@ _SCRIPTLET_ERROR = re.compile(r'^(?:Error|Warning) in (?P<scriptlet>\S+) scriptl
 _LOCK_ENTRY = re.compile(r'^(?P<name>.+?)-(?:\d+:)?\d[^-:]*-[^-]+$')
 _TRANSACTION_SECTION = re.compile(r'^(?P<action>Installing|Upgrading|Downgrading|Reinstalling|Removing)\b.*:$')
 _GLOB_CHARACTERS = set('*?[')
+# A reboot need that dnf needs-restarting could not tell: never read as "no reboot needed".
+REBOOT_UNKNOWN = 'unknown'
+
+
+def dnf_command(root=None):
+    """The dnf command line for the host, or for an installroot with its own plugin configuration when it has one."""
+    command = ['dnf']
+    if root:
+        command.append('--installroot=%s' % root)
+        plugin_config = os.path.join(root, 'etc', 'dnf', 'plugins')
+        if os.path.isdir(plugin_config):
+            command.append('--setopt=pluginconfpath=%s' % plugin_config)
+    return command
+
+
+def rpm_command(root=None):
+    return ['rpm', '--root', root] if root else ['rpm']
 
 
 class DnfError(RuntimeError):
@@ -220,7 +237,8 @@ def parse_needs_restarting_reboot(rc, output):
     if 'Reboot is required' in output:
         reason = 'dnf needs-restarting -r: core libraries or services updated since boot-up'
         return True, [reason + (' (%s)' % ', '.join(packages) if packages else '')], packages
-    return None, ['dnf needs-restarting -r could not tell (rc %s): %s' % (rc, last_lines(output, 1))], []
+    # Two lines: dnf follows "No such command" with how to install the plugin.
+    return None, ['dnf needs-restarting -r could not tell (rc %s): %s' % (rc, last_lines(output, 2))], []
 
 
 class DnfBackend:
@@ -234,14 +252,8 @@ class DnfBackend:
         self._run = run
         self._keep_config = keep_config
         self._root = root
-        self._dnf = ['dnf']
-        self._rpm = ['rpm']
-        if root:
-            self._dnf.append('--installroot=%s' % root)
-            plugin_config = os.path.join(root, 'etc', 'dnf', 'plugins')
-            if os.path.isdir(plugin_config):
-                self._dnf.append('--setopt=pluginconfpath=%s' % plugin_config)
-            self._rpm += ['--root', root]
+        self._dnf = dnf_command(root)
+        self._rpm = rpm_command(root)
 
     def _path(self, path):
         """A path of the managed system, inside the installroot when there is one."""
@@ -380,10 +392,11 @@ class DnfBackend:
         return {'command': command, 'rc': rc, 'output': output, 'consistent': not audit, 'audit': last_lines(audit)}
 
     def reboot_required(self):
-        """(required, reasons, packages) from ``dnf needs-restarting -r``; required is False when it cannot tell."""
+        """(required, reasons, packages) from ``dnf needs-restarting -r``; required is ``unknown`` (REBOOT_UNKNOWN)
+        when it is missing or fails, with the reason: an undetermined need is not "no reboot needed"."""
         rc, out, err = self._call([*self._dnf, '-q', 'needs-restarting', '-r'])
         required, reasons, packages = parse_needs_restarting_reboot(rc, out + '\n' + err)
-        return bool(required), reasons, packages
+        return (REBOOT_UNKNOWN if required is None else required), reasons, packages
 
     def services_needing_restart(self):
         """Sorted systemd units whose processes use files that updates replaced (``dnf needs-restarting -s``)."""

@@ -17,6 +17,8 @@ import tempfile
 from ansible_collections.patchwise.patching.plugins.module_utils import deb_rebuild
 from ansible_collections.patchwise.patching.plugins.module_utils.apt_update import APT_ENV, explain_failure
 from ansible_collections.patchwise.patching.plugins.module_utils.backup_manifest import BackupError, make_private
+from ansible_collections.patchwise.patching.plugins.module_utils.dnf_update import dnf_command, rpm_command
+from ansible_collections.patchwise.patching.plugins.module_utils.dnf_update import explain_failure as explain_dnf_failure
 
 _DPKG_QUERY_FORMAT = '${binary:Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}\\n'
 _RPM_QUERY_FORMAT = '%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\t%{ARCH}\\n'
@@ -149,22 +151,31 @@ class AptPackages(_Packages):
 
 
 class DnfPackages(_Packages):
-    """rpm/dnf: the selection and the installed .rpm files when the repositories still have them."""
+    """rpm/dnf: the selection, the installed .rpm files when the repositories still have them, their reinstallation.
+
+    ``root``: an installroot (``dnf --installroot``, ``rpm --root``), as dnf_update.DnfBackend takes it.
+    """
 
     name = 'dnf'
     extension = 'rpm'
 
+    def __init__(self, run, download=True, root=None):
+        super().__init__(run, download)
+        self._dnf = dnf_command(root)
+        self._rpm = rpm_command(root)
+
     def _locks(self):
-        rc, out, _err = self._run(['dnf', '-q', 'versionlock', 'list'], env={'LC_ALL': 'C'})
+        rc, out, _err = self._run([*self._dnf, '-q', 'versionlock', 'list'], env={'LC_ALL': 'C'})
         # Without the versionlock plugin nothing is locked; its entries read name-[epoch:]version-release.arch.
         return {line.strip() for line in out.splitlines() if line.strip()} if rc == 0 else set()
 
     def selection(self):
         locks = self._locks()
         entries = []
-        for line in _checked(self._run, ['rpm', '-qa', '--qf', _RPM_QUERY_FORMAT], {'LC_ALL': 'C'}).splitlines():
+        for line in _checked(self._run, [*self._rpm, '-qa', '--qf', _RPM_QUERY_FORMAT], {'LC_ALL': 'C'}).splitlines():
             fields = line.split('\t')
-            if len(fields) != 3:
+            # gpg-pubkey entries are the rpmdb's keys, not packages.
+            if len(fields) != 3 or fields[0] == 'gpg-pubkey':
                 continue
             name, version, arch = fields
             # A lock of this package, not of one whose name only begins the same ('foo' and 'foo-libs').
@@ -179,7 +190,7 @@ class DnfPackages(_Packages):
         scratch = tempfile.mkdtemp(dir=work_dir)
         try:
             nevra = '%s-%s.%s' % (entry['name'], entry['version'], entry['arch'])
-            rc, out, err = self._run(['dnf', '-q', 'download', '--destdir', scratch, nevra], env={'LC_ALL': 'C'})
+            rc, out, err = self._run([*self._dnf, '-q', 'download', '--destdir', scratch, nevra], env={'LC_ALL': 'C'})
             path = _single_download(scratch, self.extension) if rc == 0 else None
             if not path:
                 return None, 'unavailable', {'reason': last_lines(err or out, 2) or 'not in the enabled repositories'}
@@ -191,16 +202,30 @@ class DnfPackages(_Packages):
         return file_name, 'downloaded', {}
 
     def install(self, files):
-        raise BackupError('restoring rpm packages is not automated; install them as docs/backup.md describes: '
-                          'dnf -y downgrade %s' % ' '.join(files))
+        """Put the saved .rpm files back: ``dnf downgrade``, else ``rpm -Uvh --oldpackage``.
+
+        dnf resolves dependencies and checks the files' signatures; it also loads the repositories'
+        metadata, so when it fails (an unreachable repository during an outage) rpm installs the files
+        alone, in one transaction, with its own dependency check.  Nothing is removed either way.
+        """
+        rc, out, err = self._run([*self._dnf, '-y', '-q', '--setopt=install_weak_deps=False', 'downgrade', *files], env={'LC_ALL': 'C'})
+        if rc == 0:
+            return
+        dnf_failure = explain_dnf_failure(out + '\n' + err)
+        rc, out, err = self._run([*self._rpm, '-Uvh', '--oldpackage', *files], env={'LC_ALL': 'C'})
+        if rc != 0:
+            raise BackupError('restoring the saved rpm packages failed: dnf downgrade: %s; rpm -Uvh --oldpackage (rc %s): %s'
+                              % (dnf_failure, rc, last_lines(err or out, 3)))
 
 
-def backend(manager, run, download=True):
-    """The package backend for ``manager`` (auto: apt when apt-get exists, else dnf)."""
+def backend(manager, run, download=True, root=None):
+    """The package backend for ``manager`` (auto: apt when apt-get exists, else dnf); ``root``: a dnf installroot."""
+    if root and manager != 'dnf':
+        raise BackupError('an installroot is only supported with the dnf package manager')
     if manager == 'auto':
         manager = 'apt' if shutil.which('apt-get') else ('dnf' if shutil.which('dnf') else None)
     if manager == 'apt':
         return AptPackages(run, download)
     if manager == 'dnf':
-        return DnfPackages(run, download)
+        return DnfPackages(run, download, root)
     raise BackupError('no supported package manager on this host (apt-get or dnf)')

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: advisory_db
-short_description: Build the advisory database from OSV, Debian Security Tracker, CISA KEV and EPSS feeds
+short_description: Build the advisory database from OSV, Debian Security Tracker, RPM updateinfo, CISA KEV and EPSS feeds
 version_added: 0.1.0
 author: patchwise developers !UNKNOWN
 description:
@@ -22,6 +22,12 @@ description:
   - C(cve5) is CVE JSON 5 records (a file, a directory tree such as C(cvelistV5), or a zip) - their CVSS v3.x vector
     fills in where an advisory has none, and CISA Vulnrichment's SSVC options (Exploitation, Automatable, Technical
     Impact) are used by the risk engine before values derived from other data. Rejected and reserved CVEs are skipped.
+  - C(updateinfo) is the errata of an RPM repository, its C(repodata/*updateinfo.xml) or C(updateinfo.xml.gz) (Red Hat's
+    RHSA, AlmaLinux's ALSA, Rocky Linux's RLSA). Each security update is an advisory with its severity (kept as the
+    entries' urgency), the CVE ids of its references as aliases, and one entry per package of its package list,
+    fixed at that package's C([epoch:]version-release). Entries name source RPMs (the package's C(src)) for Red Hat
+    and Rocky Linux and binary RPMs for AlmaLinux, as the advisories of those ecosystems do. Bug fix and enhancement
+    updates are not advisories, but date the feed.
   - The new database is written next to O(path) and renamed over it, so a failed or interrupted build leaves
     the previous database untouched. Unchanged inputs leave the database as it is and report no change.
   - Scratch files carry the building process's id (C(.advisory-db-<pid>-*)); a build removes its own on any error,
@@ -52,7 +58,7 @@ options:
         description: The feed format.
         type: str
         required: true
-        choices: [osv, debian, kev, epss, cve5]
+        choices: [osv, debian, kev, epss, cve5, updateinfo]
       src:
         description:
           - A local file or directory, or an C(https://) (or C(file://)) URL, downloaded to a temporary file next
@@ -64,10 +70,17 @@ options:
       sha256:
         description: The expected SHA-256 of the file; a download or file that does not match is refused.
         type: str
+      ecosystem:
+        description:
+          - For O(feeds[].type=updateinfo) only, the OSV ecosystem of the repository, such as C(AlmaLinux:9), C(Rocky Linux:9)
+            or C(Red Hat:enterprise_linux:9::appstream).
+          - Without it, each advisory's ecosystem comes from its id (C(RH*), C(AL*), C(RL*)) and the C(.el<major>) of its
+            package releases; an advisory where neither tells is an error (skipped with O(lenient)).
+        type: str
   lenient:
     description:
-      - Skip OSV records that cannot be used (broken JSON/YAML, missing fields, unparsable versions) and report
-        them, instead of failing. A feed in which every record fails still fails.
+      - Skip OSV records (and updateinfo updates) that cannot be used (broken JSON/YAML, missing fields, unparsable
+        versions) and report them, instead of failing. A feed in which every record fails still fails.
     type: bool
     default: false
   force:
@@ -94,6 +107,9 @@ EXAMPLES = r"""
         src: https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json
       - type: epss
         src: /srv/feeds/epss_scores-current.csv.gz
+      - type: updateinfo
+        src: /srv/mirror/almalinux/9/BaseOS/x86_64/os/repodata/updateinfo.xml.gz
+        ecosystem: AlmaLinux:9
   run_once: true
   delegate_to: localhost
 """
@@ -117,8 +133,9 @@ feeds:
     - Per feed, the records read, skipped (lenient mode) and GIT ranges skipped, with the first errors.
     - V(data_date) is the feed's own date, which the staleness gate of P(patchwise.patching.risk_assess#module) checks
       against the policy's C(max_feed_age_hours); V(date_source) says where it comes from - C(dateReleased) (CISA KEV),
-      C(score_date) (EPSS), C(newest modified) (OSV), or C(fetched) (the file's fetch time, for the Debian tracker,
-      CVE records and a KEV or EPSS file without its date).
+      C(score_date) (EPSS), C(newest modified) (OSV), C(newest updated or issued) (updateinfo, over all its updates), or
+      C(fetched) (the file's fetch time, for the Debian tracker, CVE records, and a KEV or EPSS file or an updateinfo
+      without its date).
   returned: always
   type: list
   elements: dict

@@ -21,7 +21,8 @@ description:
     comes from the C(Debian-Security) label or a C(*-security) suite, the rule unattended-upgrades uses.
   - Pending updates on dnf hosts (dnf 4, RHEL 8 and later) come from C(dnf -q -C check-update); an update is a
     security update when C(dnf -q -C updateinfo list --updates) names a security advisory (type C(<Severity>/Sec.))
-    for the package, as C(dnf upgrade --security) decides. The "Obsoleting Packages" section is not counted.
+    for the package, as C(dnf upgrade --security) decides, and its C(severity) is the highest of those advisories'.
+    The "Obsoleting Packages" section is not counted.
   - The package lists are not refreshed unless O(update_cache=true); dnf runs from its cache only (C(-C)).
   - Applications are Python distributions in O(python_paths) and npm packages in O(node_modules_paths), read
     from their metadata files (no pip or npm call), and the applications declared in O(applications).
@@ -31,6 +32,10 @@ description:
   - Restart needs follow needrestart's method - processes that still map deleted or replaced shared
     libraries, mapped to their systemd units - plus C(/var/run/reboot-required) and a newer installed kernel
     than the running one.
+  - On dnf hosts C(dnf needs-restarting -r) says whether a reboot is needed, and the processes C(dnf needs-restarting)
+    lists (a file they map belongs to a package updated after they started) count too, with their systemd units.
+    When C(dnf needs-restarting) is missing (dnf-plugins-core not installed) or fails, C(restart.reboot_required) is
+    C(unknown), not false, and C(restart.reasons) says why; the system_patch role treats an unknown need as a need.
   - A large fact makes every later task of the host slower, so by default only a summary goes to
     C(ansible_facts.patchwise); the full record is returned as RV(record) for the asset store.
     Set O(facts_detail=full) to put the whole record in the facts.
@@ -60,6 +65,16 @@ options:
       is not done.
     type: bool
     default: false
+  root:
+    description:
+      - Read the RPM installation below this directory instead of the host's own (C(rpm --root),
+        C(dnf --installroot)), such as an image being built or a test host - its C(etc/os-release), packages,
+        pending updates, kernels (C(boot), C(lib/modules)) and what C(dnf needs-restarting) reports for it. dnf reads
+        the repositories, C(dnf.conf) and, when the root has an C(etc/dnf/plugins) folder, the plugin configuration
+        from inside the root.
+      - Services, sockets and applications are still the host's. The root's os-release must name a dnf
+        distribution.
+    type: path
   facts_detail:
     description:
       - V(summary) puts counts, the pending security updates and the applications (name, version, ecosystem)
@@ -128,8 +143,8 @@ options:
         default: generic
 notes:
   - Run with privileges (C(become)) to see every process's mapped libraries and sockets.
-  - The dnf update discovery is tested with hand-written dnf 4 output only, not yet on a RHEL-family host.
-    dnf 5 (Fedora 41 and later) prints advisories differently and is not supported yet.
+  - The dnf discovery is tested against a real dnf 4 installroot (rpm, dnf and dnf-plugins-core, signed repository
+    with updateinfo). dnf 5 (Fedora 41 and later) prints advisories differently and is not supported yet.
   - dnf's cache must exist for C(-C); on a host where dnf never ran, use O(update_cache=true) once.
 """
 
@@ -225,11 +240,15 @@ record:
       description:
         - Pending updates - name, current, available, security, origin (apt - the candidate's origins; dnf - the
           repository).
-        - On dnf hosts also arch and advisories (the ids of the security advisories naming the package).
+        - On dnf hosts also arch, advisories (the ids of the security advisories naming the package) and severity (the
+          highest of their severities - Low, Moderate, Important, Critical - or null).
       type: list
       elements: dict
     restart:
-      description: reboot_required, reasons, services (units to restart) and processes (pid, process, unit, libraries).
+      description:
+        - reboot_required, reasons, services (units to restart) and processes (pid, process, unit, libraries).
+        - C(reboot_required) is V(true), V(false), or V(unknown) when a dnf host cannot tell (C(dnf needs-restarting -r)
+          missing or failing); C(reasons) then says why.
       type: dict
     collected:
       description: The subsets collected.
@@ -254,6 +273,8 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.patchwise.patching.plugins.module_utils import apt_pending, asset_apps, asset_runtime, asset_system
+from ansible_collections.patchwise.patching.plugins.module_utils.dnf_discovery import DnfDiscovery, DnfDiscoveryError
+from ansible_collections.patchwise.patching.plugins.module_utils.dnf_update import REBOOT_UNKNOWN
 from ansible_collections.patchwise.patching.plugins.module_utils.versions import compare_versions
 
 SUBSETS = ('os', 'packages', 'services', 'listening', 'applications', 'updates', 'restart')
@@ -288,21 +309,41 @@ def _run(module, args, environ=None):
     return out
 
 
-def _dnf_updates(module, packages):
-    dnf = module.get_bin_path('dnf', required=True)
-    if module.params['update_cache'] and not module.check_mode:
-        _run(module, [dnf, '-q', 'makecache'])
-    # -C: from the cache only, so discovery never downloads metadata unless asked to.
-    rc, check_update, err = module.run_command([dnf, '-q', '-C', 'check-update'], environ_update={'LC_ALL': 'C'})
-    # check-update exits 100 when updates are available, 0 when there are none.
-    if rc not in (0, 100):
-        module.fail_json(msg='dnf -q -C check-update failed (rc=%d): %s (with no dnf cache yet, use update_cache=true)'
-                         % (rc, err.strip()[:500]))
-    updateinfo = _run(module, [dnf, '-q', '-C', 'updateinfo', 'list', '--updates'])
-    if packages is None:
-        packages = asset_system.parse_rpm_query(
-            _run(module, [module.get_bin_path('rpm', required=True), '-qa', '--queryformat', asset_system.RPM_QUERY_FORMAT]))
-    return asset_runtime.dnf_updates(check_update, updateinfo, packages)
+def _dnf_discovery(module):
+    """The dnf host's queries, run through the module (the root's, with O(root))."""
+    module.get_bin_path('dnf', required=True)
+    module.get_bin_path('rpm', required=True)
+
+    def run(args, env):
+        return module.run_command(args, environ_update=env)
+
+    return DnfDiscovery(run, root=module.params.get('root'))
+
+
+def _dnf_updates(module, packages, discovery=None):
+    """Pending updates from dnf's cache, refreshed first only with O(update_cache) and not in check mode."""
+    discovery = discovery or _dnf_discovery(module)
+    try:
+        if module.params['update_cache'] and not module.check_mode:
+            discovery.refresh()
+        return discovery.updates(packages)
+    except DnfDiscoveryError as exc:
+        module.fail_json(msg=str(exc))
+
+
+def _dnf_restart(discovery, restart, processes):
+    """Add dnf needs-restarting's reboot need and processes to ``restart``; returns a problem to warn about, or None."""
+    required, reasons = discovery.reboot()
+    restart['reasons'].extend(reasons)
+    if required is True:
+        restart['reboot_required'] = True
+    elif required == REBOOT_UNKNOWN and restart['reboot_required'] is not True:
+        restart['reboot_required'] = REBOOT_UNKNOWN
+    stale, problem = discovery.processes()
+    known = {process['pid'] for process in processes}
+    processes.extend(process for process in stale if process['pid'] not in known)
+    processes.sort(key=lambda process: process['pid'])
+    return problem
 
 
 def _ubuntu_pro(sources='/etc/apt/sources.list.d'):
@@ -348,6 +389,7 @@ def main():
             'facts_detail': {'type': 'str', 'default': 'summary', 'choices': ['summary', 'full']},
             'python_paths': {'type': 'list', 'elements': 'path', 'default': []},
             'node_modules_paths': {'type': 'list', 'elements': 'path', 'default': []},
+            'root': {'type': 'path'},
             'applications': {
                 'type': 'list', 'elements': 'dict', 'default': [],
                 'options': {
@@ -365,8 +407,14 @@ def main():
     )
     subsets = _subsets(module, module.params['gather_subset'])
     changed = False
-    os_info = asset_system.os_identity(asset_system.parse_os_release(_read('/etc/os-release')), asset_system.machine_arch(),
-                                       pro=_ubuntu_pro())
+    root = module.params['root']
+    inside = (lambda path: os.path.join(root, path.lstrip('/'))) if root else (lambda path: path)
+    os_info = asset_system.os_identity(asset_system.parse_os_release(_read(inside('/etc/os-release'))), asset_system.machine_arch(),
+                                       pro=_ubuntu_pro(inside('/etc/apt/sources.list.d')))
+    if root and os_info['pkg_mgr'] != 'dnf':
+        module.fail_json(msg='root is only supported for dnf systems; %s names %s (package manager %s)'
+                         % (inside('/etc/os-release'), os_info['id'] or 'no distribution', os_info['pkg_mgr']))
+    dnf = _dnf_discovery(module) if os_info['pkg_mgr'] == 'dnf' else None
     if os_info['pkg_mgr'] == 'apt':
         dpkg_arch = module.get_bin_path('dpkg')
         if dpkg_arch:
@@ -386,14 +434,23 @@ def main():
         'restart': {'reboot_required': False, 'reasons': [], 'services': [], 'processes': []},
         'collected': subsets,
     }
-    kernels = asset_system.installed_kernels()
+    kernels = asset_system.installed_kernels(inside('/boot'), inside('/lib/modules'))
     record['kernel']['latest_installed'] = asset_system.newest_kernel(kernels, lambda a, b: compare_versions(a, b, 'generic'))
+
+    if dnf and 'packages' in subsets:
+        try:
+            record['packages'] = dnf.packages()
+        except DnfDiscoveryError as exc:
+            module.fail_json(msg=str(exc))
+    if dnf and 'updates' in subsets:
+        record['updates'] = _dnf_updates(module, record['packages'] if 'packages' in subsets else None, dnf)
+        changed = module.params['update_cache'] and not module.check_mode
 
     if 'packages' in subsets:
         if os_info['pkg_mgr'] == 'apt':
             out = _run(module, [module.get_bin_path('dpkg-query', required=True), '-W', '-f', asset_system.DPKG_QUERY_FORMAT])
             record['packages'] = asset_system.parse_dpkg_query(out)
-        elif os_info['pkg_mgr'] in ('dnf', 'zypper'):
+        elif os_info['pkg_mgr'] == 'zypper':
             out = _run(module, [module.get_bin_path('rpm', required=True), '-qa', '--queryformat', asset_system.RPM_QUERY_FORMAT])
             record['packages'] = asset_system.parse_rpm_query(out)
         elif os_info['pkg_mgr'] == 'apk':
@@ -410,9 +467,6 @@ def main():
             out = _run(module, [apt_get, '-s', '-o', 'Debug::NoLocking=1', 'dist-upgrade'], environ)
             updates = asset_runtime.parse_apt_simulation(out)
         record['updates'] = updates
-    elif 'updates' in subsets and os_info['pkg_mgr'] == 'dnf':
-        record['updates'] = _dnf_updates(module, record['packages'] if 'packages' in subsets else None)
-        changed = module.params['update_cache'] and not module.check_mode
 
     if 'services' in subsets and record['service_manager'] == 'systemd':
         systemctl = module.get_bin_path('systemctl', required=True)
@@ -433,14 +487,19 @@ def main():
 
     if 'restart' in subsets:
         restart = record['restart']
-        if os.path.exists('/var/run/reboot-required'):
+        if os.path.exists(inside('/var/run/reboot-required')):
             restart['reboot_required'] = True
             restart['reasons'].append('/var/run/reboot-required exists')
         latest, running = record['kernel']['latest_installed'], record['kernel']['running']
         if latest and latest != running and compare_versions(latest, running, 'generic') > 0:
             restart['reboot_required'] = True
             restart['reasons'].append('kernel %s is installed, %s is running' % (latest, running))
-        restart['processes'] = asset_runtime.processes_needing_restart()
+        # The host's processes map the host's libraries, not an installroot's: with a root only dnf tells.
+        restart['processes'] = [] if root else asset_runtime.processes_needing_restart()
+        if dnf:
+            problem = _dnf_restart(dnf, restart, restart['processes'])
+            if problem:
+                module.warn('the processes to restart are not complete: %s' % problem)
         restart['services'] = sorted({p['unit'] for p in restart['processes'] if p['unit']})
 
     security = sorted(u['name'] for u in record['updates'] if u['security'])

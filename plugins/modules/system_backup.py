@@ -87,7 +87,10 @@ options:
 notes:
   - The backup holds C(/etc/shadow) and private keys. It stays root-only on the host; copy it elsewhere only encrypted.
     The module never returns file contents, the manifest lists names and hashes only.
-  - Restoring C(.rpm) packages is not automated; the task fails with the manual command (docs/backup.md).
+  - On dnf hosts O(state=restored) installs the saved C(.rpm) files with C(dnf downgrade) (dependencies resolved,
+    signatures checked); when dnf fails - a repository it cannot reach during an outage - with
+    C(rpm -Uvh --oldpackage) in one transaction. Nothing is removed either way; when both fail the task fails with
+    both reasons.
 seealso:
   - module: patchwise.patching.system_update
 """

@@ -204,9 +204,14 @@ previous_versions:
   type: dict
   sample: {libssl3: 3.0.14-1~deb12u2}
 reboot_required:
-  description: The package manager says a reboot is needed (Debian's C(/var/run/reboot-required), dnf needs-restarting -r).
+  description:
+    - The package manager says a reboot is needed (Debian's C(/var/run/reboot-required), dnf needs-restarting -r) - V(true)
+      or V(false).
+    - V(unknown) when dnf needs-restarting is missing (dnf-plugins-core not installed) or fails; RV(reboot_reasons) says
+      why. It is never reported as V(false) then - the system_patch role counts it as a need.
   returned: always
-  type: bool
+  type: raw
+  sample: false
 reboot_reasons:
   description: Why a reboot is needed.
   returned: always

@@ -103,6 +103,9 @@ def _input_digest(feeds, paths):
     digest = hashlib.sha256(b'schema=%d' % SCHEMA)
     for feed, path in zip(feeds, paths):
         digest.update(('\0%s\0' % feed['type']).encode())
+        if feed.get('ecosystem'):
+            # An updateinfo feed's ecosystem names its entries: another one is another database.
+            digest.update(('ecosystem=%s\0' % feed['ecosystem']).encode())
         if os.path.isdir(path):
             for directory, _dirs, files in sorted(os.walk(path)):
                 for name in sorted(files):
@@ -271,7 +274,7 @@ def build(path, feeds, lenient=False, check_mode=False, force=False):
         parsed = []
         for feed, feed_path in zip(feeds, paths):
             try:
-                kind, payload, stats = read_feed(feed['type'], feed_path, lenient=lenient)
+                kind, payload, stats = read_feed(feed['type'], feed_path, lenient=lenient, ecosystem=feed.get('ecosystem'))
             except FeedError as exc:
                 raise AdvisoryDBError('%s feed %s: %s' % (feed['type'], feed['src'], exc)) from exc
             parsed.append((feed, kind, payload, stats))

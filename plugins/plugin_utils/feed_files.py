@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Reading advisory feeds from files, directories, zips and URLs (controller side).
 
-A feed is ``{'type': osv|debian|kev|epss, 'src': path or URL, 'sha256': optional}``.
+A feed is ``{'type': osv|debian|kev|epss|cve5|updateinfo, 'src': path or URL, 'sha256': optional}``
+(an ``updateinfo`` feed may add ``ecosystem``).
 ``fetch`` turns it into a local file (downloads are verified against the
 checksum when one is given); ``read_feed`` yields the parsed content.
 """
@@ -22,9 +23,11 @@ import yaml
 from ansible.module_utils.urls import open_url
 from ansible_collections.patchwise.patching.plugins.module_utils.advisories import FeedError
 from ansible_collections.patchwise.patching.plugins.module_utils.feeds import parse_cve5_record, parse_debian_tracker, parse_epss, parse_kev, parse_osv_record
+from ansible_collections.patchwise.patching.plugins.module_utils.updateinfo import iter_updates, parse_update, update_dates
+from ansible_collections.patchwise.patching.plugins.module_utils.versions import scheme_for_ecosystem
 from ansible_collections.patchwise.patching.plugins.plugin_utils.feed_dates import fetched_time, parse_feed_time
 
-FEED_TYPES = ('osv', 'debian', 'kev', 'epss', 'cve5')
+FEED_TYPES = ('osv', 'debian', 'kev', 'epss', 'cve5', 'updateinfo')
 
 
 def sha256_of(path):
@@ -170,20 +173,68 @@ def _cve5_records(path, lenient, stats):
             yield record
 
 
-def read_feed(feed_type, path, lenient=False):
+def _scheme_or_none(ecosystem):
+    try:
+        return scheme_for_ecosystem(ecosystem)
+    except ValueError:
+        return None
+
+
+def _open_binary(path):
+    """The file, decompressed when it is gzip (``updateinfo.xml.gz``)."""
+    with open(path, 'rb') as handle:
+        compressed = handle.read(2) == b'\x1f\x8b'
+    return gzip.open(path, 'rb') if compressed else open(path, 'rb')
+
+
+def _updateinfo_advisories(path, ecosystem, lenient, stats):
+    """The security advisories of a repository's updateinfo.xml, one at a time; the feed's date is the newest
+    ``updated`` or ``issued`` of all its updates (bug fixes included: they date the repository too)."""
+    produced = 0
+    with _open_binary(path) as handle:
+        for element in iter_updates(handle, path):
+            # Bug fix and enhancement updates are no advisories: only their dates are read.
+            security = element.get('type') == 'security'
+            try:
+                advisory = parse_update(element, path, ecosystem) if security else None
+                dates = [_feed_time(text, 'issued/updated', path) for text in update_dates(element, path)]
+            except FeedError as exc:
+                _skip_or_raise(exc, lenient, stats)
+                continue
+            for moment in dates:
+                if moment and (stats['data_date'] is None or moment > stats['data_date']):
+                    stats['data_date'] = moment
+            if not security:
+                continue
+            stats['records'] += 1
+            produced += 1
+            yield advisory
+    if not produced and stats['skipped']:
+        raise FeedError('%s: every update was rejected; first error: %s' % (path, stats['errors'][0]))
+    if stats['data_date'] is None:
+        # An updateinfo.xml whose updates carry no dates is dated by its fetch, like the feeds that state none.
+        stats.update(data_date=fetched_time(path), date_source='fetched')
+
+
+def read_feed(feed_type, path, lenient=False, ecosystem=None):
     """Parse a feed.  Returns ``(kind, payload, stats)``.
 
-    kind 'advisories': payload is an iterable of advisories (OSV feeds are read
+    kind 'advisories': payload is an iterable of advisories (OSV and updateinfo feeds are read
     lazily: ``stats`` is complete once it has been consumed); 'kev' and 'epss':
     the parsed catalog; 'cve5': an iterable of {cve, cvss, ssvc} (lazy too).  ``stats`` counts records, skipped records and GIT ranges.
-    With ``lenient``, a bad OSV record is skipped and counted instead of
-    failing the whole feed.
+    With ``lenient``, a bad OSV record (or updateinfo update) is skipped and counted instead of
+    failing the whole feed.  ``ecosystem``: an updateinfo feed's ecosystem (else told by each advisory).
     """
     # data_date: the feed's own date (see feed_dates); date_source says where it comes from.  Feeds that state
     # none - and a KEV or EPSS file without its date - are dated by when they were fetched.
     stats = {'records': 0, 'skipped': 0, 'skipped_git_ranges': 0, 'errors': [], 'data_date': None, 'date_source': 'fetched'}
     if feed_type not in FEED_TYPES:
         raise FeedError('unknown feed type %r; use one of %s' % (feed_type, ', '.join(FEED_TYPES)))
+    if ecosystem and feed_type != 'updateinfo':
+        raise FeedError('ecosystem is an option of updateinfo feeds only; %s feeds name the ecosystem of each record' % feed_type)
+    if ecosystem and _scheme_or_none(ecosystem) != 'rpm':
+        raise FeedError('ecosystem %r is not an RPM distribution\'s (such as AlmaLinux:9, Rocky Linux:9 or '
+                        'Red Hat:enterprise_linux:9)' % ecosystem)
     fetched = fetched_time(path)
     if feed_type == 'osv':
         stats['date_source'] = 'newest modified'
@@ -205,3 +256,6 @@ def read_feed(feed_type, path, lenient=False):
     if feed_type == 'cve5':
         stats['data_date'] = fetched
         return 'cve5', _cve5_records(path, lenient, stats), stats
+    if feed_type == 'updateinfo':
+        stats['date_source'] = 'newest updated or issued'
+        return 'advisories', _updateinfo_advisories(path, ecosystem, lenient, stats), stats

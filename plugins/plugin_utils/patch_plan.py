@@ -12,6 +12,9 @@ docs/plan.md describes the format)::
               no_fix: [...],
               reboot, window: {name, open}, approval_required, approval: {reference, approver, valid}, may_run_now, reasons},
      applications: [{name, current, target, findings, ecosystem, scheme}]}
+
+``reboot`` is the policy's rule for the tier; the need is found at patch time, and a need that
+cannot be determined (``reboot_required: unknown``) counts as one (docs/plan.md).
 """
 
 from __future__ import annotations

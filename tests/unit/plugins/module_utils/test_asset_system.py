@@ -137,7 +137,7 @@ def test_parse_rpm_query():
     # The source RPM's file name has no epoch: the binary's is carried over, as advisories compare with it.
     assert (packages[0]['source_name'], packages[0]['source_version']) == ('openssl', '1:3.0.7-27.el9')
     assert packages[1]['version'] == '5.1.8-9.el9'
-    assert packages[2]['source_name'] == 'gpg-pubkey'
+    assert len(packages) == 2, 'gpg-pubkey entries are the rpmdb\'s keys, not packages'
 
 
 def test_newest_kernel():

@@ -191,3 +191,9 @@ def test_parse_repoquery_versions_keeps_epochs_and_each_version_once():
 
     text = 'openssl-libs 1:3.0.7-24.el9\nopenssl-libs 1:3.0.7-25.el9\nopenssl-libs 1:3.0.7-25.el9\nbash 5.1.8-9.el9\n\nnoise\n'
     assert parse_repoquery_versions(text) == {'openssl-libs': ['1:3.0.7-24.el9', '1:3.0.7-25.el9'], 'bash': ['5.1.8-9.el9']}
+
+
+def test_reboot_required_is_unknown_when_needs_restarting_cannot_tell():
+    backend = DnfBackend(Recorder({'needs-restarting': (1, '', 'No such command: needs-restarting.\n')}))
+    required, reasons, packages = backend.reboot_required()
+    assert (required, packages) == ('unknown', []) and reasons == ['dnf needs-restarting -r could not tell (rc 1): No such command: needs-restarting.']

@@ -186,9 +186,33 @@ def test_an_rpm_the_repositories_lack_is_recorded_unavailable(tmp_path):
     assert os.listdir(str(tmp_path)) == []
 
 
-def test_rpm_restore_names_the_manual_command():
-    with pytest.raises(BackupError, match=r'dnf -y downgrade /b/packages/a\.rpm'):
-        package_backup.DnfPackages(Recorder({})).install(['/b/packages/a.rpm'])
+def test_rpm_restore_is_a_dnf_downgrade_of_the_saved_files():
+    run = Recorder({('dnf', '-y'): (0, '', '')})
+    package_backup.DnfPackages(run).install(['/b/packages/a.rpm', '/b/packages/b.rpm'])
+    assert run.commands('dnf') == [['dnf', '-y', '-q', '--setopt=install_weak_deps=False', 'downgrade', '/b/packages/a.rpm', '/b/packages/b.rpm']]
+    assert run.commands('rpm') == []
+
+
+def test_rpm_restore_falls_back_to_rpm_when_dnf_fails():
+    run = Recorder({('dnf', '-y'): (1, '', "Error: Failed to download metadata for repo 'baseos'"), ('rpm', '-Uvh'): (0, '', '')})
+    package_backup.DnfPackages(run).install(['/b/packages/a.rpm'])
+    assert run.commands('rpm') == [['rpm', '-Uvh', '--oldpackage', '/b/packages/a.rpm']]
+
+
+def test_rpm_restore_that_both_refuse_gives_both_reasons():
+    run = Recorder({('dnf', '-y'): (1, '', "Error: Failed to download metadata for repo 'baseos'"),
+                    ('rpm', '-Uvh'): (1, '', 'error: Failed dependencies:\n\tlibfoo.so.1 is needed by a-1.0-1.x86_64')})
+    with pytest.raises(BackupError, match=r"dnf downgrade: Failed to download metadata for repo 'baseos'; rpm -Uvh --oldpackage \(rc 1\): "
+                                          r'error: Failed dependencies: \| \s*libfoo\.so\.1 is needed'):
+        package_backup.DnfPackages(run).install(['/b/packages/a.rpm'])
+
+
+def test_rpm_backend_in_an_installroot():
+    run = Recorder({('dnf', '--installroot=/img'): (0, '', ''), ('rpm', '--root'): (0, 'gpg-pubkey\tfd431d51-4ae0493b\t(none)\n' + RPM_QA, '')})
+    packages = package_backup.DnfPackages(run, root='/img')
+    assert [entry['name'] for entry in packages.selection()] == ['bash', 'openssl', 'openssl-libs'], 'a key is not a package'
+    packages.install(['/b/a.rpm'])
+    assert run.commands('dnf')[-1] == ['dnf', '--installroot=/img', '-y', '-q', '--setopt=install_weak_deps=False', 'downgrade', '/b/a.rpm']
 
 
 def test_backend_by_name():

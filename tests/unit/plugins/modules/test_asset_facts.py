@@ -126,7 +126,7 @@ def test_dnf_updates_from_the_cache_only():
     module = _FakeDnfModule(_DNF_ANSWERS)
     updates = asset_facts._dnf_updates(module, None)
     assert updates == [{'name': 'curl', 'arch': 'x86_64', 'current': '7.76.1-26.el9_3.3', 'available': '7.76.1-29.el9_4.1',
-                        'security': True, 'origin': 'baseos', 'advisories': ['RHSA-2024:4241']}]
+                        'security': True, 'origin': 'baseos', 'advisories': ['RHSA-2024:4241'], 'severity': 'Moderate'}]
     assert [call[:3] for call in module.calls] == [['dnf', '-q', '-C'], ['dnf', '-q', '-C'], ['rpm', '-qa', '--queryformat']]
 
 
