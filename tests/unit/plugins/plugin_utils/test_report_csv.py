@@ -1,0 +1,67 @@
+"""report_csv: one complete file per table, documented columns, no formulas from the fleet's text."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy
+from ansible_collections.patchwise.patching.plugins.plugin_utils.report_csv import COLUMNS, TABLES, rows, write_table
+from ansible_collections.patchwise.patching.plugins.plugin_utils.report_data import collect
+from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils import report_fleet
+
+
+@pytest.fixture(scope='module')
+def report(tmp_path_factory):
+    path = report_fleet.build(str(tmp_path_factory.mktemp('fleet') / 'assets.db'))
+    with collect(path, now=report_fleet.NOW, policy=load_policy(report_fleet.POLICY)) as made:
+        yield made
+
+
+def _read(report, table):
+    handle = io.StringIO(newline='')
+    write_table(report, table, handle)
+    return list(csv.DictReader(io.StringIO(handle.getvalue(), newline='')))
+
+
+def test_every_table_has_its_documented_header(report):
+    for table in TABLES:
+        handle = io.StringIO(newline='')
+        write_table(report, table, handle)
+        assert handle.getvalue().split('\n', 1)[0].split(',') == list(COLUMNS[table])
+        for row in rows(report, table):
+            assert len(list(row)) == len(COLUMNS[table]), table
+
+
+def test_tables_hold_the_figures(report):
+    hosts = {row['host']: row for row in _read(report, 'hosts')}
+    assert sorted(hosts) == ['app01', 'db01', 'old01', 'web01']
+    assert (hosts['web01']['compliant'], hosts['web01']['overdue'], hosts['web01']['critical'], hosts['web01']['installed']) == ('false', '2', '1', '1')
+    assert hosts['old01']['compliant'] == '' and hosts['old01']['stale'] == 'true'
+    overdue = _read(report, 'overdue')
+    assert sorted((row['host'], row['id'], row['kev'], row['days_late']) for row in overdue) == [
+        ('web01', 'CVE-2099-0001', 'false', '13'), ('web01', 'CVE-2099-0002', 'true', '24')]
+    exceptions = _read(report, 'exceptions')
+    assert {(row['host'], row['type'], row['expires']) for row in exceptions} == {('db01', 'accepted', '2026-12-05'), ('app01', 'held', '2026-12-31')}
+    changes = _read(report, 'changes')
+    assert ('web01', 'upgraded', 'openssl', '3.0.14-1~deb12u1', '3.0.15-1~deb12u1') in {
+        (row['host'], row['change'], row['name'], row['from'], row['to']) for row in changes}
+    assert ('db01', 'outcome', 'refused', 'window closed') in {(row['host'], row['change'], row['name'], row['to']) for row in changes}
+    assert ('web01', 'restarted', 'ssh.service') in {(row['host'], row['change'], row['name']) for row in changes}
+    findings = {(row['id'], row['package']): row for row in _read(report, 'findings')}
+    assert findings[('CVE-2099-0001', 'openssl')]['hosts_open'] == '2'
+
+
+def test_text_that_a_spreadsheet_would_run_is_quoted(report):
+    document = dict(report.document, hosts=[dict(host, owner='=HYPERLINK("http://evil")') for host in report.document['hosts']])
+
+    class Copy:
+        pass
+
+    copy = Copy()
+    copy.document = document
+    handle = io.StringIO(newline='')
+    write_table(copy, 'hosts', handle)
+    assert '"\'=HYPERLINK(""http://evil"")"' in handle.getvalue()
+    assert ',=HYPERLINK' not in handle.getvalue()
