@@ -19,12 +19,13 @@ export CONTAINERS_CONF := $(CURDIR)/tests/testbed/containers.conf
 export ANSIBLE_NOCOLOR := 1
 
 .PHONY: help setup test demo units units-2.19 units-2.18 sanity sanity-2.19 sanity-2.18 \
-        lint import molecule testbed bench clean
+        lint import molecule testbed bench ee clean
 
 help:
 	@echo "make demo   - discover and assess localhost, read-only (see README.md)"
 	@echo "make test   - set up everything and run the whole suite"
 	@echo "steps: setup units sanity lint import molecule bench"
+	@echo "make ee     - build the AWX/AAP execution environment image with ansible-builder and podman (docs/awx.md)"
 
 setup:
 	@tests/tools/system-packages.sh
@@ -68,6 +69,28 @@ demo: setup
 
 bench: setup
 	tests/tools/run-bench.sh
+
+# The execution environment (execution-environment.yml, docs/awx.md) from the testbed's debootstrap Debian 12
+# image, since no registry is reachable here; EE_BASE_IMAGE=<image> builds it from another Debian/Ubuntu base.
+EE_IMAGE      ?= localhost/patchwise-ee:latest
+EE_BASE_IMAGE ?= localhost/patchwise-testbed:bookworm
+PATCHWISE_DEBIAN_MIRROR ?= http://deb.debian.org/debian
+PATCHWISE_DEBIAN_SECURITY_MIRROR ?= http://deb.debian.org/debian-security
+# Local CA certificates the image trusts (a TLS-inspecting proxy in front of PyPI, internal APIs).
+EE_CA_CERTIFICATES ?= $(wildcard /usr/local/share/ca-certificates/*.crt)
+
+ee: setup
+	@if [[ $(EE_BASE_IMAGE) == localhost/patchwise-testbed:bookworm ]]; then tests/testbed/build-image.sh bookworm $(CURDIR)/.cache/testbed; fi
+	rm -rf .cache/ee/context .cache/ee/ca-certificates .cache/ee/patchwise-patching*.tar.gz
+	mkdir -p .cache/ee/ca-certificates
+	$(BIN)/ansible-galaxy collection build --force --output-path .cache/ee >/dev/null
+	cp .cache/ee/patchwise-patching-*.tar.gz .cache/ee/patchwise-patching.tar.gz
+	$(if $(EE_CA_CERTIFICATES),cp $(EE_CA_CERTIFICATES) .cache/ee/ca-certificates/)
+	$(BIN)/ansible-builder build --file execution-environment.yml --context .cache/ee/context \
+	  --container-runtime podman --tag $(EE_IMAGE) --build-arg EE_BASE_IMAGE=$(EE_BASE_IMAGE) \
+	  --build-arg PATCHWISE_DEBIAN_MIRROR=$(PATCHWISE_DEBIAN_MIRROR) \
+	  --build-arg PATCHWISE_DEBIAN_SECURITY_MIRROR=$(PATCHWISE_DEBIAN_SECURITY_MIRROR)
+	podman run --rm $(EE_IMAGE) ansible-doc -l patchwise.patching
 
 clean:
 	rm -rf $(VENV) tests/output bench/output .ansible *.tar.gz

@@ -9,6 +9,7 @@ import os
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStoreError, asset_db_exists
 from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerprint import ConfigError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.config_inputs import policy_with_fingerprint
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import PolicyError
@@ -91,6 +92,13 @@ class ActionModule(ActionBase):
         since, until = _instant(args['since'], 'since'), _instant(args['until'], 'until', end_of_day=True)
         as_of = _instant(args['as_of'], 'as_of')
         hosts = _group_hosts(args['groups'], task_vars.get('groups') or {}) if args['groups'] else None
+        if self._task.check_mode and not self._exists(args['asset_db']):
+            # A check run on a fresh environment: the discovery before it stored nothing, so there is nothing to
+            # report on yet; a real run after a real discovery writes the report.
+            result.update(changed=True, content_changed=True, files=[], audit={'checked': False, 'reason': 'check mode'},
+                          msg='check mode: %s does not exist yet (a check run of discovery stores nothing); '
+                              'a real run writes the report to %s' % (args['asset_db'], args['dest']))
+            return result
         outputs = None
         try:
             policy, fingerprint = policy_with_fingerprint(args['policy'])
@@ -122,6 +130,13 @@ class ActionModule(ActionBase):
         if document['audit']['checked'] and not document['audit']['valid']:
             result['warnings'] = ['the audit trail %s fails verification: %s' % (document['audit']['path'], document['audit']['reason'])]
         return result
+
+    @staticmethod
+    def _exists(asset_db):
+        try:
+            return asset_db_exists(asset_db)
+        except AssetStoreError as exc:
+            raise AnsibleActionFail(str(exc)) from exc
 
     @staticmethod
     def _names(args):

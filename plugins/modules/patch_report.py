@@ -41,7 +41,11 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reads everything and returns the figures and whether the report would change, and writes no file.
+    details:
+      - Reads everything and returns the figures and whether the report would change, and writes no file.
+      - When O(asset_db) does not exist yet (a check run of the whole cycle on a fresh environment, whose discovery
+        stored nothing), it reports that it would write a report and reads nothing; outside check mode a missing
+        database is an error.
 options:
   asset_db:
     description: The asset database written by M(patchwise.patching.asset_store) and M(patchwise.patching.risk_assess).

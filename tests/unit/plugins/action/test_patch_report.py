@@ -50,6 +50,20 @@ def test_report_written_once_then_unchanged(tmp_path):
     assert process.returncode == 0 and result['changed'] is False and result['content_changed'] is False, result
 
 
+def test_a_check_run_on_a_fresh_environment_reports_nothing_yet_and_a_real_run_refuses(tmp_path):
+    missing = tmp_path / 'state' / 'assets.db'
+    dest = tmp_path / 'reports'
+    process, result = _play(tmp_path, missing, dest, check=True)
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert result['changed'] is True and result['files'] == [] and result['audit']['checked'] is False
+    assert 'does not exist yet' in result['msg']
+    assert not (tmp_path / 'state').exists() and not dest.exists(), 'a check run creates nothing'
+    dest.mkdir()
+    process, result = _play(tmp_path, missing, dest)
+    assert process.returncode != 0 and 'the asset database does not exist' in process.stdout, process.stdout
+    assert not missing.exists()
+
+
 def test_formats_filters_and_time_range(tmp_path):
     db = _fleet(tmp_path)
     before = ('    - ansible.builtin.add_host: {name: web01, groups: webservers}\n'
