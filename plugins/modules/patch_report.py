@@ -48,7 +48,10 @@ attributes:
         database is an error.
 options:
   asset_db:
-    description: The asset database written by M(patchwise.patching.asset_store) and M(patchwise.patching.risk_assess).
+    description:
+      - The asset database written by M(patchwise.patching.asset_store) and M(patchwise.patching.risk_assess).
+      - An SQLite file, or a PostgreSQL database as a C(postgresql://user@host:port/database) URL (needs psycopg 3 on the controller);
+        the password goes in E(PGPASSWORD), a E(PGPASSFILE) or C(~/.pgpass), never in the URL. Both give the same report.
     type: path
     required: true
   dest:

@@ -158,6 +158,11 @@ class PostgreSQLConnection:
         with self._db.cursor() as cursor:
             cursor.executemany(self._sql(sql), [tuple(row) for row in rows])
 
+    def stream(self, sql, params=(), size=5000):
+        """The rows of ``sql`` read in chunks of ``size`` as they come, not the whole result held in memory."""
+        with self._db.cursor() as cursor:
+            yield from cursor.stream(self._sql(sql), tuple(params), size=size)
+
     def begin_write(self):
         self._db.execute('BEGIN')
 

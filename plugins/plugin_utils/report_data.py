@@ -15,6 +15,13 @@ and its lifecycle, and, in a second thread on its own connection, a GROUP BY hos
 already past their due date (SQLite releases the GIL while it steps, and the table's rows lie
 roughly in host order).  Everything else (hosts, register, risk results, plans, outcomes,
 history) is small.
+
+The asset database may also be a PostgreSQL database (a ``postgresql://`` URL, read through
+``asset_db_connection``): the same SQL with the few dialect differences filled in by
+``_Database.execute``, the host filter passed as an array instead of a temporary table (a read-only
+transaction may not create one), and the two per-finding passes grouped by the server, which
+hashes instead of sorting.  The document and the CSV rows are the same for the same data: every
+order the report shows is made explicit (byte order for text, as SQLite compares it).
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ import tempfile
 import threading
 import urllib.parse
 
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_db_connection import ConnectionProblem, display_location, is_url
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_db_connection import connect as connect_location
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import verify_lines
 from ansible_collections.patchwise.patching.plugins.plugin_utils.database_kind import ASSET, database_kind, describe
@@ -74,12 +83,19 @@ def _percentile(histogram, fraction):
 
 
 def open_database(path):
-    """A read-only connection to the asset database at ``path``, checked through ``AssetStore`` first.
+    """A read-only connection to the asset database at ``path`` (a file or a ``postgresql://`` URL), checked through ``AssetStore`` first.
 
-    Refuses what is not a usable asset database, naming the file and what it is instead.
+    Refuses what is not a usable asset database, naming the file (or the URL, without a password) and what it is instead.
     """
+    if is_url(path):
+        try:
+            with AssetStore(path, readonly=True):
+                pass
+            return connect(path)
+        except (AssetStoreError, ConnectionProblem) as exc:
+            raise ReportError(str(exc)) from exc
     if '://' in str(path):
-        raise ReportError('%s: the report reads SQLite asset databases only' % path)
+        raise ReportError('%s: not an asset database location (a file path, or a postgresql:// URL)' % display_location(path))
     if not os.path.exists(path):
         raise ReportError('%s: the asset database does not exist (run the discover playbook first)' % path)
     kind = database_kind(path)
@@ -94,9 +110,77 @@ def open_database(path):
 
 
 def connect(path):
-    connection = sqlite3.connect('file:%s?mode=ro' % urllib.parse.quote(os.path.abspath(path)), uri=True, check_same_thread=False)
-    connection.execute('PRAGMA temp_store = MEMORY')
-    return connection
+    """A read-only ``_Database`` on ``path`` (not checked: see ``open_database``)."""
+    return _Database(path)
+
+
+# The report's SQL is SQLite's; these marks are filled per dialect.  ``{c}`` follows a text column that is
+# ordered or compared by min/max: PostgreSQL then compares bytes, as SQLite does, whatever the database's locale.
+_MARKS = {
+    'sqlite': (('{c}', ''),),
+    'postgresql': ((' NOT INDEXED', ''), ('{c}', ' COLLATE "C"')),
+}
+
+
+class _Database:
+    """A read-only connection to the asset database: SQLite, or PostgreSQL through ``asset_db_connection``.
+
+    ``execute`` runs the report's SQL, its ``{hosts}`` mark replaced by the host filter of ``select_hosts``
+    (SQLite: a temporary table; PostgreSQL: an array parameter) and its ``{c}`` marks by the collation.
+    """
+
+    def __init__(self, path):
+        self.name = display_location(path)
+        self.hosts = None
+        if is_url(path):
+            self.dialect = 'postgresql'
+            self._db = connect_location(path, readonly=True)
+            self.errors = self._db.errors
+        else:
+            self.dialect = 'sqlite'
+            self._db = sqlite3.connect('file:%s?mode=ro' % urllib.parse.quote(os.path.abspath(path)), uri=True, check_same_thread=False)
+            self._db.execute('PRAGMA temp_store = MEMORY')
+            self.errors = (sqlite3.DatabaseError,)
+
+    def select_hosts(self, hosts):
+        """Restrict the ``{hosts}`` mark of every query to ``hosts`` (None: every host)."""
+        self.hosts = None if hosts is None else sorted(hosts)
+        if hosts is None or self.dialect != 'sqlite':
+            return
+        self._db.execute('CREATE TEMP TABLE IF NOT EXISTS report_hosts (name TEXT PRIMARY KEY)')
+        self._db.execute('DELETE FROM temp.report_hosts')
+        self._db.executemany('INSERT OR IGNORE INTO temp.report_hosts (name) VALUES (?)', [(host,) for host in hosts])
+
+    def _statement(self, sql, params):
+        if '{hosts}' in sql:
+            if self.hosts is None:
+                sql = sql.replace('{hosts}', '')
+            elif self.dialect == 'sqlite':
+                sql = sql.replace('{hosts}', ' AND host IN (SELECT name FROM temp.report_hosts)')
+            else:
+                at = sql[:sql.index('{hosts}')].count('?')
+                params = (*params[:at], self.hosts, *params[at:])
+                sql = sql.replace('{hosts}', ' AND host = ANY(?)')
+        for mark, text in _MARKS[self.dialect]:
+            sql = sql.replace(mark, text)
+        return sql, params
+
+    def execute(self, sql, params=()):
+        return self._db.execute(*self._statement(sql, tuple(params)))
+
+    def executemany(self, sql, rows):
+        return self._db.executemany(sql, rows)
+
+    def stream(self, sql, params=()):
+        """The rows of ``sql``, read as they come: PostgreSQL does not hold a large result whole in memory."""
+        sql, params = self._statement(sql, tuple(params))
+        if self.dialect == 'sqlite':
+            yield from self._db.execute(sql, params)
+            return
+        yield from self._db.stream(sql, params, size=5000)
+
+    def close(self):
+        self._db.close()
 
 
 class _Details:
@@ -122,20 +206,6 @@ class _Details:
                                         'due_class': None, 'kev': False, 'kev_due': None, 'cvss': None, 'epss': None}
 
 
-def _for_hosts(sql, hosts):
-    """``sql`` with its ``{hosts}`` mark replaced by the host filter (nothing when every host is reported)."""
-    return sql.replace('{hosts}', '' if hosts is None else ' AND host IN (SELECT name FROM temp.report_hosts)')
-
-
-def _select_hosts(db, hosts):
-    """Restrict every query of ``db`` to ``hosts`` (None: every host)."""
-    if hosts is None:
-        return
-    db.execute('CREATE TEMP TABLE IF NOT EXISTS report_hosts (name TEXT PRIMARY KEY)')
-    db.execute('DELETE FROM temp.report_hosts')
-    db.executemany('INSERT OR IGNORE INTO temp.report_hosts (name) VALUES (?)', [(host,) for host in hosts])
-
-
 class _SqlSide:
     """What the second thread reads, on its own connection, while the first counts the open findings.
 
@@ -147,7 +217,7 @@ class _SqlSide:
     """
 
     def __init__(self, path, hosts, today):
-        self.path, self.hosts, self.today = path, hosts, today
+        self.path, self.name, self.hosts, self.today = path, display_location(path), hosts, today
         self.overdue = self.fixed_by_host = self.fixed = self.opened = self.exceptions = self.error = None
         self._thread = threading.Thread(target=self._run, name='patch_report sql', daemon=True)
         self._thread.start()
@@ -155,40 +225,45 @@ class _SqlSide:
     def _run(self):
         try:
             db = connect(self.path)
-            try:
-                _select_hosts(db, self.hosts)
-                hosts = self.hosts
-                self.overdue = {host: (count, oldest) for host, count, oldest in db.execute(_for_hosts(
-                    "SELECT host, count(*), min(due) FROM findings NOT INDEXED WHERE status = 'open' AND due < ?{hosts} GROUP BY host", hosts),
-                    (self.today,))}
-                self.fixed_by_host = db.execute(_for_hosts(
-                    "SELECT host, closed, min(due) FROM findings WHERE status = 'fixed' AND due < closed{hosts} GROUP BY host, closed",
-                    hosts)).fetchall()
-                self.fixed = db.execute(_for_hosts(
-                    "SELECT tier, first_seen, closed, count(*) FROM findings WHERE status = 'fixed'{hosts} GROUP BY tier, first_seen, closed",
-                    hosts)).fetchall()
-                self.opened = collections.Counter(db.execute(_for_hosts(
-                    "SELECT tier, first_seen FROM findings NOT INDEXED WHERE status = 'open'{hosts}", hosts)))
-                # Few distinct acceptances and holds, however many findings they cover: SQLite groups them.
-                self.exceptions = db.execute(_for_hosts(
-                    "SELECT status, extra, count(*) FROM findings NOT INDEXED WHERE extra IS NOT NULL AND status != 'fixed'{hosts} "
-                    'GROUP BY status, extra', hosts)).fetchall()
-            finally:
-                db.close()
-        except sqlite3.DatabaseError as exc:
+        except ConnectionProblem as exc:
             self.error = exc
+            return
+        try:
+            db.select_hosts(self.hosts)
+            self.overdue = {host: (count, oldest) for host, count, oldest in db.execute(
+                "SELECT host, count(*), min(due{c}) FROM findings NOT INDEXED WHERE status = 'open' AND due < ?{hosts} GROUP BY host",
+                (self.today,))}
+            self.fixed_by_host = db.execute(
+                "SELECT host, closed, min(due{c}) FROM findings WHERE status = 'fixed' AND due < closed{hosts} GROUP BY host, closed").fetchall()
+            self.fixed = db.execute(
+                "SELECT tier, first_seen, closed, count(*) FROM findings WHERE status = 'fixed'{hosts} GROUP BY tier, first_seen, closed").fetchall()
+            if db.dialect == 'sqlite':
+                self.opened = collections.Counter(db.execute("SELECT tier, first_seen FROM findings NOT INDEXED WHERE status = 'open'{hosts}"))
+            else:
+                # The server groups by hashing, without a sort: the rows never cross the network one by one.
+                self.opened = collections.Counter({(tier, first_seen): count for tier, first_seen, count in db.execute(
+                    "SELECT tier, first_seen, count(*) FROM findings WHERE status = 'open'{hosts} GROUP BY tier, first_seen")})
+            # Few distinct acceptances and holds, however many findings they cover: SQLite groups them.  Sorted here,
+            # so that acceptances listed alike are in the same order whichever database grouped them.
+            self.exceptions = sorted(db.execute(
+                "SELECT status, extra, count(*) FROM findings NOT INDEXED WHERE extra IS NOT NULL AND status != 'fixed'{hosts} "
+                'GROUP BY status, extra'))
+        except db.errors as exc:
+            self.error = exc
+        finally:
+            db.close()
 
     def result(self):
         self._thread.join()
         if self.error is not None:
-            raise ReportError('%s: reading the findings failed: %s' % (self.path, self.error))
+            raise ReportError('%s: reading the findings failed: %s' % (self.name, str(self.error).strip()))
         return self
 
 
 def _trend_points(db, runs):
     """The last ``runs`` assess runs: ``[{run_id, at}]``, oldest first."""
-    rows = db.execute("SELECT run_id, max(at) FROM runs WHERE stage = 'assess' GROUP BY run_id ORDER BY max(at) DESC LIMIT ?",
-                      (runs,)).fetchall()
+    rows = db.execute("SELECT run_id, max(at{c}) FROM runs WHERE stage = 'assess' GROUP BY run_id ORDER BY max(at{c}) DESC, run_id{c} DESC "
+                      'LIMIT ?', (runs,)).fetchall()
     return [{'run_id': run_id or None, 'at': at} for run_id, at in reversed(rows)]
 
 
@@ -196,14 +271,18 @@ def _trend_points(db, runs):
 _ACCEPTED, _PAST_DUE = 1, 2
 
 
-def _lifecycle(db, hosts, today):
+def _lifecycle(db, today):
     """``Counter((detail_key, tier, flags))`` over the findings not fixed, in one pass.
 
     Few distinct keys (a detail has one tier on almost every host), so the counter stays in the CPU's cache.
+    PostgreSQL counts them itself (a hash aggregate), so the rows need not cross the network one by one.
     """
-    return collections.Counter(db.execute(_for_hosts(
-        "SELECT detail_key, tier, (status = 'accepted') + 2 * (due < ?) FROM findings NOT INDEXED WHERE status != 'fixed'{hosts}", hosts),
-        (today,)))
+    if db.dialect == 'sqlite':
+        return collections.Counter(db.execute(
+            "SELECT detail_key, tier, (status = 'accepted') + 2 * (due < ?) FROM findings NOT INDEXED WHERE status != 'fixed'{hosts}", (today,)))
+    return collections.Counter({(key, tier, flags): count for key, tier, flags, count in db.execute(
+        "SELECT detail_key, tier, CAST(status = 'accepted' AS INTEGER) + 2 * CAST(due < ? AS INTEGER), count(*) FROM findings "
+        "WHERE status != 'fixed'{hosts} GROUP BY 1, 2, 3", (today,))})
 
 
 def _tier(value):
@@ -215,6 +294,9 @@ def _finding_figures(counter, sql_side, details, points):
     by_tier_class = {tier: dict.fromkeys((*DUE_CLASSES, 'other'), 0) for tier in TIERS}
     totals = dict.fromkeys(('open', 'accepted', 'overdue', 'kev_open', 'kev_overdue', 'app_open'), 0)
     per_finding = {}
+    # The detail a finding's row shows (its installed and fixed versions...) when hosts have several: the least
+    # detail key, whatever order the database returned the rows in.
+    shown = {}
     for (key, row_tier, flags), count in counter.items():
         detail = details.get(key)
         tier = _tier(row_tier)
@@ -222,8 +304,13 @@ def _finding_figures(counter, sql_side, details, points):
         row = per_finding.get(ident)
         if row is None:
             row = per_finding[ident] = dict(detail, id=ident[0], package=ident[1], tier=tier, hosts_open=0, hosts_overdue=0, hosts_accepted=0)
-        elif TIERS.index(tier) < TIERS.index(row['tier']):
-            row['tier'] = tier
+            shown[ident] = key
+        else:
+            if TIERS.index(tier) < TIERS.index(row['tier']):
+                row['tier'] = tier
+            if key < shown[ident]:
+                row.update(detail, id=ident[0], package=ident[1])
+                shown[ident] = key
         if flags & _ACCEPTED:
             totals['accepted'] += count
             row['hosts_accepted'] += count
@@ -283,9 +370,10 @@ def _trend_compliance(trend, rows, sql_side):
 def _outcomes(db, hosts):
     """``{host: {kind: (run_id, at, status, detail)}}``: the latest patch outcome per host and kind."""
     latest = {}
-    for host, kind, run_id, at, status, detail in db.execute(
+    # In host and kind order, whatever the database's: a host's latest outcome of two at the same time is the same one.
+    for host, kind, run_id, at, status, detail in sorted(db.execute(
             'SELECT o.host, o.kind, o.run_id, o.at, o.status, o.detail FROM patch_outcomes o '
-            'JOIN (SELECT max(id) AS id FROM patch_outcomes GROUP BY host, kind) m ON m.id = o.id'):
+            'JOIN (SELECT max(id) AS id FROM patch_outcomes GROUP BY host, kind) m ON m.id = o.id'), key=lambda row: (row[0], row[1])):
         if hosts is None or host in hosts:
             latest.setdefault(host, {})[kind] = (run_id, at, status, _loads(detail, {}))
     return latest
@@ -305,7 +393,7 @@ def _host_rows(db, hosts, now, stale_after_days, *, past_due, outcomes):
     stale_before = (now - datetime.timedelta(days=stale_after_days)).strftime('%Y-%m-%dT%H:%M:%SZ') if stale_after_days else None
     for name, first_seen, last_seen, summary_text, tier, due, assessed_at, result_text, entry_text in db.execute(
             'SELECT h.name, h.first_seen, h.last_seen, h.summary, r.tier, r.due, r.assessed_at, r.result, g.entry FROM hosts h '
-            'LEFT JOIN risk_results r ON r.host = h.name LEFT JOIN register g ON g.host = h.name ORDER BY h.name'):
+            'LEFT JOIN risk_results r ON r.host = h.name LEFT JOIN register g ON g.host = h.name ORDER BY h.name{c}'):
         if hosts is not None and name not in hosts:
             continue
         summary, result, entry = _loads(summary_text, {}), _loads(result_text, {}), _loads(entry_text, {})
@@ -377,7 +465,7 @@ def _changes(db, hosts, since, until, run_id):
     if run_id is None and not since and not until:
         return []
     per_host = collections.OrderedDict()
-    query = 'SELECT host, at, run_id, kind, detail FROM history WHERE %s ORDER BY host, id' % ' AND '.join(clauses)  # noqa: S608 - fixed clauses
+    query = 'SELECT host, at, run_id, kind, detail FROM history WHERE %s ORDER BY host{c}, id' % ' AND '.join(clauses)  # noqa: S608 - fixed clauses
     for host, at, entry_run, kind, detail_text in db.execute(query, params):
         if hosts is not None and host not in hosts:
             continue
@@ -481,13 +569,12 @@ def audit_status(path, key=None, expected_head=None):
 class Report:
     """One report: ``document`` (the JSON figures) and the row streams of the large tables."""
 
-    def __init__(self, path, db, details, hosts, today):
+    def __init__(self, path, db, details, today):
         self.path = path
         self.document = None
         self.today = today
         self._db = db
         self._details = details
-        self._hosts = hosts
 
     def close(self):
         self._db.close()
@@ -505,9 +592,9 @@ class Report:
         ordinal = self.today.toordinal()
         # Days late from the date's ordinal, cached per distinct due date (a few hundred), not parsed per row.
         late = {}
-        for host, fid, package, kind, tier, due, first_seen, key in self._db.execute(_for_hosts(
+        for host, fid, package, kind, tier, due, first_seen, key in self._db.stream(
                 "SELECT host, finding_id, package, kind, tier, due, first_seen, detail_key FROM findings NOT INDEXED WHERE status = 'open' "
-                'AND due < ?{hosts}', self._hosts), (self.today.isoformat(),)):
+                'AND due < ?{hosts}', (self.today.isoformat(),)):
             due_class, kev = marks.get(key, unknown)
             days = late.get(due)
             if days is None:
@@ -517,15 +604,23 @@ class Report:
     def top_overdue(self, limit):
         """The ``limit`` most urgent overdue findings: KEV first, then the longest overdue."""
         kev_keys = [key for key, detail in self._details.by_key.items() if detail['kev']]
-        self._db.execute('CREATE TEMP TABLE IF NOT EXISTS report_kev (detail_key TEXT PRIMARY KEY)')
-        self._db.execute('DELETE FROM temp.report_kev')
-        self._db.executemany('INSERT OR IGNORE INTO temp.report_kev (detail_key) VALUES (?)', [(key,) for key in kev_keys])
         today = self.today
         picked = []
-        rows = self._db.execute(_for_hosts(
-            "SELECT host, finding_id, package, kind, tier, due, first_seen, detail_key FROM findings NOT INDEXED WHERE status = 'open' "
-            'AND due < ?{hosts} ORDER BY detail_key IN (SELECT detail_key FROM temp.report_kev) DESC, due, host, finding_id LIMIT ?',
-            self._hosts), (today.isoformat(), limit))
+        if self._db.dialect == 'sqlite':
+            self._db.execute('CREATE TEMP TABLE IF NOT EXISTS report_kev (detail_key TEXT PRIMARY KEY)')
+            self._db.execute('DELETE FROM temp.report_kev')
+            self._db.executemany('INSERT OR IGNORE INTO temp.report_kev (detail_key) VALUES (?)', [(key,) for key in kev_keys])
+            rows = self._db.execute(
+                "SELECT host, finding_id, package, kind, tier, due, first_seen, detail_key FROM findings NOT INDEXED WHERE status = 'open' "
+                'AND due < ?{hosts} ORDER BY detail_key IN (SELECT detail_key FROM temp.report_kev) DESC, due, host, finding_id LIMIT ?',
+                (today.isoformat(), limit))
+        else:
+            # A read-only transaction creates no table: the KEV keys are an array.  NULLS LAST: a finding without a
+            # detail key sorts after the others, as SQLite's NULL does.
+            rows = self._db.execute(
+                "SELECT host, finding_id, package, kind, tier, due, first_seen, detail_key FROM findings WHERE status = 'open' "
+                'AND due < ?{hosts} ORDER BY (detail_key = ANY(?)) DESC NULLS LAST, due{c}, host{c}, finding_id{c} LIMIT ?',
+                (today.isoformat(), kev_keys, limit))
         for host, fid, package, kind, tier, due, first_seen, key in rows:
             detail = self._details.get(key)
             picked.append({'host': host, 'id': fid, 'package': package, 'kind': kind, 'tier': tier, 'due_class': detail['due_class'],
@@ -535,9 +630,9 @@ class Report:
 
     def exception_rows(self):
         """Every open finding accepted or held: ``(host, id, package, type, owner, reason, expires, tier, due)``."""
-        for host, fid, package, status, tier, due, extra_text in self._db.execute(_for_hosts(
+        for host, fid, package, status, tier, due, extra_text in self._db.stream(
                 "SELECT host, finding_id, package, status, tier, due, extra FROM findings NOT INDEXED WHERE extra IS NOT NULL "
-                "AND status != 'fixed'{hosts}", self._hosts)):
+                "AND status != 'fixed'{hosts}"):
             for kind, owner, reason, expires in _exception_entries(status, _loads(extra_text, {})):
                 yield host, fid, package, kind, owner, reason, expires, tier, due
 
@@ -577,12 +672,12 @@ def collect(path, *, policy=None, policy_fingerprint=None, audit_log=None, audit
     try:
         try:
             selected = _resolve_hosts(db, hosts, patterns)
-            _select_hosts(db, selected)
+            db.select_hosts(selected)
             audit = audit_status(audit_log, audit_key, expected_head)
             points = _trend_points(db, trend_runs)
             sql_side = _SqlSide(path, selected, today.isoformat())
             details = _Details(db)
-            counter = _lifecycle(db, selected, today.isoformat())
+            counter = _lifecycle(db, today.isoformat())
             sql_side.result()
             figures, findings, ttr, trend = _finding_figures(counter, sql_side, details, points)
             del counter
@@ -591,15 +686,16 @@ def collect(path, *, policy=None, policy_fingerprint=None, audit_log=None, audit
             _trend_compliance(trend, rows, sql_side)
             since_at, until_at, change_run = _change_window(db, since, until)
             changes = _changes(db, selected, since_at, until_at, change_run)
-            latest_run = db.execute('SELECT run_id FROM runs ORDER BY at DESC LIMIT 1').fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise ReportError('%s: reading the asset database failed: %s; no report was written' % (path, exc)) from exc
-        report = Report(path, db, details, selected, today)
+            latest_run = db.execute('SELECT run_id FROM runs ORDER BY at{c} DESC, run_id{c} DESC LIMIT 1').fetchone()
+            report = Report(db.name, db, details, today)
+            top_overdue = report.top_overdue(top)
+        except db.errors as exc:
+            raise ReportError('%s: reading the asset database failed: %s; no report was written' % (db.name, str(exc).strip())) from exc
         exceptions_db = _stored_exceptions(sql_side.exceptions)
         document = {
             'schema': SCHEMA,
             'generated_at': now_dt.strftime('%Y-%m-%dT%H:%M:%SZ'),
-            'asset_db': path,
+            'asset_db': db.name,
             'run_id': latest_run[0] if latest_run and latest_run[0] else None,
             'policy': {'fingerprint': policy_fingerprint, 'sla_days': policy.get('sla_days'), 'due_days': policy.get('due_days'),
                        'upgrade_horizon_days': policy.get('upgrade_horizon_days')},
@@ -619,7 +715,7 @@ def collect(path, *, policy=None, policy_fingerprint=None, audit_log=None, audit
             'time_to_remediate': ttr,
             'trend': trend,
             'hosts': rows,
-            'overdue': {'total': figures['overdue'], 'kev': figures['kev_overdue'], 'top': report.top_overdue(top)},
+            'overdue': {'total': figures['overdue'], 'kev': figures['kev_overdue'], 'top': top_overdue},
             'findings': findings,
             'exceptions': {'policy': _policy_exceptions(policy, today),
                            'stored': [{'type': kind, 'owner': owner, 'reason': reason, 'expires': expires, 'findings': count,

@@ -15,7 +15,6 @@ import json
 import os
 import pathlib
 import shutil
-import sqlite3
 import subprocess
 import sys
 
@@ -24,11 +23,16 @@ import yaml
 
 SCENARIO = pathlib.Path(__file__).resolve().parents[1]
 ROOT = SCENARIO.parents[1]
+# The test suite's PostgreSQL server (tests/unit/postgresql_server.py), from the collection as the venv installs it.
+sys.path.insert(0, os.environ.get('ANSIBLE_COLLECTIONS_PATH', str(ROOT / '.venv' / 'collections')).split(':')[0])
+from ansible_collections.patchwise.patching.tests.unit.postgresql_server import PASSWORD, PostgreSQL  # noqa: E402
+
 AWX = ROOT / 'awx'
 FEEDS = ROOT / 'tests' / 'unit' / 'plugins' / 'fixtures' / 'feeds'
 HOSTS = ['awx-one', 'awx-two']
 VOLUME_MOUNT = '/var/lib/patchwise'
 HMAC_KEY = 'awx-scenario-audit-key'
+DATABASE = 'awx_assets'
 BIN = pathlib.Path(sys.executable).parent
 
 # What an operator gives at launch ("Prompt on launch" extra variables): the register, the scenario's fixture feeds
@@ -93,13 +97,30 @@ def _template(stem):
     return template, survey
 
 
-def _sync_inventory(work, name, volume, bootstrap=False):
+def _credential(database):
+    """What the kit's PostgreSQL credential type injects for ``database``: (environment, extra vars)."""
+    with open(AWX / 'credential_types' / 'patchwise_postgresql.json', encoding='utf-8') as handle:
+        injectors = json.load(handle)['injectors']
+    inputs = {'url': database, 'password': PASSWORD}
+
+    def render(template):
+        for key, value in inputs.items():
+            template = template.replace('{{ %s }}' % key, value)
+        return template
+
+    return ({key: render(value) for key, value in injectors['env'].items()},
+            {key: render(value) for key, value in injectors['extra_vars'].items()})
+
+
+def _sync_inventory(work, name, volume, database, bootstrap=False):
     """What the kit's inventory source lists, as AWX's inventory update runs it: ``ansible-inventory --list`` of the
     configuration file in the project, with the source's source_vars as environment variables. Before the first
     discovery there is no asset database yet: that first update lists the register's hosts alone."""
     with open(AWX / 'inventory_source.json', encoding='utf-8') as handle:
         source = json.load(handle)
     env = {key: _awx_paths(str(value), volume, work) for key, value in (yaml.safe_load(source['source_vars']) or {}).items()}
+    # The PostgreSQL credential attached to the source: it sets PATCHWISE_ASSET_DB (the source's comment says so).
+    env.update(_credential(database)[0])
     env['PATCHWISE_REGISTER'] = LAUNCH['patchwise_register']
     if bootstrap:
         env.pop('PATCHWISE_ASSET_DB', None)
@@ -143,7 +164,7 @@ class Job:
         return self
 
 
-def _start_job(work, job_id, stem, volume, *, inventory, audit_log, check=False):
+def _start_job(work, job_id, stem, volume, *, inventory, audit_log, database=None, check=False):
     """Lay out the job's private data directory and start ``ansible-runner run`` on it."""
     private = work / ('job-%d' % job_id)
     home = work / ('home-%d' % job_id)
@@ -158,6 +179,12 @@ def _start_job(work, job_id, stem, volume, *, inventory, audit_log, check=False)
     script.chmod(0o700)
 
     extra_vars = yaml.safe_load(_awx_paths(template['extra_vars'], volume, private)) or {}
+    credential_env = {}
+    if database:
+        # The PostgreSQL credential attached, patchwise_asset_db deleted from the template's extra_vars (as they say).
+        del extra_vars['patchwise_asset_db']
+        credential_env, credential_vars = _credential(database)
+        extra_vars.update(credential_vars)
     if template.get('survey_enabled'):
         extra_vars.update(_survey_defaults(survey))
     extra_vars.update(LAUNCH)
@@ -176,6 +203,7 @@ def _start_job(work, job_id, stem, volume, *, inventory, audit_log, check=False)
         'ANSIBLE_CALLBACKS_ENABLED': 'patchwise.patching.audit', 'PATCHWISE_AUDIT_LOG': audit_log,
         # The "patchwise audit HMAC key" credential.
         'PATCHWISE_AUDIT_HMAC_KEY': HMAC_KEY,
+        **credential_env,
     }
     (env_dir / 'envvars').write_text(yaml.safe_dump(envvars))
     (env_dir / 'settings').write_text(json.dumps({'job_timeout': 0, 'suppress_ansible_output': True,
@@ -187,12 +215,29 @@ def _start_job(work, job_id, stem, volume, *, inventory, audit_log, check=False)
     return Job(private, job_id, process)
 
 
-def _run_job(work, job_id, stem, volume, *, inventory, audit_log):
-    return _start_job(work, job_id, stem, volume, inventory=inventory, audit_log=audit_log).wait()
+def _run_job(work, job_id, stem, volume, *, inventory, audit_log, database):
+    return _start_job(work, job_id, stem, volume, inventory=inventory, audit_log=audit_log, database=database).wait()
 
 
-def _database(volume):
-    return sqlite3.connect('file:%s?mode=ro' % (volume / 'assets.db'), uri=True)
+@pytest.fixture(scope='module')
+def postgresql():
+    """The shared asset database of the jobs: a real PostgreSQL cluster on loopback, as AWX would have one."""
+    server = PostgreSQL().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _rows(jobs, sql):
+    return [tuple(row) for row in jobs['postgresql'].query(DATABASE, sql)]
+
+
+def _database_state(jobs):
+    """A digest of every table of the asset database, to tell that a job wrote nothing."""
+    tables = [name for (name,) in _rows(jobs, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")]
+    digest = 'SELECT count(*), md5(coalesce(string_agg(t::text, \'|\' ORDER BY t::text), \'\')) FROM "%s" t'
+    return {table: _rows(jobs, digest % table)[0] for table in tables}
 
 
 def _state(volume):
@@ -216,25 +261,28 @@ def _files_under(home):
 
 
 @pytest.fixture(scope='module')
-def jobs(work):
-    """discover -> assess -> discover -> assess -> report on one volume, a package patched by hand between the rounds."""
+def jobs(work, postgresql):
+    """discover -> assess -> discover -> assess -> report with the asset database in PostgreSQL (the kit's
+    credential attached) and the advisory database and the audit log on one volume, a package patched by hand
+    between the rounds."""
     volume = work / 'volume'
     volume.mkdir()
     audit_log = '%s/audit/patchwise-audit.jsonl' % VOLUME_MOUNT
     log = _awx_paths(audit_log, volume, work)
-    ran = {'volume': volume, 'audit_log': pathlib.Path(log)}
-    inventory = _sync_inventory(work, 'sync-0', volume, bootstrap=True)
+    database = postgresql.database(DATABASE)
+    ran = {'volume': volume, 'audit_log': pathlib.Path(log), 'postgresql': postgresql, 'database': database}
+    inventory = _sync_inventory(work, 'sync-0', volume, database, bootstrap=True)
     ran['sync-0'] = inventory
-    ran[101] = _run_job(work, 101, 'discover', volume, inventory=inventory, audit_log=log).check()
-    inventory = ran['sync-1'] = _sync_inventory(work, 'sync-1', volume)
-    ran[102] = _run_job(work, 102, 'assess', volume, inventory=inventory, audit_log=log).check()
-    inventory = ran['sync-2'] = _sync_inventory(work, 'sync-2', volume)
+    ran[101] = _run_job(work, 101, 'discover', volume, inventory=inventory, audit_log=log, database=database).check()
+    inventory = ran['sync-1'] = _sync_inventory(work, 'sync-1', volume, database)
+    ran[102] = _run_job(work, 102, 'assess', volume, inventory=inventory, audit_log=log, database=database).check()
+    inventory = ran['sync-2'] = _sync_inventory(work, 'sync-2', volume, database)
     # Someone patches awx-one by hand between the jobs: the next discovery records it, the next assessment closes it.
     subprocess.run(['podman', 'exec', 'awx-one', 'apt-get', 'install', '-y', '-q', 'pw-demo-security=1.0-2'],
                    capture_output=True, check=True)
-    ran[103] = _run_job(work, 103, 'discover', volume, inventory=inventory, audit_log=log).check()
-    ran[104] = _run_job(work, 104, 'assess', volume, inventory=inventory, audit_log=log).check()
-    ran[105] = _run_job(work, 105, 'report', volume, inventory=inventory, audit_log=log).check()
+    ran[103] = _run_job(work, 103, 'discover', volume, inventory=inventory, audit_log=log, database=database).check()
+    ran[104] = _run_job(work, 104, 'assess', volume, inventory=inventory, audit_log=log, database=database).check()
+    ran[105] = _run_job(work, 105, 'report', volume, inventory=inventory, audit_log=log, database=database).check()
     return ran
 
 
@@ -251,10 +299,9 @@ def test_the_first_inventory_sync_lists_the_register_and_later_ones_the_stored_s
 
 
 def test_run_ids_are_the_awx_job_ids(jobs):
-    with _database(jobs['volume']) as connection:
-        runs = set(connection.execute('SELECT run_id, stage FROM runs'))
-        stored = dict(connection.execute('SELECT name, run_id FROM hosts'))
-        assessed = dict(connection.execute('SELECT host, run_id FROM risk_results'))
+    runs = set(_rows(jobs, 'SELECT run_id, stage FROM runs'))
+    stored = dict(_rows(jobs, 'SELECT name, run_id FROM hosts'))
+    assessed = dict(_rows(jobs, 'SELECT host, run_id FROM risk_results'))
     assert {('awx-101', 'discover'), ('awx-103', 'discover')} <= runs
     assert {'awx-101', 'awx-102', 'awx-103', 'awx-104'} <= {run for run, _stage in runs}
     assert stored == {host: 'awx-103' for host in HOSTS}
@@ -262,10 +309,9 @@ def test_run_ids_are_the_awx_job_ids(jobs):
 
 
 def test_later_jobs_see_the_earlier_jobs_history(jobs):
-    with _database(jobs['volume']) as connection:
-        history = [tuple(row) for row in connection.execute('SELECT host, run_id, kind FROM history ORDER BY id')]
-        findings = {(host, status): (first, closed) for host, status, first, closed in connection.execute(
-            "SELECT host, status, first_seen, closed FROM findings WHERE finding_id = 'CVE-2099-0001'")}
+    history = _rows(jobs, 'SELECT host, run_id, kind FROM history ORDER BY id')
+    findings = {(host, status): (first, closed) for host, status, first, closed in _rows(
+        jobs, "SELECT host, status, first_seen, closed FROM findings WHERE finding_id = 'CVE-2099-0001'")}
     assert ('awx-one', 'awx-101', 'first_seen') in history and ('awx-two', 'awx-101', 'first_seen') in history
     # The second discovery compared each host with the first job's record: awx-one changed, awx-two is not new.
     assert {host for host, run, _kind in history if run == 'awx-103'} == {'awx-one'}
@@ -312,9 +358,9 @@ def check_jobs(work, jobs):
     environment variables."""
     fresh = work / 'fresh-volume'
     fresh.mkdir()
-    before = _state(jobs['volume']), {host: _packages(host) for host in HOSTS}
+    before = _state(jobs['volume']), _database_state(jobs), {host: _packages(host) for host in HOSTS}
     same = _start_job(work, 106, 'cycle', jobs['volume'], inventory=jobs['sync-2'], audit_log=str(jobs['audit_log']),
-                      check=True)
+                      database=jobs['database'], check=True)
     new = _start_job(work, 107, 'cycle', fresh, inventory=jobs['sync-2'],
                      audit_log='$AWX_ISOLATED_DATA_DIR/patchwise-audit.jsonl', check=True)
     return {'before': before, 'fresh': fresh, 106: same.wait(), 107: new.wait()}
@@ -322,7 +368,7 @@ def check_jobs(work, jobs):
 
 def test_a_check_job_in_the_same_set_up_changes_nothing(jobs, check_jobs):
     job = check_jobs[106].check()
-    assert (_state(jobs['volume']), {host: _packages(host) for host in HOSTS}) == check_jobs['before']
+    assert (_state(jobs['volume']), _database_state(jobs), {host: _packages(host) for host in HOSTS}) == check_jobs['before']
     starts = [record for record in _audit_records(jobs['audit_log']) if record.get('event') == 'playbook_start']
     assert [record['check_mode'] for record in starts if record['run_id'] == 'awx-106'] == [True], job.stdout[-3000:]
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_db_copy import copy_database
 from ansible_collections.patchwise.patching.tests.unit.plugins.action.localhost_play import run_task
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils import report_fleet
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.test_report_data import unwritable_directory
+from ansible_collections.patchwise.patching.tests.unit.postgresql_server import PASSWORD
 
 FILES = ['patch-report-changes.csv', 'patch-report-exceptions.csv', 'patch-report-findings.csv', 'patch-report-hosts.csv',
          'patch-report-overdue.csv', 'patch-report.html', 'patch-report.json']
@@ -48,6 +50,19 @@ def test_report_written_once_then_unchanged(tmp_path):
 
     process, result = _play(tmp_path, db, dest)
     assert process.returncode == 0 and result['changed'] is False and result['content_changed'] is False, result
+
+
+def test_report_of_a_postgresql_asset_database(tmp_path, postgresql_server, monkeypatch):
+    monkeypatch.setenv('PGPASSWORD', PASSWORD)
+    url = postgresql_server.database('report_action_%d' % os.getpid())
+    copy_database(_fleet(tmp_path), url)
+    dest = tmp_path / 'reports'
+    dest.mkdir()
+    process, result = _play(tmp_path, url, dest)
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert sorted(os.listdir(dest)) == FILES and result['summary']['overdue'] == 2 and result['summary']['kev_overdue'] == 1
+    assert json.loads((dest / 'patch-report.json').read_text(encoding='utf-8'))['asset_db'] == url
+    assert PASSWORD not in process.stdout + process.stderr
 
 
 def test_a_check_run_on_a_fresh_environment_reports_nothing_yet_and_a_real_run_refuses(tmp_path):

@@ -1,13 +1,20 @@
-"""report_data: the report's figures against a small fleet with known numbers (report_fleet), and bad input."""
+"""report_data: the report's figures against a small fleet with known numbers (report_fleet), and bad input.
+
+The fleet is read from SQLite and from PostgreSQL (the same fleet, copied there by asset_db_copy): every test
+that takes ``fleet_db`` runs on both, and the whole document must be the same.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 
 import pytest
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_db_copy import copy_database
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import Chain
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy
+from ansible_collections.patchwise.patching.plugins.plugin_utils.report_csv import TABLES, rows
 from ansible_collections.patchwise.patching.plugins.plugin_utils.report_data import (
     SCHEMA,
     OutputFiles,
@@ -18,11 +25,28 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.report_data imp
     write_json,
 )
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils import report_fleet
+from ansible_collections.patchwise.patching.tests.unit.postgresql_server import PASSWORD
 
 
 @pytest.fixture(scope='module')
-def fleet_db(tmp_path_factory):
+def sqlite_fleet(tmp_path_factory):
     return report_fleet.build(str(tmp_path_factory.mktemp('fleet') / 'assets.db'))
+
+
+@pytest.fixture(scope='module')
+def postgresql_fleet(sqlite_fleet, request):
+    """The same fleet in a PostgreSQL database (its password in PGPASSWORD, for the module's tests)."""
+    server = request.getfixturevalue('postgresql_server')
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv('PGPASSWORD', PASSWORD)
+        url = server.database('report_fleet_%d' % os.getpid())
+        copy_database(sqlite_fleet, url)
+        yield url
+
+
+@pytest.fixture(scope='module', params=['sqlite', 'postgresql'])
+def fleet_db(request):
+    return request.getfixturevalue('%s_fleet' % request.param)
 
 
 def _collect(path, **options):
@@ -155,6 +179,45 @@ def test_content_digest_ignores_what_moves_every_run(fleet_db, tmp_path):
             outputs.add('r.json', lambda handle: write_json(report, handle))
             outputs.commit()
     assert previous_digest(str(tmp_path / 'r.json')) == report.document['content_digest']
+
+
+def _without_location(document):
+    """The document without what names the database (the content digest covers the location too)."""
+    return dict(document, generated_at=None, asset_db=None, content_digest=None)
+
+
+def _tables(report):
+    """Every CSV table's rows; those streamed from the findings table (overdue, exceptions) come in the order the
+    database stores them (a sort of millions of rows would cost SQLite more than the report), so they are sorted."""
+    return {table: sorted(map(list, rows(report, table))) if table in ('overdue', 'exceptions') else [list(row) for row in rows(report, table)]
+            for table in TABLES}
+
+
+@pytest.mark.parametrize('options', [{}, {'hosts': {'db01'}, 'patterns': ['web*'], 'top': 1}, {'since': '2026-10-01T00:00:00Z'},
+                                     {'now': '2026-12-20T00:00:00Z', 'trend_runs': 1}])
+def test_postgresql_gives_the_same_report(sqlite_fleet, postgresql_fleet, options):
+    with _collect(sqlite_fleet, **options) as report:
+        expected, expected_tables = report.document, _tables(report)
+    with _collect(postgresql_fleet, **options) as report:
+        document, tables = report.document, _tables(report)
+    assert document['asset_db'] == postgresql_fleet and PASSWORD not in json.dumps(document)
+    assert _without_location(document) == _without_location(expected)
+    assert tables == expected_tables
+    assert document['fleet']['hosts'] == (2 if 'hosts' in options else 4) and expected_tables['overdue']
+
+
+def test_postgresql_database_without_the_tables(postgresql_server, monkeypatch):
+    monkeypatch.setenv('PGPASSWORD', PASSWORD)
+    url = postgresql_server.database('report_empty_%d' % os.getpid())
+    with pytest.raises(ReportError, match=r'^%s: the asset database has no tables yet' % url):
+        collect(url)
+    monkeypatch.setenv('PGPASSWORD', 'wrong')
+    with pytest.raises(ReportError, match=r'^%s: cannot connect: .*password authentication failed' % url) as raised:
+        collect(url)
+    assert 'wrong' not in str(raised.value)
+    with pytest.raises(ReportError, match=r'^postgresql://patchwise@127\.0\.0\.1:\d+/x: the URL carries a password') as raised:
+        collect(url.replace('patchwise@', 'patchwise:secret@').rsplit('/', 1)[0] + '/x')
+    assert 'secret' not in str(raised.value)
 
 
 def test_empty_file_wrong_kind_no_hosts_missing(tmp_path):
