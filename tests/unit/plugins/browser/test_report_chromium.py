@@ -12,8 +12,10 @@ import base64
 import fcntl
 import json
 import os
+import pathlib
 import shutil
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -29,8 +31,6 @@ COLLECTION = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..',
 OUTPUT = os.path.join(COLLECTION, 'tests', 'output', 'report.png')
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
 EXTRA_HOSTS = 130
-
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason='Debian package chromium is not installed (tests/requirements/debian-packages.txt)')
 
 
 class DevTools:
@@ -131,9 +131,21 @@ def _bigger_fleet(path):
     return path
 
 
-@pytest.fixture(scope='module')
-def report_page(tmp_path_factory):
-    work = tmp_path_factory.mktemp('browser')
+@pytest.fixture
+def report_page():
+    # One browser per test, torn down inside the test: ansible-test runs each test in a fork that never tears a
+    # module fixture down, and a browser's helper processes left writing into a profile below pytest's base
+    # temporary directory break the next test's set-up. The work directory is not below it either.
+    if CHROMIUM is None:
+        pytest.fail('Debian package chromium is not installed (tests/requirements/debian-packages.txt)')
+    work = pathlib.Path(tempfile.mkdtemp(prefix='patchwise-browser-'))
+    try:
+        yield from _open_report(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _open_report(work):
     path = _bigger_fleet(str(work / 'assets.db'))
     with collect(path, now=report_fleet.NOW, policy=load_policy(report_fleet.POLICY)) as report:
         page = work / 'patch-report.html'
