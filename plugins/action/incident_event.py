@@ -10,6 +10,8 @@ import os
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible_collections.patchwise.patching.plugins.plugin_utils import incident_events
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_db_connection import is_url
+from ansible_collections.patchwise.patching.plugins.plugin_utils.controller_state import StateDocument, StateError
 
 _ARGUMENT_SPEC = {
     'url': {'type': 'str', 'required': True},
@@ -25,6 +27,7 @@ _ARGUMENT_SPEC = {
     'links': {'type': 'list', 'elements': 'str'},
     'details': {'type': 'dict'},
     'state_file': {'type': 'path'},
+    'state_db': {'type': 'str'},
     'headers': {'type': 'dict'},
     'token': {'type': 'str', 'no_log': True},
     'timeout': {'type': 'int', 'default': 5},
@@ -50,7 +53,9 @@ class ActionModule(ActionBase):
         run_id = args['run_id'] or self._variable(task_vars, 'patchwise_run_id') or os.environ.get('PATCHWISE_RUN_ID')
         host = args['host'] or self._variable(task_vars, default_host)
         audit_log = args['audit_log'] or os.environ.get('PATCHWISE_AUDIT_LOG')
-        state_file = args['state_file'] or incident_events.default_state_path(audit_log)
+        if args['state_file'] and args['state_db']:
+            raise AnsibleActionFail('incident_event: state_file and state_db are mutually exclusive: the incident state is kept in one place')
+        state = self._state(args, task_vars, audit_log)
         try:
             event = incident_events.build_event(
                 args['kind'], run_id, host, step=args['step'], reason=args['reason'],
@@ -60,10 +65,11 @@ class ActionModule(ActionBase):
             send = functools.partial(incident_events.send_event, args['url'], headers=args['headers'],
                                      token=args['token'], timeout=args['timeout'], retries=args['retries'],
                                      retry_delay=args['retry_delay'], validate_certs=args['validate_certs'])
-            deliverer = incident_events.Deliverer(state_file, args['url'], send, retention_days=args['retention_days'])
+            deliverer = incident_events.Deliverer(state, args['url'], send, retention_days=args['retention_days'])
             outcome = deliverer.run(event, check_mode=self._task.check_mode)
-        except (incident_events.IncidentError, OSError) as exc:
+        except (incident_events.IncidentError, StateError, OSError) as exc:
             raise AnsibleActionFail('incident_event: %s' % exc) from exc
+        state_file = state.where
         result.update(changed=bool(outcome['delivered']), status=outcome['status'], incident_id=event['incident_id'],
                       event=event, delivered=outcome['delivered'], pending=outcome['pending'], state_file=state_file)
         own_error = outcome['errors'].get(event['incident_id'])
@@ -80,6 +86,19 @@ class ActionModule(ActionBase):
             'would_send': 'incident %s would be sent',
         }[outcome['status']] % event['incident_id']
         return result
+
+    def _state(self, args, task_vars, audit_log):
+        """The state file given, else the asset database given or the run's PostgreSQL asset database, else the file
+        beside the audit log."""
+        if args['state_file']:
+            return incident_events.StateFile(args['state_file'])
+        database = args['state_db']
+        if not database:
+            asset_db = self._variable(task_vars, 'patchwise_asset_db') or os.environ.get('PATCHWISE_ASSET_DB')
+            database = asset_db if is_url(asset_db) else None
+        if database:
+            return StateDocument(os.path.expanduser(database), 'incident_event', incident_events.empty_state, incident_events.check_state)
+        return incident_events.StateFile(incident_events.default_state_path(audit_log))
 
     def _variable(self, task_vars, name):
         value = task_vars.get(name)

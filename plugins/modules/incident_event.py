@@ -18,10 +18,11 @@ description:
   - The event holds the run id, the host, the failed step, the reason, the change reference, where the audit trail
     records the failure (O(audit_log), O(audit_seq), O(audit_records)) and an C(incident_id), a stable hash of run
     id, kind and host that the receiver can deduplicate on. It is also sent as header C(X-Patchwise-Incident-Id).
-  - Deduplicated on the controller too. A state file remembers the incidents sent, so a second call for the same
+  - Deduplicated on the controller too. A state (O(state_file), or a shared asset database, O(state_db)) remembers
+    the incidents sent, so a second call for the same
     run and host (or a second stopped batch of the same run) sends nothing and reports no change.
   - Each POST has a short timeout and is retried O(retries) times. An event that still cannot be delivered is kept
-    in the state file as pending and retried by the next call of this module with the same O(url), in this run or a
+    in the state as pending and retried by the next call of this module with the same O(url), in this run or a
     later one. The task then warns; it fails only with O(fail_on_error=true), so a broken incident channel does not
     hide the failure being reported.
   - Runs on the controller (it is an action plugin); it never touches managed hosts. Reason and details pass the
@@ -88,8 +89,19 @@ options:
     description:
       - File remembering sent and pending incidents (JSON, mode 0600, written atomically under a lock, so forks
         handling other hosts can share it).
-      - Default C(<audit_log>.incidents.json) when O(audit_log) is known, else C(~/.ansible/patchwise/incidents.json).
+      - Default C(<audit_log>.incidents.json) when O(audit_log) is known, else C(~/.ansible/patchwise/incidents.json),
+        unless the state is kept in an asset database (O(state_db)).
+      - Mutually exclusive with O(state_db).
     type: path
+  state_db:
+    description:
+      - Keep the incident state in this asset database (a C(postgresql://) URL, or an SQLite file) instead of a file:
+        the C(incident_event) document of its C(controller_state) table, changed in one transaction under a row lock.
+        Jobs that start in fresh containers (AWX) then still find the incidents sent and pending.
+      - Default C(patchwise_asset_db) (or E(PATCHWISE_ASSET_DB)) when that is a PostgreSQL URL; with an SQLite asset
+        database the state stays in O(state_file).
+      - Mutually exclusive with O(state_file).
+    type: str
   headers:
     description: Extra HTTP headers.
     type: dict
@@ -203,7 +215,7 @@ pending:
   elements: str
   sample: []
 state_file:
-  description: The state file used.
+  description: Where the state is kept - the state file, or the asset database and document.
   returned: always
   type: str
   sample: /var/log/patchwise/audit.jsonl.incidents.json

@@ -671,6 +671,32 @@ class AssetStore:
 
         return self._write(work, check_mode)
 
+    # -- controller-side state documents (controller_state.py) -------------------------------
+
+    def state_document(self, name):
+        """The named controller state document, or None when there is none."""
+        row = self._db.execute('SELECT value FROM controller_state WHERE name = ?', (name,)).fetchone()
+        return _loaded(row[0], None) if row else None
+
+    def update_state_document(self, name, change, now=None):
+        """``change(value)`` -> ``(answer, new value or None)`` on the named document, in one transaction that holds the
+        document's row (PostgreSQL: a row lock; SQLite: the database's write lock) until the new value is written, so
+        two jobs never both read the old value.  Returns the answer."""
+        now = now or utc_now()
+
+        def work(db):
+            db.execute('INSERT OR IGNORE INTO controller_state (name, value, updated_at) VALUES (?, ?, ?)', (name, 'null', now))
+            # PostgreSQL holds the row until commit; SQLite's write transaction already holds the whole database.
+            statement = 'SELECT value FROM controller_state WHERE name = ? FOR UPDATE' if db.dialect == 'postgresql' else \
+                'SELECT value FROM controller_state WHERE name = ?'
+            row = db.execute(statement, (name,)).fetchone()
+            answer, value = change(_loaded(row[0], None))
+            if value is not None:
+                db.execute('UPDATE controller_state SET value = ?, updated_at = ? WHERE name = ?', (_dumps(value), now, name))
+            return answer
+
+        return self._write(work)
+
     def stored_plan(self, host):
         """``{plan, created_at, run_id}`` of ``host``'s latest plan, or None; a plan that is not JSON is returned as its text."""
         row = self._db.execute('SELECT plan, created_at, run_id FROM plans WHERE host = ?', (host,)).fetchone()

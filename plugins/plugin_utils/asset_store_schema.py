@@ -203,7 +203,16 @@ CREATE TABLE patch_set_promotions (
 """
 
 
-MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5, _SCHEMA_6, _SCHEMA_7)
+# Schema 8: controller-side state that must outlive a job's container when the asset database is shared (AWX
+# with PostgreSQL): named JSON documents, each changed in one transaction under a row lock (controller_state.py).
+_SCHEMA_8 = """
+CREATE TABLE controller_state (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL);
+"""
+
+MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5, _SCHEMA_6, _SCHEMA_7, _SCHEMA_8)
 SCHEMA = len(MIGRATIONS)
 
 # PostgreSQL runs the same migrations (asset_db_connection.translate turns SQLite's upserts, identity columns

@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """Incident events of a patch run: one per (run id, failed host) or per stopped rollout, deduplicated on the
-controller by a state file that also keeps undelivered events for a later call to retry."""
+controller by a state that also keeps undelivered events for a later call to retry: a state file (``StateFile``),
+or a document in a shared asset database (controller_state.StateDocument) where jobs start in fresh containers."""
 
 from __future__ import annotations
 
@@ -142,6 +143,37 @@ def prune(state, retention_days, now):
     return len(old)
 
 
+def check_state(state, where):
+    """``state`` when it is an incident state, else IncidentError naming ``where``."""
+    if not isinstance(state, dict) or not isinstance(state.get('incidents'), dict):
+        raise IncidentError('incident state %s has no "incidents" mapping' % where)
+    return state
+
+
+def empty_state():
+    return {'schema': SCHEMA, 'incidents': {}}
+
+
+class StateFile:
+    """The incident state in a JSON file, changed under an exclusive lock (forks handling other hosts share it)."""
+
+    def __init__(self, path):
+        self.path = self.where = path
+
+    def read(self):
+        """The state as it is; creates nothing (check mode)."""
+        return load_state(self.path)
+
+    def update(self, change):
+        """``change(state)`` -> ``(answer, changed)`` under the lock; the state is written back when changed."""
+        with locked(self.path):
+            state = load_state(self.path)
+            answer, changed = change(state)
+            if changed:
+                save_state(self.path, state)
+            return answer
+
+
 def pending_ids(state):
     return sorted(key for key, entry in state['incidents'].items() if entry.get('status') == 'pending')
 
@@ -172,8 +204,9 @@ class Deliverer:
     send them without holding it, record the results under the lock again. A claim keeps other forks from sending
     the same event meanwhile; it lapses after ``claim_seconds`` should this process die."""
 
-    def __init__(self, state_path, url, send, *, retention_days=30, claim_seconds=120, clock=time.time):
-        self.state_path = state_path
+    def __init__(self, state, url, send, *, retention_days=30, claim_seconds=120, clock=time.time):
+        """``state``: a StateFile, a controller_state.StateDocument, or the path of a state file."""
+        self.state = StateFile(state) if isinstance(state, str) else state
         self.url = url
         self.send = send
         self.retention_days = retention_days
@@ -194,8 +227,8 @@ class Deliverer:
                 delivered.append(key)
             except DeliveryError as exc:
                 errors[key] = str(exc)
-        with locked(self.state_path):
-            state = load_state(self.state_path)
+
+        def record(state):
             for key, payload in outgoing['events']:
                 item = state['incidents'].setdefault(key, {'status': 'pending', 'event': payload, 'url': self.url})
                 item['claimed_until'] = 0
@@ -206,8 +239,9 @@ class Deliverer:
                     item.pop('last_error', None)
                 else:
                     item['last_error'] = errors[key]
-            save_state(self.state_path, state)
-            pending = pending_ids(state)
+            return pending_ids(state), True
+
+        pending = self.state.update(record)
         status = outgoing['status']
         if status == 'claimed':
             status = 'sent' if own in delivered else 'pending'
@@ -217,9 +251,8 @@ class Deliverer:
         """Under the lock: decide about the own event and claim it with the undelivered ones for this URL."""
         own = event['incident_id']
         now = self.clock()
-        # Check mode only reads: no lock file, no directory is created.
-        with contextlib.nullcontext() if check_mode else locked(self.state_path):
-            state = load_state(self.state_path)
+
+        def claim(state):
             pruned = prune(state, self.retention_days, now)
             entry = state['incidents'].get(own)
             if entry and entry.get('status') == 'sent':
@@ -237,13 +270,14 @@ class Deliverer:
                      and item.get('claimed_until', 0) <= now]
             claimed = retry + ([own] if status in ('claimed', 'would_send') else [])
             if check_mode:
-                return {'status': status, 'events': [], 'pending': sorted(set(pending_ids(state) + claimed))}
+                return {'status': status, 'events': [], 'pending': sorted(set(pending_ids(state) + claimed))}, False
             for key in claimed:
                 state['incidents'][key]['claimed_until'] = now + self.claim_seconds
-            if claimed or pruned:
-                save_state(self.state_path, state)
-            return {'status': status, 'events': [(key, state['incidents'][key]['event']) for key in claimed],
-                    'pending': pending_ids(state)}
+            return ({'status': status, 'events': [(key, state['incidents'][key]['event']) for key in claimed],
+                     'pending': pending_ids(state)}, bool(claimed or pruned))
+
+        # Check mode only reads: no lock file, no directory, no database row is created.
+        return claim(self.state.read())[0] if check_mode else self.state.update(claim)
 
     @staticmethod
     def _outcome(status, delivered, pending, errors):

@@ -14,9 +14,10 @@ import sys
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.incident_events import incident_id
 from ansible_collections.patchwise.patching.tests.unit.plugins.action.localhost_play import COLLECTIONS_ROOT
+from ansible_collections.patchwise.patching.tests.unit.postgresql_server import PASSWORD
 
 
-def _play(tmp_path, hosts, run_id, tasks, check=False):
+def _play(tmp_path, hosts, run_id, tasks, *, check=False, environment=None):
     """Run ``tasks`` (each registering a name) on ``hosts`` (local, no connection needed); results per host and name,
     and the ansible-playbook process."""
     inventory = tmp_path / 'hosts.yml'
@@ -39,6 +40,8 @@ def _play(tmp_path, hosts, run_id, tasks, check=False):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_NOCOLOR='1', HOME=str(tmp_path))
     env.pop('PATCHWISE_RUN_ID', None)
     env.pop('PATCHWISE_AUDIT_LOG', None)
+    env.pop('PATCHWISE_ASSET_DB', None)
+    env.update(environment or {})
     command = [sys.executable, '-m', 'ansible.cli.playbook', '-i', str(inventory), str(playbook)]
     process = subprocess.run(command + (['--check'] if check else []), env=env, capture_output=True, text=True,
                              check=False)
@@ -115,3 +118,28 @@ def test_check_mode_sends_nothing(webhook_receiver, tmp_path):
     preview = outcome['web1']['preview']
     assert preview['status'] == 'would_send' and not preview['changed'] and preview['event']['run_id'] == 'run-C'
     assert webhook_receiver.events() == [] and not state_file.exists()
+
+
+def test_with_a_postgresql_asset_database_the_state_is_there_for_the_next_job(webhook_receiver, tmp_path, postgresql_server, monkeypatch):
+    """Two AWX-like jobs, each with a fresh HOME: the second finds the incident sent in the shared database."""
+    monkeypatch.setenv('PGPASSWORD', PASSWORD)
+    database = postgresql_server.database('incidents_%d' % os.getpid())
+    task = _task('failed', url=webhook_receiver.url, reason='dpkg returned 100')
+    for job in ('job-1', 'job-2'):
+        home = tmp_path / job
+        home.mkdir()
+        outcome, process = _play(home, ['web1'], 'run-D', [task], environment={'PATCHWISE_ASSET_DB': database})
+        result = outcome['web1']['failed']
+        assert not result.get('failed'), process.stdout
+        assert result['state_file'] == '%s (controller_state incident_event)' % database
+        assert not (home / '.ansible' / 'patchwise').exists(), 'no state file under HOME'
+    assert result['status'] == 'already_sent' and len(webhook_receiver.events()) == 1
+    rows = postgresql_server.query(database.rsplit('/', 1)[1], "SELECT value FROM controller_state WHERE name = 'incident_event'")
+    assert json.loads(rows[0][0])['incidents'][incident_id('run-D', 'host_failed', 'web1')]['status'] == 'sent'
+
+
+def test_state_file_and_state_db_together_are_refused(webhook_receiver, tmp_path):
+    outcome, _process = _play(tmp_path, ['web1'], 'run-E', [
+        _task('both', url=webhook_receiver.url, state_file=str(tmp_path / 'incidents.json'), state_db=str(tmp_path / 'assets.db'), reason='x')])
+    assert outcome['web1']['both']['failed'] and 'state_file and state_db are mutually exclusive' in outcome['web1']['both']['msg']
+    assert webhook_receiver.events() == []
