@@ -188,6 +188,20 @@ options:
         key: webhook_flush_timeout
     env:
       - name: PATCHWISE_AUDIT_WEBHOOK_FLUSH_TIMEOUT
+  head_db:
+    description:
+      - An asset database (a C(postgresql://) URL, or an SQLite file) that keeps the final chain head of each run
+        (C(seq), C(hash)) as the C(audit_head:<log path>) document of its C(controller_state) table, for
+        M(patchwise.patching.audit_verify)'s O(patchwise.patching.audit_verify#module:expected_head_db).
+      - Default E(PATCHWISE_ASSET_DB) when that is a PostgreSQL URL (as the PostgreSQL credential of the AWX kit sets
+        it); with an SQLite asset database no head is stored unless this is set. A head that cannot be stored is a
+        warning - the run has ended by then.
+    type: str
+    ini:
+      - section: callback_patchwise_audit
+        key: head_db
+    env:
+      - name: PATCHWISE_AUDIT_HEAD_DB
   fail_closed:
     description:
       - Stop the run (exit status 1, before the next task) when the audit log cannot be opened, locked, continued or
@@ -478,6 +492,18 @@ class CallbackModule(CallbackBase):
                 self._audit_failed(str(exc))
             self._display.warning('patchwise.patching.audit: %s; webhook forwarding stops for this run' % exc)
 
+    def _store_head(self, head):
+        """The head in the asset database as well (head_db), where a later job or audit_verify finds it."""
+        location = self.get_option('head_db') or os.environ.get('PATCHWISE_ASSET_DB', '')
+        if not self.get_option('head_db') and not location.startswith(('postgresql://', 'postgres://')):
+            return
+        # Loaded only when used: a run without a head database never imports the asset store or psycopg.
+        from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_head_store import HeadStoreError, store_head  # noqa: PLC0415
+        try:
+            store_head(location, self._log_path, {key: head[key] for key in ('run_id', 'seq', 'hash', 'records', 'ts')})
+        except HeadStoreError as exc:
+            self._display.warning('patchwise.patching.audit: the chain head was not stored in the head database: %s' % exc)
+
     def _send_head(self):
         """The final chain head, off-host: a later cut or rewrite of the log no longer matches it."""
         run_id = self._base['run_id']
@@ -492,6 +518,7 @@ class CallbackModule(CallbackBase):
                 self._display.warning('patchwise.patching.audit: %d of %d syslog messages could not be sent (%s)' % (
                     self._syslog.dropped, self._syslog.dropped + self._syslog.sent, self._syslog.last_error))
             self._syslog = None
+        self._store_head(head)
         if self._webhook is not None:
             self._spool_send(body)
         if self._webhook is not None:

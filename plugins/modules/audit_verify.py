@@ -38,7 +38,16 @@ options:
         must hold at least C(seq) records and record number C(seq) must have that hash; records appended by later
         runs after it are fine. Fewer records means the tail was cut, another hash that the log was rewritten.
       - A bare hash string instead means the log's last record must have that hash.
+      - Mutually exclusive with O(expected_head_db).
     type: raw
+  expected_head_db:
+    description:
+      - Take the expected head from this asset database (a C(postgresql://) URL, or an SQLite file), where the
+        P(patchwise.patching.audit#callback) callback records the final head of each run of the log at O(path) when
+        its C(head_db) is set (by default with a PostgreSQL E(PATCHWISE_ASSET_DB)). The same check as O(expected_head)
+        with C(seq) and C(hash); a log without a recorded head fails with a message saying so.
+      - Mutually exclusive with O(expected_head).
+    type: str
   since_last_break:
     description:
       - Verify only the last segment, from the last C(chain_break) record (written by the
@@ -66,6 +75,12 @@ EXAMPLES = r"""
     expected_head:
       seq: 1234
       hash: 6b4d05720e7fc873284ba40d6d8d42a5213d7a6a22274c8f40fc7923b9ed48b9
+
+- name: Verify against the head the last run recorded in the shared PostgreSQL asset database
+  patchwise.patching.audit_verify:
+    path: /var/lib/patchwise/audit/patchwise-audit.jsonl
+    hmac_key: "{{ vault_audit_hmac_key }}"
+    expected_head_db: "{{ patchwise_asset_db }}"
 """
 
 RETURN = r"""

@@ -95,7 +95,7 @@ options:
     type: path
   state_db:
     description:
-      - Keep the incident state in this asset database (a C(postgresql://) URL, or an SQLite file) instead of a file:
+      - Keep the incident state in this asset database (a C(postgresql://) URL, or an SQLite file) instead of a file -
         the C(incident_event) document of its C(controller_state) table, changed in one transaction under a row lock.
         Jobs that start in fresh containers (AWX) then still find the incidents sent and pending.
       - Default C(patchwise_asset_db) (or E(PATCHWISE_ASSET_DB)) when that is a PostgreSQL URL; with an SQLite asset

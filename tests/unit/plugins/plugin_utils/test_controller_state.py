@@ -78,7 +78,7 @@ def test_two_jobs_at_once_send_an_incident_once(asset_db):
     def job():
         outcomes.append(ie.Deliverer(_document(asset_db), URL, receiver.send).run(event)['status'])
 
-    threads = [threading.Thread(target=job) for _ in range(2)]
+    threads = [threading.Thread(target=job), threading.Thread(target=job)]
     for thread in threads:
         thread.start()
     for thread in threads:
