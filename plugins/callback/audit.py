@@ -413,7 +413,7 @@ class CallbackModule(CallbackBase):
             return opener()
         except (OSError, ValueError) as exc:
             # A callback cannot stop the play; the file sink still records everything, so say it loudly.
-            self._display.warning('patchwise.patching.audit: %s forwarding disabled: %s' % (name, exc))
+            self._warn('patchwise.patching.audit: %s forwarding disabled: %s' % (name, exc))
             return None
 
     def _open_syslog(self):
@@ -448,10 +448,10 @@ class CallbackModule(CallbackBase):
                 pass
             self._sink = None
         if self.get_option('fail_closed'):
-            self._display.error('patchwise.patching.audit: %s. The run stops here (fail_closed): nothing runs unaudited' % message)
+            self._display.error('patchwise.patching.audit: %s. The run stops here (fail_closed): nothing runs unaudited' % message, wrap_text=False)
             # A callback's exceptions are turned into warnings by ansible; leaving is the one way to stop the run.
             raise SystemExit(1)
-        self._display.warning('patchwise.patching.audit: %s. The run goes on UNAUDITED (fail_closed is false)' % message)
+        self._warn('patchwise.patching.audit: %s. The run goes on UNAUDITED (fail_closed is false)' % message)
 
     def _emit(self, event, **fields):
         if self._sink is None:
@@ -490,7 +490,11 @@ class CallbackModule(CallbackBase):
             webhook.close(0.0)
             if self.get_option('fail_closed'):
                 self._audit_failed(str(exc))
-            self._display.warning('patchwise.patching.audit: %s; webhook forwarding stops for this run' % exc)
+            self._warn('patchwise.patching.audit: %s; webhook forwarding stops for this run' % exc)
+
+    def _warn(self, message):
+        # Unwrapped (ansible-core 2.18 wraps at 79 columns, even inside a path), so paths in it can be copied.
+        self._display.warning(message, formatted=True)
 
     def _store_head(self, head):
         """The head in the asset database as well (head_db), where a later job or audit_verify finds it."""
@@ -502,7 +506,7 @@ class CallbackModule(CallbackBase):
         try:
             store_head(location, self._log_path, {key: head[key] for key in ('run_id', 'seq', 'hash', 'records', 'ts')})
         except HeadStoreError as exc:
-            self._display.warning('patchwise.patching.audit: the chain head was not stored in the head database: %s' % exc)
+            self._warn('patchwise.patching.audit: the chain head was not stored in the head database: %s' % exc)
 
     def _send_head(self):
         """The final chain head, off-host: a later cut or rewrite of the log no longer matches it."""
@@ -515,7 +519,7 @@ class CallbackModule(CallbackBase):
             self._syslog.send(head, body)
             self._syslog.close()
             if self._syslog.dropped:
-                self._display.warning('patchwise.patching.audit: %d of %d syslog messages could not be sent (%s)' % (
+                self._warn('patchwise.patching.audit: %d of %d syslog messages could not be sent (%s)' % (
                     self._syslog.dropped, self._syslog.dropped + self._syslog.sent, self._syslog.last_error))
             self._syslog = None
         self._store_head(head)
@@ -524,13 +528,13 @@ class CallbackModule(CallbackBase):
         if self._webhook is not None:
             left = self._webhook.close(self.get_option('webhook_flush_timeout'))
             if self._webhook.spool.dropped:
-                self._display.warning('patchwise.patching.audit: the webhook spool was full (spool_max_bytes): %d undelivered '
-                                      'event(s) were dropped, oldest first; a spool_dropped event tells the receiver'
-                                      % self._webhook.spool.dropped)
+                self._warn('patchwise.patching.audit: the webhook spool was full (spool_max_bytes): %d undelivered '
+                           'event(s) were dropped, oldest first; a spool_dropped event tells the receiver'
+                           % self._webhook.spool.dropped)
             if left:
-                self._display.warning('patchwise.patching.audit: %d audit event(s) not yet delivered to the webhook '
-                                      '(%s); they stay in the spool %s and are sent first by the next run' % (
-                                          left, self._webhook.last_error or 'still sending', self._webhook.spool.directory))
+                self._warn('patchwise.patching.audit: %d audit event(s) not yet delivered to the webhook '
+                           '(%s); they stay in the spool %s and are sent first by the next run' % (
+                               left, self._webhook.last_error or 'still sending', self._webhook.spool.directory))
             self._webhook = None
 
     # -- playbook / play / task ------------------------------------------------------------------------------
@@ -556,8 +560,8 @@ class CallbackModule(CallbackBase):
                 self._audit_failed(str(exc))
                 return
             if pending_break is not None:
-                self._display.warning('patchwise.patching.audit: %s: %s; a chain_break record starts a new segment'
-                                      % (self._log_path, pending_break['reason']))
+                self._warn('patchwise.patching.audit: %s: %s; a chain_break record starts a new segment'
+                           % (self._log_path, pending_break['reason']))
                 self._emit(CHAIN_BREAK, reason=pending_break['reason'], after_line=pending_break['after_line'],
                            last_verified_head=pending_break['last_verified_head'])
             self._emit('playbook_start', check_mode=self._check_mode, diff_mode=self._diff_mode)
