@@ -89,11 +89,15 @@ def assess(location, advisory_path, hosts):
 
 
 def inventory(location, work, label):
-    source = os.path.join(work, '%s_assets.yml' % label)
+    source = os.path.join(work, label, 'patchwise_assets.yml')   # a name the plugin accepts
+    os.makedirs(os.path.dirname(source), exist_ok=True)
     with open(source, 'w', encoding='utf-8') as handle:
         handle.write('plugin: patchwise.patching.assets\ndatabase: %s\n' % location)
     out = os.path.join(work, '%s-inventory.json' % label)
     seconds, peak = run_inventory('assets', source, out, work)
+    listed = len(load_listing(out).get('_meta', {}).get('hostvars', {}))
+    if listed != HOSTS:
+        raise SystemExit('%s: the inventory lists %d hosts, not %d: %s' % (label, listed, HOSTS, open(out + '.err', encoding='utf-8').read()[-2000:]))
     return seconds, peak, out
 
 
@@ -122,19 +126,20 @@ def main():
                 hosts, register, batches = fleet(names, 7)
                 stored = store_fleet(location, hosts, register, batches)
                 assessed, summary = assess(location, advisory_path, hosts)
-                listed, peak, listing_path = inventory(location, work, backend)
+                # (The inventory's peak memory is not shown: a child forked from this large process inherits its size.)
+                listed, _peak, listing_path = inventory(location, work, backend)
                 figures[backend] = {'store': stored, 'assess': assessed, 'inventory': listed}
                 lines.append('%s: store %.1f s (target <= 60 s); assess %.1f s, %d open findings (target <= 15 s); '
-                             'inventory --list %.1f s, %.0f MiB peak' % (backend, stored, assessed, summary['open_findings'], listed, peak))
+                             'inventory --list %.1f s' % (backend, stored, assessed, summary['open_findings'], listed))
                 if backend == BACKENDS[0]:
                     listing = load_listing(listing_path)
                     groups = {group: members for group, (members, _children) in memberships(listing).items()
                               if group not in ('all', 'ungrouped') and members}
                     ini = os.path.join(work, 'hosts.ini')
                     write_ini(ini, listing['_meta']['hostvars'], groups)
-                    ini_seconds, ini_peak = run_inventory('ini', ini, os.path.join(work, 'ini.json'), work)
-                    lines.append('  baseline: the same hosts, variables and groups as an INI file: inventory --list %.1f s, %.0f MiB peak '
-                                 '(target: the plugin no slower; %.2fx)' % (ini_seconds, ini_peak, listed / ini_seconds))
+                    ini_seconds, _ini_peak = run_inventory('ini', ini, os.path.join(work, 'ini.json'), work)
+                    lines.append('  baseline: the same hosts, variables and groups as an INI file: inventory --list %.1f s '
+                                 '(target: the plugin no slower; %.2fx)' % (ini_seconds, listed / ini_seconds))
         finally:
             if server is not None:
                 server.stop()
