@@ -16,6 +16,9 @@ if ! podman info >/dev/null 2>"$cache/podman-info.err"; then
 fi
 
 "$here/build-apt-repo.sh" "$cache/apt-repo"
+# The promotion scenario's snapshot mirror (snapshot-apt-repo.sh): bind-mounted when its hosts are created, so
+# the directory must exist then; the scenario's prepare fills it.
+mkdir -p "$cache/promotion-mirror/repo"
 
 # Two debootstraps at a time keep both cores busy without thrashing the mirror.
 pids=()

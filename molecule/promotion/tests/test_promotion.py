@@ -22,6 +22,19 @@ def test_versions(host):
         assert host.package(package).version == version, (name, package)
 
 
+def test_the_newer_version_was_published_and_production_kept_the_frozen_one(host):
+    """pw-demo-stepped 1.0-3 reached the mirror after staging's window: production's own package lists (refreshed by
+    its patch run) offer it as the candidate, and the frozen 1.0-2 is what production installed."""
+    if host.backend.get_hostname() != 'pr-prod':
+        return
+    policy = host.run('apt-cache policy pw-demo-stepped')
+    assert policy.rc == 0, policy.stderr
+    assert 'Candidate: 1.0-3' in policy.stdout, policy.stdout
+    assert 'Installed: 1.0-2' in policy.stdout, policy.stdout
+    # The snapshot mirror keeps the frozen version installable beside the newer one.
+    assert ' 1.0-2 ' in policy.stdout and ' 1.0-3 ' in policy.stdout, policy.stdout
+
+
 def test_the_sets_and_the_promotion():
     with _db() as db:
         sets = {set_id: (stage, json.loads(content)) for set_id, stage, content in db.execute('SELECT id, stage, content FROM patch_sets')}
