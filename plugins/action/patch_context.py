@@ -24,6 +24,7 @@ _ARGUMENT_SPEC = {
     'register': {'type': 'raw'},
     'at': {'type': 'str'},
     'patch_set': {'type': 'str'},
+    'patch_set_for': {'type': 'str', 'default': 'system', 'choices': ['system', 'applications']},
 }
 
 
@@ -52,7 +53,8 @@ class ActionModule(ActionBase):
                 notes.append('no asset database at %s yet: no stored plan for %s' % (args['asset_db'], host))
             try:
                 register_entry = self._register_entry(args['register'], store, host)
-                context = patch_context(store, host, policy, register_entry, now, patch_set=args['patch_set'])
+                context = patch_context(store, host, policy, register_entry, now, patch_set=args['patch_set'],
+                                        patch_set_kind=args['patch_set_for'])
             finally:
                 if store is not None:
                     store.close()

@@ -67,7 +67,7 @@ class ActionModule(ActionBase):
                     return result
                 from_stage = next_stage(patch_set, policy['stages'], args['to_stage'])
                 stage_hosts = sorted(host for host, entry in store.register().items() if entry.get('environment') == from_stage)
-                outcomes = [outcome for outcome in store.patch_outcomes() if outcome['kind'] == 'system']
+                outcomes = [outcome for outcome in store.patch_outcomes() if outcome['kind'] in ('system', 'app')]
                 results = gates(patch_set, stage_hosts=stage_hosts, outcomes=outcomes, config=policy['promotion'], now=now,
                                 alerts=args['alerts'])
                 refused = [gate for gate in results if not gate['passed']]

@@ -37,9 +37,17 @@ options:
     description:
       - The id of a frozen patch set (M(patchwise.patching.patch_set_freeze)) to install instead of the plan's updates.
       - Refused, naming the reason, when the set does not exist, its content changed after it was frozen, the host's
-        stage (its register C(environment)) is not the set's stage or one it was promoted to, or the set holds no
-        updates for the host's OS ecosystem.
+        stage (its register C(environment)) is not the set's stage or one it was promoted to, or (with
+        O(patch_set_for=system)) the set holds no updates for the host's OS ecosystem.
     type: str
+  patch_set_for:
+    description:
+      - Which part of O(patch_set) the run installs. V(system) (the C(system_patch) role) returns the set's packages the
+        host has; V(applications) (the C(app_patch) role) the set's applications the host's record lists, by name and
+        ecosystem. A set holding none of the host's applications gives an empty list, not a refusal.
+    type: str
+    choices: [system, applications]
+    default: system
   host:
     description: The host whose plan to read; default the task's C(inventory_hostname).
     type: str
@@ -90,11 +98,14 @@ RETURN = r"""
 patch_set:
   description:
     - With O(patch_set), the frozen set as this host installs it - C(id), C(digest), C(stage) (the host's register
-      C(environment)) and C(packages), the set's packages the host has, with the exact C(target) version to install.
+      C(environment)), C(kind) (O(patch_set_for)), C(packages), the set's packages the host has, with the exact
+      C(target) version to install (empty for V(applications)), and C(applications), the set's applications the host
+      runs as C({name, current, target, ecosystem, scheme}) (empty for V(system)).
     - None without O(patch_set).
   returned: success
   type: dict
-  sample: {id: ps-2026-12-05-staging, digest: 5d1c..., stage: production, packages: [{name: openssl, target: 3.0.16-1~deb12u1}]}
+  sample: {id: ps-2026-12-05-staging, digest: 5d1c..., stage: production, kind: system,
+           packages: [{name: openssl, target: 3.0.16-1~deb12u1}], applications: []}
 found:
   description: A stored plan was found and may drive the run.
   returned: success

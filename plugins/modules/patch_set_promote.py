@@ -14,7 +14,8 @@ description:
   - Moves a frozen patch set (M(patchwise.patching.patch_set_freeze)) from the stage it is in to the next one of the
     policy's C(stages) (register environments, in order); a promotion never skips a stage.
   - "Gates, from the policy's C(promotion): C(coverage) - the set was installed on at least C(min_percent) % of the
-    stage's hosts; C(no_failures) - no host of the stage failed or was rolled back installing it; C(soak) - at least
+    stage's hosts (by C(system_patch) and C(app_patch) alike: a host counts when the last run of each role that
+    installed the set there succeeded); C(no_failures) - no host of the stage failed or was rolled back installing it; C(soak) - at least
     C(soak_hours) passed since its last run there; C(no_alerts) - none of O(alerts) started since that run. Each
     refusal names its gate."
   - A promotion is recorded with the set - who (the AWX user or the local one), the change reference, the run id and

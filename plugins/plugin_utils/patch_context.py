@@ -23,7 +23,7 @@ import fnmatch
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.maintenance_windows import utc
 from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_plan import PLAN_SCHEMA
-from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_sets import PatchSetRefused, checked, host_packages
+from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_sets import PatchSetRefused, checked, host_applications, host_packages
 
 
 class PlanRefused(ValueError):
@@ -118,8 +118,15 @@ def host_holds(host, plan, policy, register_entry, record, *, today):
     return holds, list(register_entry.get('exclude') or [])
 
 
-def _patch_set(store, set_id, host, register_entry, record):
-    """The frozen set ``set_id`` as this host may install it: {id, digest, stage, packages}, or PatchSetRefused."""
+PATCH_SET_KINDS = ('system', 'applications')
+
+
+def _patch_set(store, set_id, host, register_entry, record, *, kind):
+    """The frozen set ``set_id`` as this host may install it: {id, digest, stage, kind, packages, applications}.
+
+    ``kind`` is the run's: a system run gets ``packages`` (and is refused when the set holds nothing for the host's OS
+    ecosystem), an application run ``applications``; the other list is empty.  PatchSetRefused when it may not be used.
+    """
     if store is None:
         raise PatchSetRefused('patch set %s: there is no asset database to read it from' % set_id)
     stored = store.patch_set(set_id)
@@ -132,15 +139,20 @@ def _patch_set(store, set_id, host, register_entry, record):
     if stage not in stages:
         raise PatchSetRefused('host %s is in stage %s, and patch set %s is only for %s: promote it first (playbooks/promote.yml)'
                               % (host, stage or '(no environment in the register)', set_id, ', '.join(stages)))
-    return {'id': patch_set['id'], 'digest': patch_set['digest'], 'stage': stage, 'packages': host_packages(patch_set, record)}
+    if kind not in PATCH_SET_KINDS:
+        raise ValueError('patch set kind must be one of %s, not %r' % (', '.join(PATCH_SET_KINDS), kind))
+    return {'id': patch_set['id'], 'digest': patch_set['digest'], 'stage': stage, 'kind': kind,
+            'packages': host_packages(patch_set, record) if kind == 'system' else [],
+            'applications': host_applications(patch_set, record) if kind == 'applications' else []}
 
 
-def patch_context(store, host, policy, register_entry, now, *, patch_set=None):
+def patch_context(store, host, policy, register_entry, now, *, patch_set=None, patch_set_kind='system'):
     """Everything the patch roles read for ``host``: the checked plan, holds, exclusions, the register entry and policy parts.
 
     ``store`` may be None (no asset database): the run then has no plan and the policy's holds
     still apply, by package name.  Raises PlanRefused when a stored plan may not be used, and
-    PatchSetRefused when the frozen ``patch_set`` (an id) may not be installed on this host.
+    PatchSetRefused when the frozen ``patch_set`` (an id) may not be installed on this host; ``patch_set_kind`` (system or
+    applications) says which part of the set the run installs.
     """
     plan, age, stored, record = None, None, None, None
     if store is not None:
@@ -149,7 +161,7 @@ def patch_context(store, host, policy, register_entry, now, *, patch_set=None):
         if stored is not None:
             plan, age = checked_plan(host, stored, store.discovered(host), policy['plan_max_age_days'], now)
     holds, exclude = host_holds(host, plan, policy, register_entry, record, today=now.date())
-    frozen = _patch_set(store, patch_set, host, register_entry, record) if patch_set else None
+    frozen = _patch_set(store, patch_set, host, register_entry, record, kind=patch_set_kind) if patch_set else None
     return {
         'patch_set': frozen,
         'plan': plan or {},

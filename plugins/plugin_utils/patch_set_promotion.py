@@ -57,14 +57,18 @@ def next_stage(patch_set, stages, to_stage):
 def gates(patch_set, *, stage_hosts, outcomes, config, now, alerts=()):
     """``[{gate, passed, detail}]`` for promoting ``patch_set`` out of the stage whose hosts are ``stage_hosts``.
 
-    ``outcomes``: the stored system patch outcomes ({host, at, status, detail}); those whose detail names this set count.
+    ``outcomes``: the stored patch outcomes ({host, kind, at, status, detail}, kind system or app); those whose detail
+    names this set count.  A host is done when the latest run of each kind that installed the set from it is done.
     """
     runs = [outcome for outcome in outcomes if outcome['host'] in stage_hosts
             and ((outcome.get('detail') or {}).get('patch_set') or {}).get('id') == patch_set['id']]
     latest = {}
     for outcome in sorted(runs, key=lambda item: item['at']):
-        latest[outcome['host']] = outcome
-    done = sorted(host for host, outcome in latest.items() if outcome['status'] in _DONE)
+        latest[(outcome['host'], outcome.get('kind') or 'system')] = outcome
+    runs_by_host = {}
+    for outcome in latest.values():
+        runs_by_host.setdefault(outcome['host'], []).append(outcome['status'])
+    done = sorted(host for host, statuses in runs_by_host.items() if all(status in _DONE for status in statuses))
     failed = sorted({outcome['host'] for outcome in runs if outcome['status'] in _FAILED})
     results = []
     percent = 100.0 * len(done) / len(stage_hosts) if stage_hosts else 0.0

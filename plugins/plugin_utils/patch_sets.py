@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 
+from ansible_collections.patchwise.patching.plugins.module_utils.asset_apps import normalize_pypi_name
 from ansible_collections.patchwise.patching.plugins.module_utils.versions import compare_versions, scheme_for_ecosystem
 
 SET_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$')
@@ -25,15 +26,18 @@ class PatchSetRefused(Exception):
     """A patch set may not be used as asked; the message names the set and why."""
 
 
+def _scheme(ecosystem):
+    try:
+        return scheme_for_ecosystem(ecosystem)
+    except ValueError:
+        return 'generic'
+
+
 def _later(ecosystem, left, right):
     if right is None:
         return left
     try:
-        scheme = scheme_for_ecosystem(ecosystem)
-    except ValueError:
-        scheme = 'generic'
-    try:
-        return left if compare_versions(left, right, scheme) > 0 else right
+        return left if compare_versions(left, right, _scheme(ecosystem)) > 0 else right
     except ValueError:
         return max(left, right)
 
@@ -80,3 +84,30 @@ def host_packages(patch_set, record):
                               % (patch_set['id'], ecosystem or 'an unknown OS ecosystem', ', '.join(sorted(system)) or 'no OS ecosystem'))
     installed = {package.get('name') for package in (record or {}).get('packages') or [] if isinstance(package, dict)}
     return [{'name': name, 'target': version} for name, version in system[ecosystem].items() if name in installed]
+
+
+def _app_key(ecosystem, name):
+    # PyPI names compare in their normalised form (Django, django and django_ are one project); others as written.
+    return (ecosystem, normalize_pypi_name(name) if (ecosystem or '').split(':', 1)[0] == 'PyPI' else name)
+
+
+def host_applications(patch_set, record):
+    """``[{name, current, target, ecosystem, scheme}]``: the set's applications that the host of ``record`` runs.
+
+    An application counts when the host's record has it under the same name in the same ecosystem.  Applications the
+    set does not hold are left out (a set never widens a run); a set holding none of the host's is not an error.
+    """
+    frozen = {}
+    for ecosystem, apps in (patch_set['content'].get('applications') or {}).items():
+        for name, version in apps.items():
+            frozen[_app_key(ecosystem, name)] = (name, version)
+    selected = {}
+    for app in (record or {}).get('applications') or []:
+        if not isinstance(app, dict) or not app.get('name'):
+            continue
+        ecosystem = app.get('ecosystem') or 'generic'
+        hit = frozen.get(_app_key(ecosystem, app['name']))
+        if hit is not None:
+            selected[hit[0]] = {'name': hit[0], 'current': app.get('version'), 'target': hit[1], 'ecosystem': ecosystem,
+                                'scheme': _scheme(ecosystem)}
+    return [selected[name] for name in sorted(selected)]

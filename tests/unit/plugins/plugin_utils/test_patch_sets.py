@@ -11,7 +11,14 @@ import pytest
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_context import patch_context
 from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_set_promotion import gates, next_stage
-from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_sets import PatchSetRefused, checked, content_digest, host_packages, set_content
+from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_sets import (
+    PatchSetRefused,
+    checked,
+    content_digest,
+    host_applications,
+    host_packages,
+    set_content,
+)
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.asset_records import BASE, record
 
@@ -40,6 +47,27 @@ def test_what_a_host_installs_from_a_set():
     alpine = record(os=dict(BASE['os'], ecosystem='Alpine:v3.20'))
     with pytest.raises(PatchSetRefused, match=r'patch set s1 holds no updates for Alpine:v3\.20 \(it was frozen for Debian:12\)'):
         host_packages(patch_set, alpine)
+
+
+APPS = [{'name': 'Django', 'version': '4.2.9', 'ecosystem': 'PyPI', 'path': '/srv/app/venv', 'source': 'python'},
+        {'name': 'lodash', 'version': '4.17.20', 'ecosystem': 'npm', 'path': '/srv/web/node_modules', 'source': 'node'},
+        {'name': 'pwapp', 'version': '1.0.0', 'ecosystem': 'generic', 'path': '/opt/pwapp/VERSION', 'source': 'declared'}]
+
+
+def test_which_applications_a_host_installs_from_a_set():
+    content = {'system': {}, 'hosts': [],
+               'applications': {'PyPI': {'django': '4.2.16', 'requests': '2.32.0'}, 'npm': {'lodash': '4.17.21'},
+                                'generic': {'pwapp': '2.0.0'}, 'Go': {'pwapp': '9.9.9'}}}
+    patch_set = {'id': 's1', 'content': content}
+    # Django is django in PyPI's normalised form; requests is not on the host; pwapp is frozen for the host's ecosystem only.
+    assert host_applications(patch_set, record(applications=APPS)) == [
+        {'name': 'django', 'current': '4.2.9', 'target': '4.2.16', 'ecosystem': 'PyPI', 'scheme': 'pep440'},
+        {'name': 'lodash', 'current': '4.17.20', 'target': '4.17.21', 'ecosystem': 'npm', 'scheme': 'semver'},
+        {'name': 'pwapp', 'current': '1.0.0', 'target': '2.0.0', 'ecosystem': 'generic', 'scheme': 'generic'}]
+    # A name in another ecosystem is another application; a set with no applications for the host is not an error.
+    assert host_applications(patch_set, record(applications=[dict(APPS[1], ecosystem='PyPI')])) == []
+    assert host_applications({'id': 's2', 'content': {'system': {'Debian:12': {}}, 'applications': {}, 'hosts': []}},
+                             record(applications=APPS)) == []
 
 
 def test_an_edited_set_is_refused():
@@ -72,7 +100,8 @@ def test_a_set_is_installed_in_its_stage_and_the_stages_it_was_promoted_to(asset
         register = store.register()
         staging = patch_context(store, 'web01', policy, register['web01'], NOW, patch_set=set_id)
         assert staging['patch_set'] == {'id': set_id, 'digest': content_digest(set_id, store.patch_set(set_id)['content']),
-                                        'stage': 'staging', 'packages': [{'name': 'openssl', 'target': '3.0.16-1~deb12u1'}]}
+                                        'stage': 'staging', 'kind': 'system', 'packages': [{'name': 'openssl', 'target': '3.0.16-1~deb12u1'}],
+                                        'applications': []}
         with pytest.raises(PatchSetRefused, match='host prod01 is in stage production, and patch set %s is only for staging: promote it first'
                            % set_id):
             patch_context(store, 'prod01', policy, register['prod01'], NOW, patch_set=set_id)
@@ -83,8 +112,30 @@ def test_a_set_is_installed_in_its_stage_and_the_stages_it_was_promoted_to(asset
         assert store.patch_set(set_id)['promotions'][0]['operator'] == 'alice'
 
 
-def _outcome(host, status, at, set_id='s1'):
-    return {'host': host, 'status': status, 'at': at, 'detail': {'patch_set': {'id': set_id}}}
+def test_an_application_run_takes_the_applications_of_the_set(asset_db):
+    set_id = 'apps-1'
+    content = {'system': {'Debian:12': {'openssl': '3.0.16-1~deb12u1'}}, 'applications': {'PyPI': {'django': '4.2.16'}}, 'hosts': ['web01']}
+    alpine = record('alp01', os=dict(BASE['os'], ecosystem='Alpine:v3.20'), applications=APPS)
+    with AssetStore(asset_db) as store:
+        store.store_records({'web01': record(applications=APPS), 'alp01': alpine})
+        store.replace_register({'web01': {'environment': 'staging'}, 'alp01': {'environment': 'staging'}}, 'test')
+        store.freeze_patch_set(set_id, stage='staging', content=content, digest=content_digest(set_id, content))
+        policy = load_policy()
+        apps = patch_context(store, 'web01', policy, {'environment': 'staging'}, NOW, patch_set=set_id, patch_set_kind='applications')
+        assert apps['patch_set']['kind'] == 'applications' and apps['patch_set']['packages'] == []
+        assert apps['patch_set']['applications'] == [{'name': 'django', 'current': '4.2.9', 'target': '4.2.16', 'ecosystem': 'PyPI',
+                                                      'scheme': 'pep440'}]
+        # The OS ecosystem refusal is the system run's: the same set's applications may go to a host of another OS.
+        assert patch_context(store, 'alp01', policy, {'environment': 'staging'}, NOW, patch_set=set_id,
+                             patch_set_kind='applications')['patch_set']['applications'][0]['target'] == '4.2.16'
+        with pytest.raises(PatchSetRefused, match=r'holds no updates for Alpine:v3\.20'):
+            patch_context(store, 'alp01', policy, {'environment': 'staging'}, NOW, patch_set=set_id)
+        with pytest.raises(ValueError, match='patch set kind must be one of system, applications'):
+            patch_context(store, 'web01', policy, {'environment': 'staging'}, NOW, patch_set=set_id, patch_set_kind='apps')
+
+
+def _outcome(host, status, at, set_id='s1', kind='system'):
+    return {'host': host, 'kind': kind, 'status': status, 'at': at, 'detail': {'patch_set': {'id': set_id}}}
 
 
 CONFIG = load_policy()['promotion']
@@ -110,6 +161,24 @@ def test_the_gates_of_a_promotion():
     assert noisy[3] == {'gate': 'no_alerts', 'passed': False, 'detail': 'alerts since the last run: HighErrorRate'}
     never = gates(patch_set, stage_hosts=['s-1'], outcomes=[], config=CONFIG, now=NOW)
     assert not never[0]['passed'] and never[2]['detail'] == 'the set never ran in this stage'
+
+
+def test_the_gates_count_application_runs_as_system_runs():
+    patch_set = {'id': 's1', 'stage': 'staging', 'promotions': []}
+    systems = [_outcome('s-1', 'changed', '2026-12-04T08:00:00Z'), _outcome('s-2', 'changed', '2026-12-04T08:00:00Z')]
+    # s-2's application run failed after its system run succeeded: s-2 is not covered, and the set did fail there.
+    failed_app = gates(patch_set, stage_hosts=['s-1', 's-2'], config=CONFIG, now=NOW,
+                       outcomes=[*systems, _outcome('s-2', 'failed', '2026-12-04T08:30:00Z', kind='app')])
+    assert failed_app[0]['detail'] == 'installed on 1 of 2 hosts (50 %; min_percent 100); not yet on s-2'
+    assert failed_app[1] == {'gate': 'no_failures', 'passed': False, 'detail': 'failed or rolled back on s-2'}
+    # A later successful application run covers the host; the earlier failure still fails no_failures.
+    retried = gates(patch_set, stage_hosts=['s-1', 's-2'], config=CONFIG, now=NOW,
+                    outcomes=[*systems, _outcome('s-2', 'failed', '2026-12-04T08:30:00Z', kind='app'),
+                              _outcome('s-2', 'changed', '2026-12-04T09:00:00Z', kind='app')])
+    assert retried[0]['passed'] and not retried[1]['passed']
+    # An application run alone covers a host whose set holds only applications.
+    assert gates(patch_set, stage_hosts=['s-1'], config=CONFIG, now=NOW,
+                 outcomes=[_outcome('s-1', 'ok', '2026-12-04T08:00:00Z', kind='app')])[0]['passed']
 
 
 @pytest.mark.parametrize(('stages', 'to_stage', 'named'), [
