@@ -24,7 +24,7 @@ export ANSIBLE_NOCOLOR := 1
 help:
 	@echo "make demo   - discover and assess localhost, read-only (see README.md)"
 	@echo "make test   - set up everything and run the whole suite"
-	@echo "steps: setup units sanity lint import molecule bench"
+	@echo "steps: setup units sanity lint import ee molecule bench"
 	@echo "make ee     - build the AWX/AAP execution environment image with ansible-builder and podman (docs/awx.md)"
 
 setup:
@@ -32,7 +32,7 @@ setup:
 	@tests/tools/setup-venv.sh
 
 test:
-	@tests/tools/run-suite.sh setup units sanity lint import molecule
+	@tests/tools/run-suite.sh setup units sanity lint import ee molecule
 
 units: units-2.19 units-2.18
 
@@ -90,7 +90,11 @@ ee: setup
 	  --container-runtime podman --tag $(EE_IMAGE) --build-arg EE_BASE_IMAGE=$(EE_BASE_IMAGE) \
 	  --build-arg PATCHWISE_DEBIAN_MIRROR=$(PATCHWISE_DEBIAN_MIRROR) \
 	  --build-arg PATCHWISE_DEBIAN_SECURITY_MIRROR=$(PATCHWISE_DEBIAN_SECURITY_MIRROR)
-	podman run --rm $(EE_IMAGE) ansible-doc -l patchwise.patching
+	podman run --rm $(EE_IMAGE) ansible-doc -l patchwise.patching | tee .cache/ee/plugins.txt
+	@# ansible-doc lists nothing, and exits 0, when the collection is not where the image's Ansible looks.
+	@grep -q '^patchwise.patching.asset_facts ' .cache/ee/plugins.txt || { echo "ee: the image does not list patchwise.patching's modules" >&2; exit 1; }
+	podman run --rm $(EE_IMAGE) ansible-doc -t inventory -l patchwise.patching | grep -q '^patchwise.patching.assets ' \
+	  || { echo "ee: the image does not list the assets inventory plugin" >&2; exit 1; }
 
 clean:
 	rm -rf $(VENV) tests/output bench/output .ansible *.tar.gz
