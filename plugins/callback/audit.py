@@ -43,7 +43,8 @@ description:
     \"audit_record\", \"record\": {...}}), the head as C({\"event_id\": ..., \"type\": \"chain_head\", \"run_id\": ...,
     \"seq\": ..., \"hash\": ..., \"records\": ..., \"log_path\": ...}). Delivery is at least once and in order: at playbook
     end the callback waits at most O(webhook_flush_timeout); what is left stays spooled and is delivered first by
-    the next run using the same spool. The play never waits for the endpoint."
+    the next run using the same spool - or, with O(spool_db), by the next run using the same O(webhook_url), wherever
+    it runs. The play never waits for the endpoint."
   - Without O(syslog_target) and O(webhook_url) nothing of the forwarding is loaded and no thread is started.
 requirements:
   - enable in ansible.cfg C(callbacks_enabled = patchwise.patching.audit)
@@ -265,6 +266,22 @@ options:
         key: spool_on_full
     env:
       - name: PATCHWISE_AUDIT_SPOOL_ON_FULL
+  spool_db:
+    description:
+      - An asset database (a C(postgresql://) URL, or an SQLite file) that keeps the webhook events still undelivered
+        when a run ends, as the C(audit_webhook_spool:<digest of webhook_url>) document of its C(controller_state)
+        table. The next run with the same O(webhook_url) takes them back and sends them before its own, wherever it
+        runs - an AWX/AAP job's local spool is gone with the job's container. During the run events are spooled
+        locally (O(spool_dir)), so the play never waits for the database.
+      - Default E(PATCHWISE_ASSET_DB) when that is a PostgreSQL URL (as the PostgreSQL credential of the AWX kit sets
+        it); with an SQLite asset database undelivered events stay in the local spool unless this is set. A database
+        that cannot be reached is a warning, and the events stay in the local spool.
+    type: str
+    ini:
+      - section: callback_patchwise_audit
+        key: spool_db
+    env:
+      - name: PATCHWISE_AUDIT_SPOOL_DB
   spool_dir:
     description: Directory of the webhook spool. Default the audit log path with C(.spool) appended.
     type: path
@@ -431,8 +448,61 @@ class CallbackModule(CallbackBase):
         headers = parse_headers(self.get_option('webhook_headers'))
         spool = Spool(os.path.expanduser(self.get_option('spool_dir') or self._log_path + '.spool'),
                       max_bytes=self.get_option('spool_max_bytes') or None, on_full=self.get_option('spool_on_full'))
+        self._take_kept_events(spool)
         return WebhookSink(self.get_option('webhook_url'), spool, timeout=self.get_option('webhook_timeout'),
                            headers=headers, token=self.get_option('webhook_token') or None)
+
+    def _controller_db(self, option):
+        """The database named by ``option``, else PATCHWISE_ASSET_DB when it is PostgreSQL (a job's disk does not last)."""
+        location = self.get_option(option) or os.environ.get('PATCHWISE_ASSET_DB', '')
+        if not self.get_option(option) and not location.startswith(('postgresql://', 'postgres://')):
+            return None
+        return location
+
+    def _take_kept_events(self, spool):
+        """Events earlier runs left undelivered in spool_db go into the local spool first, before this run's."""
+        location = self._controller_db('spool_db')
+        if not location:
+            return
+        # Loaded only when used: a run without a spool database never imports the asset store or psycopg.
+        from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_spool import SpoolFull  # noqa: PLC0415
+        from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_spool_store import SpoolStoreError, take_spooled  # noqa: PLC0415
+
+        def receive(lines):
+            for index, line in enumerate(lines):
+                try:
+                    spool.append(line)
+                except SpoolFull:
+                    return lines[index:]
+            return []
+
+        try:
+            taken = take_spooled(location, self.get_option('webhook_url'), receive)
+        except SpoolStoreError as exc:
+            self._warn('patchwise.patching.audit: the webhook events earlier runs kept in the spool database could not be '
+                       'taken: %s; they stay there for the next run' % exc)
+            return
+        if taken:
+            self._display.vv('patchwise.patching.audit: %d webhook event(s) kept by earlier runs are sent first' % taken)
+
+    def _keep_undelivered(self, webhook, left):
+        """Hand the events still undelivered to spool_db; returns where they are kept now (for the warning)."""
+        location = self._controller_db('spool_db')
+        if not location:
+            return 'the spool %s' % webhook.spool.directory
+        from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_db_connection import display_location  # noqa: PLC0415
+        from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_spool_store import SpoolStoreError, keep_spooled  # noqa: PLC0415
+        pending = webhook.spool.pending(limit=left)
+        try:
+            keep_spooled(location, self.get_option('webhook_url'), [line for _end, line in pending],
+                         max_bytes=self.get_option('spool_max_bytes') or None)
+        except SpoolStoreError as exc:
+            self._warn('patchwise.patching.audit: undelivered webhook events could not be kept in the spool database: %s' % exc)
+            return 'the spool %s' % webhook.spool.directory
+        # Handed over: the local spool no longer owes them (a spool directory that does last would send them twice).
+        webhook.spool.ack(pending[-1][0])
+        webhook.spool.compact()
+        return 'the spool database %s' % display_location(location)
 
     def _drop_log_in_child(self):
         if self._sink is not None:
@@ -498,8 +568,8 @@ class CallbackModule(CallbackBase):
 
     def _store_head(self, head):
         """The head in the asset database as well (head_db), where a later job or audit_verify finds it."""
-        location = self.get_option('head_db') or os.environ.get('PATCHWISE_ASSET_DB', '')
-        if not self.get_option('head_db') and not location.startswith(('postgresql://', 'postgres://')):
+        location = self._controller_db('head_db')
+        if not location:
             return
         # Loaded only when used: a run without a head database never imports the asset store or psycopg.
         from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_head_store import HeadStoreError, store_head  # noqa: PLC0415
@@ -526,15 +596,17 @@ class CallbackModule(CallbackBase):
         if self._webhook is not None:
             self._spool_send(body)
         if self._webhook is not None:
-            left = self._webhook.close(self.get_option('webhook_flush_timeout'))
+            left = self._webhook.flush(self.get_option('webhook_flush_timeout'))
             if self._webhook.spool.dropped:
                 self._warn('patchwise.patching.audit: the webhook spool was full (spool_max_bytes): %d undelivered '
                            'event(s) were dropped, oldest first; a spool_dropped event tells the receiver'
                            % self._webhook.spool.dropped)
             if left:
+                kept_in = self._keep_undelivered(self._webhook, left)
                 self._warn('patchwise.patching.audit: %d audit event(s) not yet delivered to the webhook '
-                           '(%s); they stay in the spool %s and are sent first by the next run' % (
-                               left, self._webhook.last_error or 'still sending', self._webhook.spool.directory))
+                           '(%s); they stay in %s and are sent first by the next run' % (
+                               left, self._webhook.last_error or 'still sending', kept_in))
+            self._webhook.close(0.0)
             self._webhook = None
 
     # -- playbook / play / task ------------------------------------------------------------------------------
