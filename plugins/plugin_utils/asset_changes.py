@@ -21,29 +21,83 @@ from ansible_collections.patchwise.patching.plugins.module_utils.versions import
 _SCHEMES = {'apt': 'deb', 'dnf': 'rpm', 'yum': 'rpm', 'zypper': 'rpm', 'apk': 'apk'}
 
 
+# check_circular off: a record comes from JSON and has no cycles (the output is the same).
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(',', ':'), ensure_ascii=False, default=str, check_circular=False)
+# Canonical forms of flat entries (a package, an update: hashable values only), kept across the records of a
+# process: most hosts of a fleet have most of their packages in common, and encoding them one by one was most of
+# a record's digest.  Bounded (about 60 MB at most), emptied when full.
+_FLAT_FORMS = {}
+_FLAT_FORMS_MAX = 100000
+
+
 def _canonical(value):
-    return json.dumps(value, sort_keys=True, separators=(',', ':'), ensure_ascii=False, default=str)
+    return _ENCODER.encode(value)
+
+
+def _entry_form(item):
+    """The canonical form of one list entry, from the cache when it is a mapping of hashable values seen before."""
+    if not isinstance(item, dict):   # a scalar or a list: encoded as it is
+        return _ENCODER.encode(item)
+    values = tuple(item.values())
+    # The value types are part of the key: True == 1 == 1.0, but they encode differently.
+    key = (tuple(item), tuple(map(type, values)), values)
+    try:
+        form = _FLAT_FORMS.get(key)
+    except TypeError:            # an unhashable value (a list, a mapping): not cached
+        return _ENCODER.encode(item)
+    if form is None:
+        if len(_FLAT_FORMS) >= _FLAT_FORMS_MAX:
+            _FLAT_FORMS.clear()
+        form = _FLAT_FORMS[key] = _ENCODER.encode(item)
+    return form
 
 
 def _sorted_list(items):
-    return sorted(items or [], key=_canonical)
+    return sorted(items or [], key=_entry_form)
+
+
+_LIST_PARTS = ('packages', 'services', 'listening', 'applications', 'updates')
 
 
 def _identity(record):
     """The record without what changes when nothing about the host does."""
     identity = {key: value for key, value in record.items() if key != 'collected_at'}
-    for key in ('packages', 'services', 'listening', 'applications', 'updates'):
+    for key in _LIST_PARTS:
         identity[key] = _sorted_list(record.get(key))
+    identity['restart'] = _restart_identity(record)
+    return identity
+
+
+def _restart_identity(record):
     restart = dict(record.get('restart') or {})
     restart['processes'] = _sorted_list(
         {key: value for key, value in process.items() if key != 'pid'} for process in restart.get('processes') or [])
-    identity['restart'] = restart
-    return identity
+    return restart
+
+
+def _identity_text(record):
+    """``_canonical(_identity(record))``, built from the entries' cached canonical forms instead of encoding the
+    sorted lists again: the same text (a list's encoding is its entries' encodings joined), at a third of the cost."""
+    keys = {key for key in record if key != 'collected_at'}
+    keys.update(_LIST_PARTS)
+    keys.add('restart')
+    if not all(isinstance(key, str) for key in keys):   # other keys are converted and sorted by the encoder
+        return _canonical(_identity(record))
+    parts = []
+    for key in sorted(keys):
+        if key in _LIST_PARTS:
+            value = '[%s]' % ','.join(sorted(_entry_form(item) for item in record.get(key) or []))
+        elif key == 'restart':
+            value = _ENCODER.encode(_restart_identity(record))
+        else:
+            value = _ENCODER.encode(record[key])
+        parts.append(_ENCODER.encode(key) + ':' + value)
+    return '{%s}' % ','.join(parts)
 
 
 def record_digest(record):
     """SHA-256 of the record's canonical form, collection time and process ids left out."""
-    return hashlib.sha256(_canonical(_identity(record)).encode('utf-8')).hexdigest()
+    return hashlib.sha256(_identity_text(record).encode('utf-8')).hexdigest()
 
 
 def record_summary(record):

@@ -55,16 +55,16 @@ def _list_problem(part, value):
     if not isinstance(value, list):
         return '%s must be a list, got %s' % (part, _type_name(value))
     required, optional = _LISTS[part]
+    # Thousands of entries per record: the entry's place is only spelled out for the one with a problem.
     for index, entry in enumerate(value):
-        where = '%s[%d]' % (part, index)
         if not isinstance(entry, dict):
-            return '%s must be a mapping, got %s' % (where, _type_name(entry))
+            return '%s[%d] must be a mapping, got %s' % (part, index, _type_name(entry))
         for field in required:
             if not isinstance(entry.get(field), str) or not entry[field]:
-                return '%s.%s must be a non-empty string, got %r' % (where, field, entry.get(field))
+                return '%s[%d].%s must be a non-empty string, got %r' % (part, index, field, entry.get(field))
         for field in optional:
             if entry.get(field) is not None and not isinstance(entry[field], str):
-                return '%s.%s must be a string or null, got %s' % (where, field, _type_name(entry[field]))
+                return '%s[%d].%s must be a string or null, got %s' % (part, index, field, _type_name(entry[field]))
     return None
 
 

@@ -62,6 +62,15 @@ def _dumps(value):
     return json.dumps(value, sort_keys=True, separators=(',', ':'), ensure_ascii=False, default=str)
 
 
+# A whole record (thousands of package mappings) as stored: its digest is computed apart (record_digest), so the
+# stored text need not sort keys, and a record from JSON has no cycles to look for.
+_RECORD_ENCODER = json.JSONEncoder(separators=(',', ':'), ensure_ascii=False, default=str, check_circular=False)
+
+
+def _record_text(record):
+    return _RECORD_ENCODER.encode(record)
+
+
 def _loaded(text, fallback):
     """A stored JSON column, or ``fallback`` when the row is damaged: one bad row must not stop a fleet-wide read."""
     try:
@@ -316,7 +325,8 @@ class AssetStore:
                 if row is None:
                     db.execute('INSERT INTO hosts (name, first_seen, last_seen, last_changed, collected_at, run_id, digest, summary, record) '
                                'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-                               (host, record['collected_at'], record['collected_at'], now, record['collected_at'], run_id, digest, summary, _dumps(record)))
+                               (host, record['collected_at'], record['collected_at'], now, record['collected_at'], run_id, digest, summary,
+                                _record_text(record)))
                     _write_view(db, host, _stored_view(record))
                     _write_sightings(db, record, now)
                     db.execute('INSERT INTO history (host, at, run_id, kind, detail) VALUES (?, ?, ?, ?, ?)',
@@ -338,7 +348,7 @@ class AssetStore:
                 db.execute('UPDATE hosts SET last_seen = CASE WHEN last_seen > ? THEN last_seen ELSE ? END, last_changed = ?, '
                            'collected_at = ?, run_id = ?, digest = ?, summary = ?, record = ? WHERE name = ?',
                            (record['collected_at'], record['collected_at'], now, record['collected_at'], run_id, digest, summary,
-                            _dumps(record), host))
+                            _record_text(record), host))
                 # After the record: its update dropped the old view (trigger match_view_dropped_on_update).
                 _write_view(db, host, _stored_view(record))
                 _write_sightings(db, record, now)

@@ -130,12 +130,20 @@ def match_view(record):
             name, version = package.get('source_name') or package['name'], package.get('source_version') or package['version']
         else:
             name, version = package['name'], package['version']
-        key = _escape(name) + '\t' + _escape(version)
+        # _escape inlined for the usual plain strings (thousands of packages per record): one look at the joined key.
+        if isinstance(name, str) and isinstance(version, str):
+            key = name + '\t' + version
+            if '\\' in key or '\n' in key or key.count('\t') != 1:
+                key = _escape(name) + '\t' + _escape(version)
+        else:
+            key = _escape(name) + '\t' + _escape(version)
         index = keys.get(key)
         if index is None:
             index = keys[key] = len(binaries)
             binaries.append(set())
-        binaries[index].add(_escape(package['name']))
+        binary = package['name']
+        plain = isinstance(binary, str) and '\\' not in binary and '\t' not in binary and '\n' not in binary
+        binaries[index].add(binary if plain else _escape(binary))
         if package.get('held'):
             held.setdefault(key, set()).add(package['name'])
         if package.get('state', 'installed') != 'installed':

@@ -4,6 +4,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import random
+
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_changes import record_changes, record_digest, record_summary
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.asset_records import BASE, record
 
@@ -83,3 +87,39 @@ def test_summary_counts():
     assert summary['updates_security'] == ['openssl']
     assert summary['reboot_required'] is False
     assert summary['os']['ecosystem'] == 'Debian:12'
+
+
+def _reference_digest(record):
+    """The digest as first defined: the canonical JSON of the record, every list sorted by its entries' JSON."""
+    def canonical(value):
+        return json.dumps(value, sort_keys=True, separators=(',', ':'), ensure_ascii=False, default=str)
+
+    identity = {key: value for key, value in record.items() if key != 'collected_at'}
+    for key in ('packages', 'services', 'listening', 'applications', 'updates'):
+        identity[key] = sorted(record.get(key) or [], key=canonical)
+    restart = dict(record.get('restart') or {})
+    restart['processes'] = sorted(({k: v for k, v in p.items() if k != 'pid'} for p in restart.get('processes') or []), key=canonical)
+    identity['restart'] = restart
+    return hashlib.sha256(canonical(identity).encode('utf-8')).hexdigest()
+
+
+def _random_value(rng):
+    return rng.choice(['1.0-1', 'a b', 'a', 'ab', 'é', 'x\ty', '', None, True, 1, 1.0, 0, False, ['l', 1], {'k': 'v'}])
+
+
+def test_the_digest_is_the_canonical_form_of_the_record_on_random_records():
+    """Stored digests stay valid: the digest, however it is computed, is that of the record's canonical JSON, whatever
+    the entries hold (values that compare equal but encode differently - True, 1, 1.0 - included)."""
+    rng = random.Random(7)
+    for _round in range(300):
+        made = record(packages=[{name: _random_value(rng) for name in rng.sample(['name', 'version', 'arch', 'state', 'held'], rng.randint(1, 5))}
+                                for _index in range(rng.randint(0, 12))],
+                      services=[rng.choice([{'name': 's', 'state': _random_value(rng)}, 'not-a-mapping', 7])
+                                for _index in range(rng.randint(0, 3))],
+                      restart={'reboot_required': _random_value(rng), 'processes': [{'pid': rng.randint(1, 9), 'name': _random_value(rng)}]})
+        if rng.random() < 0.2:
+            made.pop('updates', None)
+        if rng.random() < 0.1:
+            made[rng.choice(['extra', 'zzz', 'AAA'])] = _random_value(rng)
+        assert record_digest(made) == _reference_digest(made)
+        assert record_digest(made) == record_digest(json.loads(json.dumps(made)))
