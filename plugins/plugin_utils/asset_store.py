@@ -92,21 +92,32 @@ def _stored_view(record):
         return None
 
 
-def _write_view(db, host, view):
-    if view is None:
-        db.execute('DELETE FROM match_views WHERE host = ?', (host,))
-    else:
-        db.execute('INSERT OR REPLACE INTO match_views (host, view) VALUES (?, ?)', (host, view))
+def _write_views(db, views):
+    """Store ``[(host, view or None)]``: a host whose record cannot have a view has none."""
+    gone = [(host,) for host, view in views if view is None]
+    if gone:
+        db.executemany('DELETE FROM match_views WHERE host = ?', gone)
+    kept = [(host, view) for host, view in views if view is not None]
+    if kept:
+        db.executemany('INSERT OR REPLACE INTO match_views (host, view) VALUES (?, ?)', kept)
 
 
-def _write_sightings(db, record, now):
-    """Remember when each pending update of ``record`` was first seen on any host (kept: the first sighting counts)."""
+def _sightings(record):
+    """``{(ecosystem, package, version)}`` of the pending updates of ``record``, whose first sighting the store keeps."""
     ecosystem = (record.get('os') or {}).get('ecosystem') or ''
-    rows = sorted({(ecosystem, update['name'], update['available']) for update in record.get('updates') or []
-                   if isinstance(update, dict) and isinstance(update.get('name'), str) and isinstance(update.get('available'), str)})
-    if rows:
-        db.executemany('INSERT OR IGNORE INTO update_sightings (ecosystem, package, version, first_seen) VALUES (?, ?, ?, ?)',
-                       [(*row, now) for row in rows])
+    return {(ecosystem, update['name'], update['available']) for update in record.get('updates') or []
+            if isinstance(update, dict) and isinstance(update.get('name'), str) and isinstance(update.get('available'), str)}
+
+
+def _known_digests(db, names, chunk=500):
+    """``{host: (digest, has a match view)}`` of the stored hosts among ``names``, a few queries for the lot."""
+    known = {}
+    for start in range(0, len(names), chunk):
+        part = names[start:start + chunk]
+        rows = db.execute('SELECT name, digest, (SELECT count(*) FROM match_views WHERE host = name) FROM hosts WHERE name IN (%s)'
+                          % ', '.join('?' * len(part)), part)
+        known.update((name, (digest, views)) for name, digest, views in rows)
+    return known
 
 
 def validate_record(host, record):
@@ -315,44 +326,55 @@ class AssetStore:
 
         def work(db):
             outcome = {host: {'changed': False, 'new': False, 'changes': [], 'refused': reason} for host, reason in refused.items()}
-            for host, record in sorted(records.items()):
-                if host in refused:
-                    continue
+            names = sorted(host for host in records if host not in refused)
+            known = _known_digests(db, names)
+            # The statements are gathered and run per kind, once for the whole call: on PostgreSQL each statement
+            # is a round trip, and a batch of hosts would otherwise cost several per host.
+            inserted, rewritten, touched, views, history, sightings = [], [], [], [], [], set()
+            for host in names:
+                record = records[host]
                 digest = record_digest(record)
-                row = db.execute('SELECT digest, (SELECT count(*) FROM match_views WHERE host = name) FROM hosts WHERE name = ?',
-                                 (host,)).fetchone()
+                row = known.get(host)
                 summary = _dumps(record_summary(record))
                 if row is None:
-                    db.execute('INSERT INTO hosts (name, first_seen, last_seen, last_changed, collected_at, run_id, digest, summary, record) '
-                               'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-                               (host, record['collected_at'], record['collected_at'], now, record['collected_at'], run_id, digest, summary,
-                                _record_text(record)))
-                    _write_view(db, host, _stored_view(record))
-                    _write_sightings(db, record, now)
-                    db.execute('INSERT INTO history (host, at, run_id, kind, detail) VALUES (?, ?, ?, ?, ?)',
-                               (host, now, run_id, 'first_seen', _dumps(record_summary(record))))
+                    inserted.append((host, record['collected_at'], record['collected_at'], now, record['collected_at'], run_id, digest, summary,
+                                     _record_text(record)))
+                    views.append((host, _stored_view(record)))
+                    sightings.update(_sightings(record))
+                    history.append((host, now, run_id, 'first_seen', _dumps(record_summary(record))))
                     outcome[host] = {'changed': True, 'new': True, 'changes': ['first_seen']}
                     continue
                 if row[0] == digest:
                     if not row[1]:
                         # Stored before schema 3: the view is built from the record that stays stored.
-                        _write_view(db, host, _stored_view(record))
-                    db.execute('UPDATE hosts SET last_seen = CASE WHEN last_seen > ? THEN last_seen ELSE ? END, collected_at = ?, run_id = ? '
-                               'WHERE name = ?', (record['collected_at'], record['collected_at'], record['collected_at'], run_id, host))
+                        views.append((host, _stored_view(record)))
+                    touched.append((record['collected_at'], record['collected_at'], record['collected_at'], run_id, host))
                     outcome[host] = {'changed': False, 'new': False, 'changes': []}
                     continue
+                # Read before the record is replaced below.
                 changes = _changes_since(db, host, record)
-                for kind, detail in changes:
-                    db.execute('INSERT INTO history (host, at, run_id, kind, detail) VALUES (?, ?, ?, ?, ?)',
-                               (host, now, run_id, kind, _dumps(detail)))
-                db.execute('UPDATE hosts SET last_seen = CASE WHEN last_seen > ? THEN last_seen ELSE ? END, last_changed = ?, '
-                           'collected_at = ?, run_id = ?, digest = ?, summary = ?, record = ? WHERE name = ?',
-                           (record['collected_at'], record['collected_at'], now, record['collected_at'], run_id, digest, summary,
-                            _record_text(record), host))
-                # After the record: its update dropped the old view (trigger match_view_dropped_on_update).
-                _write_view(db, host, _stored_view(record))
-                _write_sightings(db, record, now)
+                history.extend((host, now, run_id, kind, _dumps(detail)) for kind, detail in changes)
+                rewritten.append((record['collected_at'], record['collected_at'], now, record['collected_at'], run_id, digest, summary,
+                                  _record_text(record), host))
+                views.append((host, _stored_view(record)))
+                sightings.update(_sightings(record))
                 outcome[host] = {'changed': True, 'new': False, 'changes': [kind for kind, _detail in changes]}
+            if inserted:
+                db.executemany('INSERT INTO hosts (name, first_seen, last_seen, last_changed, collected_at, run_id, digest, summary, record) '
+                               'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', inserted)
+            if rewritten:
+                db.executemany('UPDATE hosts SET last_seen = CASE WHEN last_seen > ? THEN last_seen ELSE ? END, last_changed = ?, '
+                               'collected_at = ?, run_id = ?, digest = ?, summary = ?, record = ? WHERE name = ?', rewritten)
+            if touched:
+                db.executemany('UPDATE hosts SET last_seen = CASE WHEN last_seen > ? THEN last_seen ELSE ? END, collected_at = ?, run_id = ? '
+                               'WHERE name = ?', touched)
+            # After the records: replacing one dropped its old view (trigger match_view_dropped_on_update).
+            _write_views(db, views)
+            if history:
+                db.executemany('INSERT INTO history (host, at, run_id, kind, detail) VALUES (?, ?, ?, ?, ?)', history)
+            if sightings:
+                db.executemany('INSERT OR IGNORE INTO update_sightings (ecosystem, package, version, first_seen) VALUES (?, ?, ?, ?)',
+                               [(*row, now) for row in sorted(sightings)])
             stored = [item for item in outcome.values() if 'refused' not in item]
             db.execute('INSERT OR REPLACE INTO runs (run_id, stage, at, hosts, changed) VALUES (?, ?, ?, ?, ?)',
                        (run_id or '', 'discover', now, len(stored), sum(1 for item in stored if item['changed'])))

@@ -123,3 +123,18 @@ def test_four_writers_and_a_reader_at_once(pg_db):
 ])
 def test_statements_are_translated(sqlite, postgresql):
     assert translate(sqlite) == postgresql
+
+
+def test_the_large_json_columns_are_compressed_with_lz4(postgresql_server, pg_db):
+    """Schema 9: where the server has lz4 (Debian's has), records and results are compressed with it, not pglz."""
+    with AssetStore(pg_db) as store:
+        store.store_records({'web01': record()})
+    database = pg_db.rsplit('/', 1)[1]
+    (available,), = postgresql_server.query(database, "SELECT 'lz4' = ANY (enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
+    assert available, 'the test server was built without lz4'
+    rows = postgresql_server.query(database, "SELECT c.relname, a.attname, a.attcompression FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+                                             "WHERE (c.relname, a.attname) IN (('hosts', 'record'), ('match_views', 'view'), ('risk_results', 'result'), "
+                                             "('plans', 'plan'), ('history', 'detail'), ('patch_outcomes', 'detail'))")
+    assert sorted((table, column, compression) for table, column, compression in rows) == [
+        ('history', 'detail', 'l'), ('hosts', 'record', 'l'), ('match_views', 'view', 'l'), ('patch_outcomes', 'detail', 'l'),
+        ('plans', 'plan', 'l'), ('risk_results', 'result', 'l')]
