@@ -92,6 +92,12 @@ def _stored_view(record):
         return None
 
 
+def _write_results(db, rows):
+    if rows:
+        db.executemany('INSERT OR REPLACE INTO risk_results (host, run_id, assessed_at, tier, score, decision, due, result, inputs) '
+                       'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
+
+
 def _write_views(db, views):
     """Store ``[(host, view or None)]``: a host whose record cannot have a view has none."""
     gone = [(host,) for host, view in views if view is None]
@@ -109,15 +115,18 @@ def _sightings(record):
             if isinstance(update, dict) and isinstance(update.get('name'), str) and isinstance(update.get('available'), str)}
 
 
-def _known_digests(db, names, chunk=500):
-    """``{host: (digest, has a match view)}`` of the stored hosts among ``names``, a few queries for the lot."""
-    known = {}
-    for start in range(0, len(names), chunk):
-        part = names[start:start + chunk]
-        rows = db.execute('SELECT name, digest, (SELECT count(*) FROM match_views WHERE host = name) FROM hosts WHERE name IN (%s)'
-                          % ', '.join('?' * len(part)), part)
-        known.update((name, (digest, views)) for name, digest, views in rows)
-    return known
+def _rows_for_hosts(db, select, hosts):
+    """The rows of ``select``, a statement ending in ``IN``, for ``hosts``: a query per _CHUNK hosts, not one per host."""
+    for start in range(0, len(hosts), _CHUNK):
+        part = hosts[start:start + _CHUNK]
+        # Only placeholders are joined into the statement; the host names go as parameters.
+        yield from db.execute('%s (%s)' % (select, ', '.join('?' * len(part))), part)
+
+
+def _known_digests(db, names):
+    """``{host: (digest, has a match view)}`` of the stored hosts among ``names``."""
+    rows = _rows_for_hosts(db, 'SELECT name, digest, (SELECT count(*) FROM match_views WHERE host = name) FROM hosts WHERE name IN', names)
+    return {name: (digest, views) for name, digest, views in rows}
 
 
 def validate_record(host, record):
@@ -413,6 +422,16 @@ class AssetStore:
                 return view
         return self.record(host)
 
+    def matching_inputs(self, hosts):
+        """``{host: matching_input(host)}`` for ``hosts``, their match views read a few queries for the lot."""
+        views = dict(_rows_for_hosts(self._db, 'SELECT host, view FROM match_views WHERE host IN', hosts))
+        inputs = {}
+        for host in hosts:
+            view = json.loads(views[host]) if host in views else None
+            # No view (or one of an older form): the full record, as matching_input reads it.
+            inputs[host] = view if view is not None and is_match_view(view) else self.record(host)
+        return inputs
+
     def history(self, host=None, kind=None, since=None, run_id=None):
         """History entries, oldest first: ``[{host, at, run_id, kind, detail}]``, filtered by what is given."""
         rows = self._db.execute(
@@ -499,11 +518,13 @@ class AssetStore:
                 db.advisory_lock('patchwise risk pass')
             outcome = {}
             written = set()
+            # Each kind of row goes in one statement per host (results: per hundred hosts) - a round trip on PostgreSQL.
+            results_rows = []
             for item in pairs:
                 host, result = item[:2]
                 known = item[2] if len(item) > 2 else self.finding_rows(host)
                 current = set()
-                rows = []
+                rows, detail_rows = [], []
                 opened = 0
                 for finding in result.get('findings') or []:
                     key = (finding['id'], finding['package'])
@@ -516,7 +537,7 @@ class AssetStore:
                     detail_key = finding.get('detail_key') or '%s|%s|%s' % (host, key[0], key[1])
                     if detail_key not in written:
                         detail = details.get(detail_key) or {name: value for name, value in finding.items() if name not in _HOST_FIELDS}
-                        db.execute('INSERT OR REPLACE INTO finding_details (detail_key, detail) VALUES (?, ?)', (detail_key, _dumps(detail)))
+                        detail_rows.append((detail_key, _dumps(detail)))
                         written.add(detail_key)
                     extra = {name: finding[name] for name in ('hold', 'acceptance', 'distribution_security_update', 'held_binaries',
                                                               'candidate', 'unfinished_binaries')
@@ -527,17 +548,23 @@ class AssetStore:
                            _dumps(extra) if extra else None)
                     if row != stored:  # a steady fleet rewrites nothing
                         rows.append((host, key[0], key[1], *row))
-                db.executemany('INSERT OR REPLACE INTO findings (host, finding_id, package, status, first_seen, kind, tier, due, '
-                               'detail_key, extra, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)', rows)
+                if detail_rows:
+                    db.executemany('INSERT OR REPLACE INTO finding_details (detail_key, detail) VALUES (?, ?)', detail_rows)
+                if rows:
+                    db.executemany('INSERT OR REPLACE INTO findings (host, finding_id, package, status, first_seen, kind, tier, due, '
+                                   'detail_key, extra, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)', rows)
                 gone = [key for key, stored in known.items() if key not in current and stored[0] != 'fixed']
-                db.executemany("UPDATE findings SET status = 'fixed', closed = ? WHERE host = ? AND finding_id = ? AND package = ?",
-                               [(now, host, fid, pkg) for fid, pkg in gone])
+                if gone:
+                    db.executemany("UPDATE findings SET status = 'fixed', closed = ? WHERE host = ? AND finding_id = ? AND package = ?",
+                                   [(now, host, fid, pkg) for fid, pkg in gone])
                 summary = {name: value for name, value in result.items() if name not in ('findings', 'inputs')}
-                db.execute('INSERT OR REPLACE INTO risk_results (host, run_id, assessed_at, tier, score, decision, due, result, inputs) '
-                           'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-                           (host, run_id, now, result.get('tier', 'none'), result.get('score'), result.get('decision'), result.get('due'),
-                            _dumps(summary), result.get('inputs')))
+                results_rows.append((host, run_id, now, result.get('tier', 'none'), result.get('score'), result.get('decision'),
+                                     result.get('due'), _dumps(summary), result.get('inputs')))
+                if len(results_rows) >= 100:
+                    _write_results(db, results_rows)
+                    results_rows = []
                 outcome[host] = {'opened': opened, 'closed': len(gone)}
+            _write_results(db, results_rows)
             db.execute('INSERT OR REPLACE INTO runs (run_id, stage, at, hosts, changed) VALUES (?, ?, ?, ?, ?)',
                        (run_id or '', 'assess', now, len(outcome), sum(1 for item in outcome.values() if item['opened'] or item['closed'])))
             return outcome
@@ -562,6 +589,14 @@ class AssetStore:
         """
         return {(row[0], row[1]): row[2:] for row in self._db.execute(
             'SELECT finding_id, package, status, first_seen, kind, tier, due, detail_key, extra FROM findings WHERE host = ?', (host,))}
+
+    def finding_rows_of(self, hosts):
+        """``{host: finding_rows(host)}`` for ``hosts``, read a few queries for the lot (every host has an entry)."""
+        rows = {host: {} for host in hosts}
+        for row in _rows_for_hosts(self._db, 'SELECT host, finding_id, package, status, first_seen, kind, tier, due, detail_key, extra '
+                                   'FROM findings WHERE host IN', hosts):
+            rows[row[0]][(row[1], row[2])] = row[3:]
+        return rows
 
     def assessment_state(self):
         """``{host: (record digest, inputs of its last assessment or None)}``, in one query for the fleet.

@@ -21,6 +21,8 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_plan impo
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import TIER_ORDER, RiskEngine
 
 _TOP_FINDINGS = 15
+# Hosts whose inputs and finding rows are read together: memory holds this many hosts' rows at once.
+_READ_AHEAD = 50
 
 
 def plan_brief(plan):
@@ -108,22 +110,33 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
         # a host whose tier or due moves is a change.
         before = store.risk_tiers()
         state = store.assessment_state()
+        assessed = []
         for host in hosts:
             digest, known_inputs = state.get(host, (None, None))
             inputs = host_inputs(common, digest, register.get(host), _window_open(policy, register.get(host), now))
             if digest is not None and known_inputs == inputs and not options.get('force'):
                 # Nothing this host's assessment depends on changed: its stored result and plan stand.
                 unchanged.append(host)
-                continue
-            record = store.matching_input(host)
+            else:
+                assessed.append((host, inputs))
+        for start in range(0, len(assessed), _READ_AHEAD):
+            batch = assessed[start:start + _READ_AHEAD]
+            # What the batch's hosts are matched on, and their finding rows, read a few queries for the batch (each
+            # query is a round trip on PostgreSQL); the rows serve the lifecycle here and are handed on to the store.
+            matching = store.matching_inputs([host for host, _inputs in batch])
+            finding_rows = store.finding_rows_of([host for host, _inputs in batch])
+            yield from classified_batch(batch, matching, finding_rows, before)
+
+    def classified_batch(batch, matching, finding_rows, before):
+        for host, inputs in batch:
+            record = matching[host]
             if record is None:
                 missing.append(host)
                 continue
             if record.get('schema') != RECORD_SCHEMA:
                 skipped[host] = ['asset record schema %r; run discovery again to refresh it' % record.get('schema')]
                 continue
-            # The host's finding rows are read once: for the lifecycle here, and handed on to the store.
-            rows = store.finding_rows(host)
+            rows = finding_rows[host]
             lifecycle = {key: row[1] for key, row in rows.items() if row[0] != 'fixed'}
             result = engine.classify(host, record, register.get(host), lifecycle, run_id=run_id)
             if result['skipped']:

@@ -212,3 +212,20 @@ def test_update_sightings_keep_the_first(asset_db):
                                             ('Debian:12', 'openssl', '3.0.16-1~deb12u1'): '2026-11-04T10:05:00Z'}
         store.store_records({'web03': record('web03')}, check_mode=True, now='2026-11-05T00:00:00Z')
         assert len(store.update_sightings()) == 2
+
+
+def test_the_batched_readers_give_what_the_per_host_readers_give(asset_db, monkeypatch):
+    """matching_inputs and finding_rows_of read many hosts a few queries at a time; split into chunks of two here."""
+    from ansible_collections.patchwise.patching.plugins.plugin_utils import asset_store  # noqa: PLC0415
+    monkeypatch.setattr(asset_store, '_CHUNK', 2)
+    hosts = ['web%02d' % index for index in range(5)]
+    with AssetStore(asset_db) as store:
+        store.store_records({host: record(host) for host in hosts})
+        findings = [{'id': 'CVE-2026-%d' % index, 'package': 'openssl', 'status': 'open', 'tier': 'high', 'due': '2026-12-24',
+                     'kind': 'os', 'detail_key': 'k%d' % index} for index in range(3)]
+        store.store_risk_results({host: {'tier': 'high', 'findings': findings[:index % 3 + 1]} for index, host in enumerate(hosts[:4])})
+        asked = [*hosts, 'unknown']
+        assert store.matching_inputs(asked) == {host: store.matching_input(host) for host in asked}
+        assert store.matching_inputs(asked)['unknown'] is None
+        assert store.finding_rows_of(asked) == {host: store.finding_rows(host) for host in asked}
+        assert [len(store.finding_rows_of(asked)[host]) for host in asked] == [1, 2, 3, 1, 0, 0]
