@@ -10,6 +10,7 @@ import sqlite3
 import stat
 
 import pytest
+from ansible_collections.patchwise.patching.plugins.plugin_utils import asset_store as asset_store_module
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError, is_stale, validate_record
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import SCHEMA
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.asset_records import BASE, record
@@ -216,8 +217,7 @@ def test_update_sightings_keep_the_first(asset_db):
 
 def test_the_batched_readers_give_what_the_per_host_readers_give(asset_db, monkeypatch):
     """matching_inputs and finding_rows_of read many hosts a few queries at a time; split into chunks of two here."""
-    from ansible_collections.patchwise.patching.plugins.plugin_utils import asset_store  # noqa: PLC0415
-    monkeypatch.setattr(asset_store, '_CHUNK', 2)
+    monkeypatch.setattr(asset_store_module, '_CHUNK', 2)
     hosts = ['web%02d' % index for index in range(5)]
     with AssetStore(asset_db) as store:
         store.store_records({host: record(host) for host in hosts})
