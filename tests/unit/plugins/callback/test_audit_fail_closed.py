@@ -51,7 +51,7 @@ LONG_PLAYBOOK = """
 """ % (n, 'x' * 200) for n in range(40))
 
 
-def _run(tmp_path, log, playbook=PLAYBOOK, extra_env=None, limit_file_size=None):
+def _run(tmp_path, log, playbook=PLAYBOOK, extra_env=None, limit_file_size=None, *, own_group=False):
     book = tmp_path / 'pb.yml'
     book.write_text(playbook)
     marker = tmp_path / 'marker'
@@ -69,7 +69,9 @@ def _run(tmp_path, log, playbook=PLAYBOOK, extra_env=None, limit_file_size=None)
     return subprocess.Popen([sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local',
                              '-e', 'ansible_python_interpreter=%s' % sys.executable, '-e', 'marker=%s' % marker, str(book)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            preexec_fn=limit if limit_file_size else None)  # noqa: PLW1509 - the test starts no threads
+                            preexec_fn=limit if limit_file_size else None,  # noqa: PLW1509 - the test starts no threads
+                            # A run to be killed leads a process group of its own, so its forked workers die with it.
+                            start_new_session=own_group)
 
 
 def _finish(process):
@@ -258,11 +260,12 @@ def test_a_full_webhook_spool_drops_with_a_count_or_stops_the_run(tmp_path, on_f
 def test_a_run_killed_mid_write_leaves_a_log_the_next_run_handles(tmp_path):
     log = tmp_path / 'audit' / 'log.jsonl'
     slow = LONG_PLAYBOOK.replace('ansible.builtin.debug:\n        msg: "%s"' % ('x' * 200), 'ansible.builtin.pause:\n        seconds: 1')
-    process = _run(tmp_path, log, playbook=slow)
+    process = _run(tmp_path, log, playbook=slow, own_group=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and (not log.exists() or log.read_text().count('\n') < 6):
         time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGKILL) if os.getpgid(process.pid) == process.pid else process.kill()
+    # The whole group: a worker left running would keep the output pipe open (and the run half alive).
+    os.killpg(process.pid, signal.SIGKILL)
     process.communicate(timeout=60)
     text = log.read_bytes()
     assert text.count(b'\n') >= 6
