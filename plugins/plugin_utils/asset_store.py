@@ -344,21 +344,21 @@ class AssetStore:
                 record = records[host]
                 digest = record_digest(record)
                 row = known.get(host)
+                if row is not None and row[0] == digest:
+                    if not row[1]:
+                        # Stored before schema 3: the view is built from the record that stays stored.
+                        views.append((host, _stored_view(record)))
+                    touched.append((record['collected_at'], record['collected_at'], record['collected_at'], run_id, host))
+                    outcome[host] = {'changed': False, 'new': False, 'changes': []}
+                    continue
                 summary = _dumps(record_summary(record))
                 if row is None:
                     inserted.append((host, record['collected_at'], record['collected_at'], now, record['collected_at'], run_id, digest, summary,
                                      _record_text(record)))
                     views.append((host, _stored_view(record)))
                     sightings.update(_sightings(record))
-                    history.append((host, now, run_id, 'first_seen', _dumps(record_summary(record))))
+                    history.append((host, now, run_id, 'first_seen', summary))
                     outcome[host] = {'changed': True, 'new': True, 'changes': ['first_seen']}
-                    continue
-                if row[0] == digest:
-                    if not row[1]:
-                        # Stored before schema 3: the view is built from the record that stays stored.
-                        views.append((host, _stored_view(record)))
-                    touched.append((record['collected_at'], record['collected_at'], record['collected_at'], run_id, host))
-                    outcome[host] = {'changed': False, 'new': False, 'changes': []}
                     continue
                 # Read before the record is replaced below.
                 changes = _changes_since(db, host, record)

@@ -14,7 +14,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: build-apt-repo.sh OUTPUT_DIR}
 codenames=(bullseye bookworm trixie)
 
-recipe=$(cat "$0" "$here"/fixture-packages/* | sha256sum | cut -c1-16)
+# shellcheck source=tests/testbed/apt-release.sh
+source "$here/apt-release.sh"
+
+recipe=$(cat "$0" "$here/apt-release.sh" "$here"/fixture-packages/* | sha256sum | cut -c1-16)
 if [[ -f "$out/recipe" && "$(cat "$out/recipe")" == "$recipe" ]]; then
   exit 0
 fi
@@ -123,14 +126,7 @@ for codename in "${codenames[@]}"; do
     gzip -9nk "$dist/main/binary-$arch/Packages"
     label=Debian
     [[ $suite == *-security ]] && label=Debian-Security
-    apt-ftparchive \
-      -o APT::FTPArchive::Release::Origin=Debian \
-      -o APT::FTPArchive::Release::Label="$label" \
-      -o APT::FTPArchive::Release::Suite="$suite" \
-      -o APT::FTPArchive::Release::Codename="$suite" \
-      -o APT::FTPArchive::Release::Architectures="$arch" \
-      -o APT::FTPArchive::Release::Components=main \
-      release "$dist" > "$work/Release"
+    suite_release Debian "$label" "$suite" "$arch" "$dist" > "$work/Release"
     mv "$work/Release" "$dist/Release"
     gpg --batch --yes --clearsign -o "$dist/InRelease" "$dist/Release"
     gpg --batch --yes -abs -o "$dist/Release.gpg" "$dist/Release"

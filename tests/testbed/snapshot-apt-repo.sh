@@ -16,6 +16,8 @@
 # written beside its final name and moved over it.  Prints "published" when the
 # served content changed and "unchanged" otherwise.
 set -euo pipefail
+# shellcheck source=tests/testbed/apt-release.sh
+source "$(dirname "$0")/apt-release.sh"
 source_repo=${1:?usage: snapshot-apt-repo.sh SOURCE_REPO MIRROR_DIR [--hold NAME_VERSION]...}
 mirror=${2:?usage: snapshot-apt-repo.sh SOURCE_REPO MIRROR_DIR [--hold NAME_VERSION]...}
 shift 2
@@ -98,14 +100,7 @@ for dist_dir in "$source_repo"/dists/*/; do
   rm -rf "$mirror/index" && mkdir -p "$mirror/index" && cp -r "$dist/main" "$mirror/index/"
   origin=$(sed -n 's/^Origin: //p' "$dist_dir/Release")
   label=$(sed -n 's/^Label: //p' "$dist_dir/Release")
-  apt-ftparchive \
-    -o APT::FTPArchive::Release::Origin="$origin" \
-    -o APT::FTPArchive::Release::Label="$label" \
-    -o APT::FTPArchive::Release::Suite="$suite" \
-    -o APT::FTPArchive::Release::Codename="$suite" \
-    -o APT::FTPArchive::Release::Architectures="$arch" \
-    -o APT::FTPArchive::Release::Components=main \
-    release "$mirror/index" > "$mirror/Release.new"
+  suite_release "$origin" "$label" "$suite" "$arch" "$mirror/index" > "$mirror/Release.new"
   gpg --batch --yes --clearsign -o "$dist/InRelease.new" "$mirror/Release.new"
   gpg --batch --yes -abs -o "$dist/Release.gpg.new" "$mirror/Release.new"
   mv "$mirror/Release.new" "$dist/Release"
