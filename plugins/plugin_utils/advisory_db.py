@@ -327,14 +327,17 @@ class AdvisoryDB:
                                   % (path, meta.get('schema'), SCHEMA))
         self.path = path
         self.built_at = meta.get('built_at')
+        summary = json.loads(meta.get('summary') or '{}')
         # Each feed's type, source and own date (data_date, date_source): what the staleness gate checks.
-        self.feeds = json.loads(meta.get('summary') or '{}').get('feeds') or []
+        self.feeds = summary.get('feeds') or []
         # What the database was built from: a pass compares it to skip hosts assessed against the same data.
         self.identity = '%s|%s' % (meta.get('input_digest'), meta.get('built_at'))
         self._connection = sqlite3.connect('file:%s?mode=ro' % path, uri=True, check_same_thread=False)
         self._memo = {}
         self._advisory_details = {}
-        self._stored_ecosystems = None
+        # The build counts the affected entries it writes per ecosystem: their names without a scan of the table.
+        counted = summary.get('ecosystems')
+        self._stored_ecosystems = sorted(counted) if isinstance(counted, dict) else None
         self._connection.execute('CREATE TEMP TABLE wanted (name TEXT NOT NULL, version TEXT NOT NULL, key TEXT)')
         self._connection.execute('CREATE TEMP TABLE wanted_cves (cve TEXT PRIMARY KEY)')
 
@@ -446,19 +449,20 @@ class AdvisoryDB:
                 condition = ''
             # Only placeholders and the fixed condition above are joined into the text; every value is bound.
             query = (
-                'SELECT w.name, w.version, CASE WHEN w.key IS NULL THEN 0 ELSE f.simple END, f.ecosystem, f.ranges, '  # noqa: S608
+                'SELECT w.name, w.version, CASE WHEN w.key IS NULL THEN 0 ELSE f.simple END, f.ranges, '  # noqa: S608
                 'f.versions, f.fixed, f.status, f.urgency, a.id, a.aliases, a.summary, a.source, a.cvss_vector, a.cvss_score '
                 'FROM temp.wanted w CROSS JOIN affected f ON f.ecosystem IN (%s) AND f.package = w.name '
                 'JOIN advisories a ON a.id = f.advisory_id %s' % (', '.join('?' * len(covering)), condition)
             )
             for row in self._connection.execute(query, covering):
                 rows_by_name.setdefault((row[0], row[1]), []).append(row[2:])
-        self._prefetch_details({row[7]: row[8] for rows in rows_by_name.values() for row in rows})
+        self._prefetch_details({row[6]: row[7] for rows in rows_by_name.values() for row in rows})
         for name, version in todo:
             found = []
-            for (simple, record_ecosystem, ranges, versions, fixed, status, urgency, advisory_id, aliases, summary,
+            for (simple, ranges, versions, fixed, status, urgency, advisory_id, aliases, summary,
                  source, vector, score) in rows_by_name.get((stored_name[name], version), []):
-                if not ecosystem_applies(record_ecosystem, ecosystem) or status == 'not-affected':
+                # The query read only the covering ecosystems' entries: each applies to the host.
+                if status == 'not-affected':
                     continue
                 if not simple:
                     hit = version in json.loads(versions) or any(

@@ -257,6 +257,25 @@ def test_match_is_memoised(db_path):
     assert db.match('Debian:12', [('pw-demo-security', '1.0-1')]) == first
 
 
+def test_the_covering_ecosystems_come_from_the_build_summary_and_an_older_summary_falls_back_to_the_table(db_path):
+    build(db_path, _feeds())
+    db = AdvisoryDB(db_path)
+    stored = sorted(row[0] for row in db._connection.execute('SELECT DISTINCT ecosystem FROM affected'))
+    assert db._stored_ecosystems == stored      # no scan of the affected table per AdvisoryDB
+    packages = [('pw-demo-security', '1.0-1'), ('pw-libdemo', '1.0-1'), ('pw-failing', '1.0-1')]
+    expected = {ecosystem: db.match(ecosystem, packages) for ecosystem in ('Debian:12', 'Debian:13', 'Debian:11')}
+    db.close()
+    with sqlite3.connect(db_path) as connection:
+        summary = json.loads(connection.execute("SELECT value FROM meta WHERE key = 'summary'").fetchone()[0])
+        del summary['ecosystems']
+        connection.execute("UPDATE meta SET value = ? WHERE key = 'summary'", (json.dumps(summary),))
+    older = AdvisoryDB(db_path)
+    assert older._stored_ecosystems is None
+    assert {ecosystem: older.match(ecosystem, packages) for ecosystem in expected} == expected
+    assert older.covering_ecosystems('Debian:12') == [name for name in stored if name in ('Debian', 'Debian:12')]
+    older.close()
+
+
 def test_single_interval_ranges_are_decided_in_sql(tmp_path):
     osv = tmp_path / 'osv'
     osv.mkdir()
