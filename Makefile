@@ -36,11 +36,15 @@ test:
 
 units: units-2.19 units-2.18
 
+# One pytest worker more than there are CPUs: the tests spend much of their time waiting on the
+# playbooks, package managers and servers they start (on 2 CPUs, 3 workers took 295 s where 2 took 375 s).
+UNIT_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+
 units-2.19: setup
-	tests/tools/ansible-test.sh $(VENV) units --venv --python 3.11 --color no
+	tests/tools/ansible-test.sh $(VENV) units --venv --python 3.11 --color no --num-workers $(UNIT_WORKERS)
 
 units-2.18: setup
-	tests/tools/ansible-test.sh $(CORE218) units --venv --python 3.11 --color no
+	tests/tools/ansible-test.sh $(CORE218) units --venv --python 3.11 --color no --num-workers $(UNIT_WORKERS)
 
 sanity: sanity-2.19 sanity-2.18
 
