@@ -36,7 +36,7 @@ import tempfile
 import time
 
 from ansible_collections.patchwise.patching.plugins.module_utils.advisories import FeedError, ecosystem_applies, normalize_package_name, range_affects
-from ansible_collections.patchwise.patching.plugins.module_utils.versions import scheme_for_ecosystem, version_key
+from ansible_collections.patchwise.patching.plugins.module_utils.versions import scheme_for_ecosystem, version_key, version_keys
 from ansible_collections.patchwise.patching.plugins.plugin_utils.database_kind import ADVISORY, database_kind, describe
 from ansible_collections.patchwise.patching.plugins.plugin_utils.feed_dates import format_time
 from ansible_collections.patchwise.patching.plugins.plugin_utils.feed_files import fetch, read_feed, sha256_of
@@ -428,7 +428,7 @@ class AdvisoryDB:
         stored_name = {name: normalize_package_name(ecosystem, name) for name, _version in todo}
         rows_by_name = {}
         try:
-            keyed = [[stored_name[name], version, version_key(version, scheme)] for name, version in todo]
+            keyed = [[stored_name[name], version, key] for (name, version), key in zip(todo, version_keys([version for _name, version in todo], scheme))]
         except ValueError:
             keyed = None    # no sort keys for this scheme (or an odd version): Python decides every range
         if todo:

@@ -11,6 +11,7 @@ from ansible_collections.patchwise.patching.plugins.module_utils.versions import
     scheme_for_ecosystem,
     validate_version,
     version_key,
+    version_keys,
 )
 
 # (a, b, expected) — each also checked reversed.
@@ -281,6 +282,24 @@ def test_key_order_matches_compare_on_generated_versions(scheme):
         if result != _key_sign(first, second, scheme) or compare_versions(second, first, scheme) != -result:
             disagreements.append((first, second, result))
     assert disagreements == []
+
+
+@pytest.mark.parametrize('scheme', ['deb', 'rpm', 'semver'])
+def test_the_keys_of_many_versions_are_each_versions_key(scheme):
+    rng = random.Random(20261206)
+    versions = _generated_versions(scheme, rng, 400)
+    # Repeated versions and parts, in the order a host lists them: the batch memoises parts per call.
+    versions = versions + rng.sample(versions, 100)
+    assert version_keys(versions, scheme) == [version_key(version, scheme) for version in versions]
+    assert version_keys([], scheme) == []
+
+
+def test_the_keys_of_many_versions_refuse_an_invalid_one_as_version_key_does():
+    with pytest.raises(ValueError, match='invalid deb version'):
+        version_keys(['1.0-1', '1.0 -1'], 'deb')
+    with pytest.raises(ValueError, match='no sort key'):
+        version_keys(['1.0'], 'apk')
+    assert version_keys(['1:2.0-1', '2.0-1', '0:2.0-1'], 'deb') == [version_key(v, 'deb') for v in ('1:2.0-1', '2.0-1', '0:2.0-1')]
 
 
 def _key_sign(first, second, scheme):
