@@ -33,6 +33,8 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_findings i
 # Fields of a finding that belong to one host; everything else is shared by the hosts with the same detail_key.
 _HOST_FIELDS = frozenset(('status', 'first_seen', 'closed', 'due', 'tier', 'hold', 'acceptance', 'distribution_security_update',
                           'held_binaries', 'host_reasons', 'reasons', 'host', 'candidate', 'unfinished_binaries'))
+# The host's own fields a finding row keeps in ``extra`` when set (with host_reasons when there is more than the due date's).
+_HOST_EXTRAS = ('hold', 'acceptance', 'distribution_security_update', 'held_binaries', 'candidate', 'unfinished_binaries')
 # Hosts per IN (...) query: within SQLite's oldest parameter limit (999).
 _CHUNK = 500
 _TABLES = ('meta', 'hosts', 'history', 'register', 'runs', 'risk_results', 'findings', 'plans', 'patch_outcomes', 'match_views',
@@ -90,6 +92,17 @@ def _stored_view(record):
         return _dumps(match_view(record))
     except (AttributeError, KeyError, TypeError, ValueError):
         return None
+
+
+def _host_extra_text(finding):
+    """The stored ``extra`` of a finding: its host's own fields that are set, as JSON, or None (most findings)."""
+    if not (finding.get('hold') or finding.get('acceptance') or finding.get('distribution_security_update') or finding.get('held_binaries')
+            or finding.get('candidate') or finding.get('unfinished_binaries') or len(finding.get('host_reasons') or ()) > 1):
+        return None
+    extra = {name: finding[name] for name in _HOST_EXTRAS if finding.get(name)}
+    if len(finding.get('host_reasons') or ()) > 1:
+        extra['host_reasons'] = finding['host_reasons']
+    return _dumps(extra)
 
 
 def _write_results(db, rows):
@@ -539,13 +552,8 @@ class AssetStore:
                         detail = details.get(detail_key) or {name: value for name, value in finding.items() if name not in _HOST_FIELDS}
                         detail_rows.append((detail_key, _dumps(detail)))
                         written.add(detail_key)
-                    extra = {name: finding[name] for name in ('hold', 'acceptance', 'distribution_security_update', 'held_binaries',
-                                                              'candidate', 'unfinished_binaries')
-                             if finding.get(name)}
-                    if len(finding.get('host_reasons') or []) > 1:
-                        extra['host_reasons'] = finding['host_reasons']
                     row = (finding['status'], first_seen, finding.get('kind', 'os'), finding.get('tier'), finding.get('due'), detail_key,
-                           _dumps(extra) if extra else None)
+                           _host_extra_text(finding))
                     if row != stored:  # a steady fleet rewrites nothing
                         rows.append((host, key[0], key[1], *row))
                 if detail_rows:

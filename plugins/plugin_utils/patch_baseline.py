@@ -104,8 +104,11 @@ def verdict(baseline, update, today, sightings=None):
     approved = baseline.get('approved') or []
     if approved and not any(entry_matches(entry, update) for entry in approved):
         return 'not_approved', {'rule': 'baseline.approved names none of it'}
-    tier = _tier(update)
     bypass = set(baseline.get('bypass') or [])
+    if not bypass and not any((baseline.get('approve_after_days') or {}).values()):
+        # Nothing bypasses and nothing waits (the default baseline): the tier need not be worked out.
+        return 'eligible', {}
+    tier = _tier(update)
     if ('kev' in bypass and any(finding.get('kev') for finding in update['findings'])) or ('critical' in bypass and tier == 'critical'):
         return 'eligible', {'bypass': 'kev' if any(finding.get('kev') for finding in update['findings']) and 'kev' in bypass else 'critical'}
     days = (baseline.get('approve_after_days') or {}).get(tier, 0) or 0

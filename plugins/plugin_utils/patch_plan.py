@@ -20,6 +20,7 @@ cannot be determined (``reboot_required: unknown``) counts as one (docs/plan.md)
 from __future__ import annotations
 
 import datetime
+import functools
 
 from ansible_collections.patchwise.patching.plugins.module_utils.versions import compare_versions, scheme_for_ecosystem
 from ansible_collections.patchwise.patching.plugins.plugin_utils.maintenance_windows import in_window
@@ -31,8 +32,14 @@ PLAN_SCHEMA = 1
 
 def _later(ecosystem, left, right):
     """The later of two target versions in the ecosystem's version order."""
-    if right is None:
+    if right is None or right == left:
         return left
+    return _later_of_two(ecosystem, left, right)
+
+
+# A fleet's plans compare the same few fixed versions again and again, host after host.
+@functools.lru_cache(maxsize=65536)
+def _later_of_two(ecosystem, left, right):
     try:
         return left if compare_versions(left, right, scheme_for_ecosystem(ecosystem)) > 0 else right
     except ValueError:
@@ -80,6 +87,7 @@ def patch_plan(result, policy, register_entry=None, *, change_ref=None, moment=N
     reasons = []
     packages, held, no_fix, applications = {}, [], [], {}
     fixes = {'system': {}, 'app': {}}   # per planned package or application, the findings it fixes
+    system_fixes = fixes['system']
     for finding in result.get('findings') or []:
         if finding.get('status') != 'open':
             continue
@@ -104,16 +112,20 @@ def patch_plan(result, policy, register_entry=None, *, change_ref=None, moment=N
         updates = finding.get('distribution_security_update')
         # Advisories name the source version; a pending update names the binary package's own version.
         targets = [(u['name'], u['available']) for u in updates] if updates else [(name, finding['fixed']) for name in finding['binary_packages']]
-        held_binaries = set(finding.get('held_binaries') or [])
+        held_binaries = finding.get('held_binaries')
         for name, target in targets:
-            if name in held_binaries:
+            if held_binaries and name in held_binaries:
                 held.append({'finding': finding['id'], 'package': name, 'packages': [name], 'until': None,
                              'reason': 'held by the package manager (apt-mark hold)'})
                 continue
-            entry = packages.setdefault(name, {'name': name, 'target': None, 'findings': []})
-            entry['target'] = _later(finding.get('ecosystem'), target, entry['target'])
+            entry = packages.get(name)
+            if entry is None:
+                entry = packages[name] = {'name': name, 'target': target, 'findings': []}
+                system_fixes[name] = []
+            elif entry['target'] != target:
+                entry['target'] = _later(finding.get('ecosystem'), target, entry['target'])
             entry['findings'].append(finding['id'])
-            fixes['system'].setdefault(name, []).append(finding)
+            system_fixes[name].append(finding)
     today = (moment or datetime.datetime.now(datetime.timezone.utc)).date()
     baseline = policy.get('baseline') or {}
     try:

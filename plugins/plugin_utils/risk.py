@@ -8,7 +8,9 @@ checks that the data can supply every decision point they use.
 ``engine.classify(host, record, register_entry, lifecycle)`` returns the risk
 result of the design document for one host; the fleet pass calls it per
 host with the same engine, so advisory look-ups and SSVC outcomes are
-memoised across hosts.
+memoised across hosts, and a finding is decided once per detail (advisory,
+package state, exposure and criticality) and first-seen date, not once per
+host, unless something of its host is in it.
 
 Per finding: the decision points come from ``risk_points.derive_points``; the
 decision table (``ssvc-deployer`` by default) gives the decision and, through
@@ -23,9 +25,10 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
+from operator import itemgetter
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import TIERS, JMESPathError
-from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_findings import record_findings
+from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_findings import record_matches
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_points import DERIVABLE_POINTS, derive_points
 from ansible_collections.patchwise.patching.plugins.plugin_utils.ssvc import SSVCError, resolve_table
 
@@ -86,6 +89,13 @@ class RiskEngine:
         self._dues = {}
         # detail_key -> the shared part of a finding (see _detail); the store writes each once.
         self.details = {}
+        # (exposure, criticality) -> {id(raw finding): detail}: the raw findings are shared and kept for the
+        # pass (in _raw), so their identity is a key that needs no formatting per host.
+        self._details_by_class = {}
+        # (id(detail), first seen) -> (sort key, finding) of findings with nothing of their host in them.
+        self._shared_findings = {}
+        # id(detail) -> whether an acceptance or hold of one host names it.
+        self._excepted = {}
 
     def _lookup(self, table, points):
         key = (id(table), tuple(points[point] for point in table.inputs))
@@ -207,31 +217,66 @@ class RiskEngine:
                 finding['host_reasons'].append('held%s: %s' % (' until %s' % hold['until'] if hold.get('until') else '', hold['reason']))
                 break
 
+    def _host_excepted(self, detail):
+        """Whether an acceptance or hold of one host names this finding: then it is decided per host.
+
+        Acceptances and holds without a host apply alike on every host: they do not stop sharing.
+        """
+        known = self._excepted.get(id(detail))
+        if known is None:
+            known = self._excepted[id(detail)] = any(entry.get('host') and _matches(entry, entry['host'], detail)
+                                                     for entry in (*self.policy['acceptances'], *self.policy['holds']))
+        return known
+
+    def _finding(self, host, host_context, detail, first_seen, extra):
+        """One host's finding: the shared detail, its lifecycle and due date, the host's own fields, rules and exceptions."""
+        due, due_reason = self._due(detail, first_seen)
+        finding = dict(detail, status='open', first_seen=first_seen, closed=None, hold=None, acceptance=None, due=due,
+                       distribution_security_update=extra.get('distribution_security_update'), host_reasons=[due_reason],
+                       held_binaries=extra.get('held_binaries') or [], candidate=extra.get('candidate'),
+                       unfinished_binaries=extra.get('unfinished_binaries') or {})
+        if finding['unfinished_binaries']:
+            finding['host_reasons'].append('not fully installed, its files are on disk: %s' % ', '.join(
+                '%s (%s)' % pair for pair in sorted(finding['unfinished_binaries'].items())))
+        if self.policy['rules']:
+            self._apply_rules(host_context, finding)
+        if self.policy['acceptances'] or self.policy['holds']:
+            self._apply_exceptions(host, finding)
+        finding['reasons'] = [*detail['reasons'], *finding['host_reasons']]
+        return (-TIER_ORDER[finding['tier']], finding['due'], -finding['score'], finding['id'], finding['package']), finding
+
     def classify(self, host, record, register_entry=None, lifecycle=None, run_id=None):
-        """The risk result of one host.  ``lifecycle``: {(id, package): first_seen} of findings already known."""
+        """The risk result of one host.  ``lifecycle``: {(id, package): first_seen} of findings already known.
+
+        A finding with nothing of its host in it (no pending update, held or unfinished binary, custom rule,
+        acceptance or hold of that host) is one dict shared by every host with the same detail and first-seen date, so a
+        caller reads the findings and does not change them.  (The asset store sets the status and first seen it wrote,
+        which are the same for every host that shares one.)
+        """
         lifecycle = lifecycle or {}
-        raw, skipped = record_findings(record, self.advisories, self._raw)
+        items, skipped = record_matches(record, self.advisories, self._raw)
         today = self.today.isoformat()
         host_context = {'name': host, 'register': register_entry or {}, 'os': record.get('os') or {}}
-        findings = []
-        for item in raw:
-            detail = self._detail(item, register_entry)
-            first_seen = lifecycle.get((item['id'], item['package'])) or today
-            due, due_reason = self._due(detail, first_seen)
-            finding = dict(detail, status='open', first_seen=first_seen, closed=None, hold=None, acceptance=None, due=due,
-                           distribution_security_update=item.get('distribution_security_update'), host_reasons=[due_reason],
-                           held_binaries=item.get('held_binaries') or [], candidate=item.get('candidate'),
-                           unfinished_binaries=item.get('unfinished_binaries') or {})
-            if finding['unfinished_binaries']:
-                finding['host_reasons'].append('not fully installed, its files are on disk: %s' % ', '.join(
-                    '%s (%s)' % pair for pair in sorted(finding['unfinished_binaries'].items())))
-            if self.policy['rules']:
-                self._apply_rules(host_context, finding)
-            if self.policy['acceptances'] or self.policy['holds']:
-                self._apply_exceptions(host, finding)
-            finding['reasons'] = [*detail['reasons'], *finding['host_reasons']]
-            findings.append(finding)
-        findings.sort(key=lambda f: (-TIER_ORDER[f['tier']], f['due'], -f['score'], f['id'], f['package']))
+        register_class = ((register_entry or {}).get('exposure'), (register_entry or {}).get('criticality'))
+        details = self._details_by_class.setdefault(register_class, {})
+        shared = self._shared_findings
+        shareable = not self.policy['rules']
+        decorated = []
+        for base, extra in items:
+            detail = details.get(id(base))
+            if detail is None:
+                detail = details[id(base)] = self._detail(base, register_entry)
+            first_seen = lifecycle.get((base['id'], base['package'])) or today
+            if extra is None and shareable and not self._host_excepted(detail):
+                entry = shared.get((id(detail), first_seen))
+                if entry is None:
+                    entry = shared[(id(detail), first_seen)] = self._finding(host, host_context, detail, first_seen, {})
+                decorated.append(entry)
+            else:
+                decorated.append(self._finding(host, host_context, detail, first_seen, extra or {}))
+        # Stable: findings with equal keys (the same advisory for two installed versions) keep the matching order.
+        decorated.sort(key=itemgetter(0))
+        findings = [finding for _key, finding in decorated]
         open_findings = [f for f in findings if f['status'] == 'open']
         top = open_findings[0] if open_findings else None
         counts = {tier: sum(1 for f in open_findings if f['tier'] == tier) for tier in TIERS}

@@ -74,13 +74,13 @@ def _finding(match, kind, package, installed, *, binaries, scheme):
     }
 
 
-def _memoised(cache, match, kind, package, installed, *, binaries, scheme):
-    """A fresh copy of the raw finding for this match; the matching work is done once per pass."""
+def _shared(cache, match, kind, package, installed, *, binaries, scheme):
+    """The raw finding for this match, made once per pass and shared by every host that has it: never changed after."""
     key = (match['id'], match['ecosystem'], kind, package, installed, tuple(binaries))
     base = cache.get(key)
     if base is None:
         base = cache[key] = _finding(match, kind, package, installed, binaries=binaries, scheme=scheme)
-    return dict(base)
+    return base
 
 
 def _escape(text):
@@ -179,22 +179,50 @@ def _os_findings(view, advisories, skipped, cache):
         skipped.append('OS packages not matched: %s' % (os_facts.get('ecosystem_reason') or 'the record names no OSV ecosystem for %s %s'
                                                         % (os_facts.get('distribution'), os_facts.get('version'))))
         return []
-    findings, seen = [], {}
+    if len(ecosystems) == 1:
+        return _ecosystem_findings(view, ecosystems[0], advisories, skipped, cache)
+    items, seen = [], {}
     for ecosystem in ecosystems:
-        for finding in _ecosystem_findings(view, ecosystem, advisories, skipped, cache):
-            key = (finding['id'], finding['package'], finding['installed'])
-            known = seen.get(key)
-            if known is None:
-                seen[key] = finding
-                findings.append(finding)
-            elif known['fixed'] is None and finding['fixed'] is not None:
+        for base, extra in _ecosystem_findings(view, ecosystem, advisories, skipped, cache):
+            key = (base['id'], base['package'], base['installed'])
+            index = seen.get(key)
+            if index is None:
+                seen[key] = len(items)
+                items.append((base, extra))
+            else:
                 # An Ubuntu Pro host: the ESM ecosystem may know the fix the release's does not.
-                known.update(fixed=finding['fixed'], ecosystem=finding['ecosystem'])
-    return findings
+                items[index] = (_with_fix(cache, items[index][0], base), items[index][1])
+    return items
+
+
+def _with_fix(cache, known, other):
+    """``known``, or when only ``other`` (the same advisory for the same package) names a fix, the two merged.
+
+    The merged finding is kept in the cache like the others, so hosts share it too.
+    """
+    if known['fixed'] is not None or other['fixed'] is None:
+        return known
+    merged = cache.get(('merged', id(known), id(other)))
+    if merged is None:
+        merged = cache[('merged', id(known), id(other))] = dict(known, fixed=other['fixed'], ecosystem=other['ecosystem'])
+    return merged
+
+
+def _distinct(cache, bases):
+    """One raw finding per advisory of one package version (an advisory may list a package twice)."""
+    distinct, index_of = [], {}
+    for base in bases:
+        index = index_of.get(base['id'])
+        if index is None:
+            index_of[base['id']] = len(distinct)
+            distinct.append(base)
+        else:
+            distinct[index] = _with_fix(cache, distinct[index], base)
+    return distinct
 
 
 def _ecosystem_findings(view, ecosystem, advisories, skipped, cache):
-    """The findings of the host's packages in one of its ecosystems."""
+    """The findings of the host's packages in one ecosystem: [(shared raw finding, host's own fields or None)]."""
     try:
         scheme = scheme_for_ecosystem(ecosystem)
     except ValueError:
@@ -223,20 +251,30 @@ def _ecosystem_findings(view, ecosystem, advisories, skipped, cache):
     held = set()
     for key in found_keys:
         held.update(view['held'].get(key, ()))
-    findings = []
-    for name, version, key in sorted((*_split_key(key), key) for key in found_keys):
+    unfinished_of = view.get('unfinished') or {}
+    items = []
+    for key in sorted(found_keys, key=_split_key):
         built = binaries[position[key]]
-        built_from = [_unescape(binary) for binary in built.split('\t')] if built else [name]
-        held_here = [binary for binary in built_from if binary in held]
-        unfinished = view.get('unfinished', {}).get(key)
-        for match in hits[key]:
-            finding = _memoised(cache, match, 'os', name, version, binaries=built_from, scheme=scheme)
+        # The key's raw findings for these binaries, made once per pass: hosts with the same package share them.
+        bases = cache.get(('bases', ecosystem, key, built))
+        if bases is None:
+            name, version = _split_key(key)
+            built_from = [_unescape(binary) for binary in built.split('\t')] if built else [name]
+            bases = _distinct(cache, [_shared(cache, match, 'os', name, version, binaries=built_from, scheme=scheme) for match in hits[key]])
+            cache[('bases', ecosystem, key, built)] = bases
+            cache[('plain items', ecosystem, key, built)] = [(base, None) for base in bases]
+        held_here = [binary for binary in bases[0]['binary_packages'] if binary in held] if held else []
+        unfinished = unfinished_of.get(key)
+        if held_here or unfinished:
+            extra = {}
             if held_here:
-                finding['held_binaries'] = held_here
+                extra['held_binaries'] = held_here
             if unfinished:
-                finding['unfinished_binaries'] = dict(unfinished)
-            findings.append(finding)
-    return findings
+                extra['unfinished_binaries'] = dict(unfinished)
+            items.extend((base, dict(extra)) for base in bases)
+        else:
+            items.extend(cache[('plain items', ecosystem, key, built)])
+    return items
 
 
 def _app_findings(view, advisories, skipped, cache):
@@ -245,7 +283,7 @@ def _app_findings(view, advisories, skipped, cache):
     by_ecosystem = {}
     for ecosystem, name, version in view['applications']:
         by_ecosystem.setdefault(ecosystem, set()).add((name, version))
-    findings = []
+    items = []
     for ecosystem, wanted in sorted(by_ecosystem.items()):
         try:
             scheme = scheme_for_ecosystem(ecosystem)
@@ -253,30 +291,35 @@ def _app_findings(view, advisories, skipped, cache):
             skipped.append('applications not matched: unknown ecosystem %s' % ecosystem)
             continue
         for (name, version), found in sorted(advisories.match(ecosystem, sorted(wanted)).items()):
-            findings.extend(_memoised(cache, match, 'app', name, version, binaries=[], scheme=scheme) for match in found)
-    return findings
+            items.extend((_shared(cache, match, 'app', name, version, binaries=[], scheme=scheme), None) for match in found)
+    return items
 
 
-def _distribution_updates(view, findings):
+def _distribution_updates(view, items, cache):
     """Attach pending security updates to the findings of their packages; add one finding per source package no advisory fixes.
 
     ``fixed`` comes only from advisory data: a pending update is shown as the finding's
     ``candidate``, never as its fix - an advisory that names no fix (Debian's ``<unfixed>``) stays
     unfixed however new the package gets.  A security update that fixes none of its package's known
     findings fixes something the loaded feeds do not name: it gets a ``security-update:`` finding.
+    ``items`` are (shared raw finding, host's fields) pairs; the host's fields of a covered finding
+    are replaced in place.
     """
     covered = {}
-    for finding in findings:
-        if finding['kind'] == 'os':
-            for binary in finding['binary_packages']:
-                covered.setdefault(binary, []).append(finding)
+    for index, (base, _extra) in enumerate(items):
+        if base['kind'] == 'os':
+            for binary in base['binary_packages']:
+                covered.setdefault(binary, []).append(index)
     unnamed = {}
     for update in view['updates']:
         pending = {'name': update['name'], 'available': update['available'], 'origin': update['origin']}
-        for finding in covered.get(update['name'], ()):
-            finding['distribution_security_update'] = [*(finding['distribution_security_update'] or []), pending]
-            finding['candidate'] = update['available']
-        if not any(finding['fixed'] is not None for finding in covered.get(update['name'], ())):
+        for index in covered.get(update['name'], ()):
+            base, extra = items[index]
+            extra = dict(extra or {})
+            extra['distribution_security_update'] = [*(extra.get('distribution_security_update') or []), pending]
+            extra['candidate'] = update['available']
+            items[index] = (base, extra)
+        if not any(items[index][0]['fixed'] is not None for index in covered.get(update['name'], ())):
             unnamed.setdefault(update['name'], []).append((update, pending))
     if unnamed:
         # Group the binaries no advisory names by their source package.
@@ -285,29 +328,52 @@ def _distribution_updates(view, findings):
         for binary, updates in unnamed.items():
             by_source.setdefault(source_of.get(binary, binary), []).extend(updates)
         unnamed = by_source
-    extra = []
+    extra_items = []
     for source, updates in sorted(unnamed.items()):
         first = updates[0][0]
-        extra.append({
-            'id': 'security-update:%s' % source,
-            'aliases': [],
-            'kind': 'os',
-            'package': source,
-            'binary_packages': sorted(update['name'] for update, _pending in updates),
-            'installed': first.get('current'),
-            'fixed': first.get('available'),
-            'ecosystem': view['os'].get('ecosystem'),
-            'summary': 'pending update marked as a security fix by the distribution (%s)' % first.get('origin'),
-            'source': 'distribution',
-            'cvss': None, 'epss': None, 'kev': None, 'tracker_status': None, 'urgency': None,
-            'distribution_security_update': [pending for _update, pending in updates],
-        })
-    return extra
+        binary_packages = sorted(update['name'] for update, _pending in updates)
+        # Shared like the advisories' findings; the pending updates themselves are the host's.
+        key = ('security update', source, tuple(binary_packages), first.get('current'), first.get('available'), first.get('origin'),
+               view['os'].get('ecosystem'))
+        base = cache.get(key)
+        if base is None:
+            base = cache[key] = {
+                'id': 'security-update:%s' % source,
+                'aliases': [],
+                'kind': 'os',
+                'package': source,
+                'binary_packages': binary_packages,
+                'installed': first.get('current'),
+                'fixed': first.get('available'),
+                'ecosystem': view['os'].get('ecosystem'),
+                'summary': 'pending update marked as a security fix by the distribution (%s)' % first.get('origin'),
+                'source': 'distribution',
+                'cvss': None, 'epss': None, 'kev': None, 'tracker_status': None, 'urgency': None,
+                'distribution_security_update': None,
+            }
+        extra_items.append((base, {'distribution_security_update': [pending for _update, pending in updates]}))
+    return extra_items
 
 
 def is_match_view(record):
     """True when ``record`` is a ``match_view`` of the current layout rather than a full record."""
     return record.get('view') == MATCH_VIEW and 'keys' in record
+
+
+def record_matches(record, advisories, cache):
+    """Return ([(raw finding, host's own fields or None)], [reasons something was not matched]) for one record or view.
+
+    The raw findings are shared through ``cache`` (a dict kept across the
+    records of one pass) by every record that has them and must not be
+    changed; the host's own fields (held and unfinished binaries, pending
+    security updates and their candidate version) come apart.
+    """
+    view = record if is_match_view(record) else match_view(record)
+    skipped = []
+    items = _os_findings(view, advisories, skipped, cache) + _app_findings(view, advisories, skipped, cache)
+    if view['updates']:
+        items.extend(_distribution_updates(view, items, cache))
+    return items, skipped
 
 
 def record_findings(record, advisories, cache=None):
@@ -316,9 +382,5 @@ def record_findings(record, advisories, cache=None):
     ``cache`` (a dict kept across the records of one pass) memoises the raw
     findings and which package keys match; each record gets its own copies.
     """
-    cache = {} if cache is None else cache
-    view = record if is_match_view(record) else match_view(record)
-    skipped = []
-    findings = _os_findings(view, advisories, skipped, cache) + _app_findings(view, advisories, skipped, cache)
-    findings.extend(_distribution_updates(view, findings))
-    return findings, skipped
+    items, skipped = record_matches(record, advisories, {} if cache is None else cache)
+    return [dict(base, **extra) if extra else dict(base) for base, extra in items], skipped

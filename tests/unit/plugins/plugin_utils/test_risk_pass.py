@@ -1,12 +1,15 @@
 # Copyright: patchwise developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The fleet pass: incremental passes skip exactly the hosts whose inputs did not change.
+"""The fleet pass: incremental passes skip exactly the hosts whose inputs did not change, and the
+engine that shares its per-finding work decides as the engine that built every finding apart did.
 
-The reference is the same pass with ``force``: every host classified again.  The property test
-runs both over randomised fleets through a series of changes (packages upgraded, register
-entries edited, advisories added and fixed, acceptances expiring, windows opening) and compares
-what each stored: risk results, findings with their lifecycle dates, and plans.
+The property test runs three passes over randomised fleets through a series of changes (packages
+upgraded, register entries edited, advisories added and fixed, acceptances expiring, windows
+opening): the incremental pass, the same pass with ``force`` (every host classified again), and
+forced passes with the reference engine (``reference_risk_engine``, the engine as it was before
+issue 19).  It compares what each stored: risk results, findings with their lifecycle dates, and
+plans.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ import random
 import zipfile
 
 import pytest
+from ansible_collections.patchwise.patching.plugins.plugin_utils import risk_pass
 from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import AdvisoryDB, build
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_pass import assess_fleet
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.asset_records import record
+from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.reference_risk_engine import ReferenceRiskEngine
 
 PACKAGES = ['pkg%02d' % index for index in range(10)]
 NOW = datetime.datetime(2099, 3, 2, 12, 0, tzinfo=datetime.timezone.utc)     # a Monday, outside the night window
@@ -41,6 +46,10 @@ def _advisories(rng, count):
             if rng.random() < 0.8:
                 events.append({'fixed': '1.0-%d' % rng.randint(2, 7)})
             affected.append({'package': {'ecosystem': 'Debian:12', 'name': package}, 'ranges': [{'type': 'ECOSYSTEM', 'events': events}]})
+            if rng.random() < 0.2:
+                # The package listed twice in one advisory (OSV records do this): one finding, with the fix either names.
+                affected.append({'package': {'ecosystem': 'Debian:12', 'name': package}, 'ranges': [{'type': 'ECOSYSTEM', 'events': [
+                    {'introduced': '0'}, *([{'fixed': '1.0-%d' % rng.randint(2, 7)}] if rng.random() < 0.5 else [])]}]})
         advisories.append({'id': 'DSA-9%03d-1' % index, 'modified': '2099-01-01T00:00:00Z', 'aliases': ['CVE-2099-%04d' % index],
                            'summary': 'generated for the pass equivalence test', 'affected': affected})
     return advisories
@@ -63,22 +72,40 @@ def _build(path, feed_dir, advisories, kev):
 def _host_record(name, versions, rng):
     packages = [{'name': package, 'version': version, 'arch': 'amd64', 'source_name': package, 'source_version': version}
                 for package, version in sorted(versions.items())]
+    for package in packages:
+        # Some packages held (apt-mark hold) or not fully installed: findings with parts of their host in them.
+        if rng.random() < 0.1:
+            package['held'] = True
+        if rng.random() < 0.05:
+            package['state'] = 'half-configured'
     updates = [{'name': package, 'current': version, 'available': '1.0-7', 'security': True, 'origin': 'Debian-Security:bookworm-security'}
                for package, version in sorted(versions.items()) if rng.random() < 0.3]
     return record(name, packages=packages, updates=updates)
 
 
 def _register_entry(rng):
-    entry = {'exposure': rng.choice(['internet', 'internal', 'isolated']), 'criticality': rng.choice(['low', 'medium', 'high', 'very_high']),
-             'environment': rng.choice(['production', 'staging'])}
+    if rng.random() < 0.7:
+        # Most hosts in a few classes, as in a real fleet: their findings share one detail.
+        exposure, criticality = rng.choice([('internal', 'high'), ('internet', 'medium')])
+    else:
+        exposure, criticality = rng.choice(['internet', 'internal', 'isolated']), rng.choice(['low', 'medium', 'high', 'very_high'])
+    entry = {'exposure': exposure, 'criticality': criticality, 'environment': rng.choice(['production', 'staging'])}
     if rng.random() < 0.5:
         entry['window'] = 'nights'
     return entry
 
 
-def _policy(acceptances):
-    return load_policy({'windows': WINDOWS, 'acceptances': acceptances,
+def _policy(acceptances, rules=()):
+    return load_policy({'windows': WINDOWS, 'acceptances': acceptances, 'rules': list(rules),
                         'holds': [{'package': 'pkg0[12]', 'until': datetime.date(2099, 3, 4), 'reason': 'freeze'}]})
+
+
+# Custom rules, one per seed that has any: a tier raised by host, a status set by finding.
+RULES = [
+    [{'name': 'production is high', 'when': "host.register.environment == 'production' && finding.tier == 'medium'", 'tier': 'high'}],
+    [{'name': 'pkg05 tolerated', 'when': "contains(['host01', 'host04', 'host07'], host.name) && finding.package == 'pkg05'",
+      'status': 'accepted', 'reason': 'compensating control'}],
+]
 
 
 def _stored(path, hosts):
@@ -96,11 +123,17 @@ def _stored(path, hosts):
         return results, day(store.findings()), {host: store.plan(host) for host in hosts}
 
 
-def _pass(path, advisory_path, policy, hosts, *, moment, run_id, force=False):
+def _pass(path, advisory_path, policy, hosts, *, moment, run_id, force=False, engine=None):
     advisories = AdvisoryDB(advisory_path)
     try:
         with AssetStore(path) as store:
-            return assess_fleet(store, advisories, policy, store.register(), hosts, run_id=run_id, now=moment, force=force)
+            if engine is None:
+                return assess_fleet(store, advisories, policy, store.register(), hosts, run_id=run_id, now=moment, force=force)
+            current, risk_pass.RiskEngine = risk_pass.RiskEngine, engine
+            try:
+                return assess_fleet(store, advisories, policy, store.register(), hosts, run_id=run_id, now=moment, force=force)
+            finally:
+                risk_pass.RiskEngine = current
     finally:
         advisories.close()
 
@@ -108,15 +141,23 @@ def _pass(path, advisory_path, policy, hosts, *, moment, run_id, force=False):
 @pytest.mark.parametrize('seed', range(8))
 def test_incremental_passes_store_what_full_passes_store(tmp_path, seed, asset_db):
     rng = random.Random(seed)
-    hosts = ['host%02d' % index for index in range(8)]
-    fleet = {host: {package: _version(rng) for package in rng.sample(PACKAGES, rng.randint(3, 8))} for host in hosts}
+    hosts = ['host%02d' % index for index in range(12)]
+    # Half the hosts alike (the same packages at the same versions), as a fleet built from one image.
+    image = {package: _version(rng) for package in rng.sample(PACKAGES, 7)}
+    fleet = {host: dict(image) if rng.random() < 0.5 else {package: _version(rng) for package in rng.sample(PACKAGES, rng.randint(3, 8))}
+             for host in hosts}
     register = {host: _register_entry(rng) for host in hosts}
     advisories = _advisories(rng, 12)
     kev = {'CVE-2099-0001'}
     acceptances = [{'finding': 'CVE-2099-{:04d}'.format(index), 'owner': 'secops', 'reason': 'mitigated',
                     'expires': datetime.date(2099, 3, 2 + rng.randint(0, 3))} for index in rng.sample(range(12), 3)]
-    # The incremental passes on each backend; the reference, full passes, on SQLite.
-    paths = {'incremental': asset_db, 'full': str(tmp_path / 'full.db')}
+    # One acceptance for one host only, before the fleet-wide ones: the same finding decided apart on that host.
+    alike = [host for host in hosts if fleet[host] == image] or hosts
+    acceptances.insert(0, {'package': rng.choice(sorted(image)), 'host': rng.choice(alike), 'owner': 'ops',
+                           'reason': 'isolated lab host', 'expires': datetime.date(2099, 3, 3)})
+    rules = RULES[seed % 3] if seed % 3 < len(RULES) else []
+    # The incremental passes on each backend; full passes with this engine and with the reference engine on SQLite.
+    paths = {'incremental': asset_db, 'full': str(tmp_path / 'full.db'), 'reference': str(tmp_path / 'reference.db')}
     advisory_path = str(tmp_path / 'advisories.db')
     _build(advisory_path, tmp_path, advisories, kev)
     for path in paths.values():
@@ -126,13 +167,18 @@ def test_incremental_passes_store_what_full_passes_store(tmp_path, seed, asset_d
 
     moment, skipped_total = NOW, 0
     # Every kind of change once per fleet, in a random order, and passes where nothing changed.
-    changes = ['upgrade', 'register', 'advisory', 'days', 'window', 'nothing', 'nothing', rng.choice(['upgrade', 'register', 'days'])]
+    changes = ['upgrade', 'register', 'advisory', 'days', 'window', 'nothing', 'nothing', rng.choice(['upgrade', 'register', 'days']),
+               rng.choice(['upgrade', 'advisory'])]
     rng.shuffle(changes)
+    changes.extend(['days', 'upgrade', 'upgrade'])
     for step, change in enumerate(changes):
         if change == 'upgrade':
             for host in rng.sample(hosts, 2):
                 package = rng.choice(sorted(fleet[host]))
-                fleet[host][package] = '1.0-7'
+                # Fixed, or moved to the version another host has had since an earlier day: a finding first seen
+                # on this pass's day with the same detail as one first seen before.
+                others = sorted({fleet[other][package] for other in hosts if package in fleet[other]} - {fleet[host][package]})
+                fleet[host][package] = rng.choice(['1.0-7', *others])
                 for path in paths.values():
                     with AssetStore(path) as store:
                         store.store_records({host: _host_record(host, fleet[host], random.Random(host + str(step)))})
@@ -152,14 +198,17 @@ def test_incremental_passes_store_what_full_passes_store(tmp_path, seed, asset_d
             moment += datetime.timedelta(hours=11)   # into (or out of) the night window
         summaries = {}
         for label, path in paths.items():
-            summaries[label] = _pass(path, advisory_path, _policy(acceptances), hosts, moment=moment, run_id='run%d' % step, force=label == 'full')
-        assert summaries['full']['unchanged'] == 0
+            summaries[label] = _pass(path, advisory_path, _policy(acceptances, rules), hosts, moment=moment, run_id='run%d' % step,
+                                     force=label != 'incremental', engine=ReferenceRiskEngine if label == 'reference' else None)
+        assert summaries['full']['unchanged'] == summaries['reference']['unchanged'] == 0
         skipped_total += summaries['incremental']['unchanged']
         if change == 'nothing' and step:
             assert summaries['incremental']['unchanged'] == len(hosts), 'nothing changed, yet hosts were assessed again'
-        for key in ('hosts', 'tiers', 'missing', 'skipped', 'ranked', 'open_findings', 'lifecycle', 'changed'):
-            assert summaries['incremental'][key] == summaries['full'][key], 'step %d (%s): %s differs' % (step, change, key)
-        assert _stored(paths['incremental'], hosts) == _stored(paths['full'], hosts), 'step %d (%s): stored state differs' % (step, change)
+        stored = {label: _stored(path, hosts) for label, path in paths.items()}
+        for label in ('incremental', 'full'):
+            for key in ('hosts', 'tiers', 'missing', 'skipped', 'ranked', 'open_findings', 'lifecycle', 'changed'):
+                assert summaries[label][key] == summaries['reference'][key], 'step %d (%s): %s of the %s pass differs' % (step, change, key, label)
+            assert stored[label] == stored['reference'], 'step %d (%s): the %s pass stored another state' % (step, change, label)
     assert skipped_total > 0
 
 
