@@ -684,22 +684,25 @@ def version_key(version, scheme):
 def version_keys(versions, scheme):
     """``[version_key(version, scheme) for version in versions]``, built faster for the packages of a host.
 
-    Debian revisions (``1``, ``2``, ``3+deb12u5``) repeat across a host's packages: the key of
-    each distinct upstream version and revision is built once per call.
+    Debian epochs and revisions (``1``, ``2``, ``3+deb12u5``) repeat across a host's packages: the
+    key of each distinct epoch, upstream version and revision is built once per call.
     """
     if scheme != 'deb':
         return [version_key(version, scheme) for version in versions]
-    parts = {}
+    parts, epochs = {}, {}
     keys = []
     for version in versions:
         epoch, upstream, revision = _deb_fields(version)
+        epoch_key = epochs.get(epoch)
+        if epoch_key is None:
+            epoch_key = epochs[epoch] = _number_key(str(epoch))
         upstream_key = parts.get(upstream)
         if upstream_key is None:
             upstream_key = parts[upstream] = _deb_part_key(upstream)
         revision_key = parts.get(revision)
         if revision_key is None:
             revision_key = parts[revision] = _deb_part_key(revision)
-        keys.append(_number_key(str(epoch)) + upstream_key + revision_key)
+        keys.append(epoch_key + upstream_key + revision_key)
     return keys
 
 

@@ -39,7 +39,9 @@ description:
   - A large fact makes every later task of the host slower, so by default only a summary goes to
     C(ansible_facts.patchwise); the full record is returned as RV(record) for the asset store.
     Set O(facts_detail=full) to put the whole record in the facts.
-  - Works in C(FACTS_MODULES) so C(gather_facts) collects it.
+  - Works in C(FACTS_MODULES) so C(gather_facts) collects it. Beside other fact modules, C(gather_facts) runs them in
+    parallel as async jobs and, when the play sets no C(gather_timeout), ansible-core stops one still running after
+    about 5 seconds (C(Timeout exceeded)); set the play's C(gather_timeout) (seconds) above the time discovery takes.
 extends_documentation_fragment:
   - patchwise.patching.attributes
   - patchwise.patching.attributes.FACTS

@@ -31,12 +31,13 @@ def test_gather_facts_collects_the_summary(tmp_path):
     playbook.write_text(
         '- hosts: localhost\n'
         '  gather_facts: true\n'
+        # Fact modules run in parallel as async jobs; without gather_timeout, ansible-core stops one still running after
+        # about 5 seconds ("Timeout exceeded"), too short for discovery on a loaded test machine.
+        '  gather_timeout: 300\n'
         '  tasks:\n'
         '    - ansible.builtin.copy: {content: "{{ ansible_facts | to_json }}", dest: "%s"}\n' % out, encoding='utf-8')
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_NOCOLOR='1',
-               ANSIBLE_FACTS_MODULES='ansible.builtin.setup,patchwise.patching.asset_facts',
-               # Fact modules run in parallel under gather_timeout (10 s by default): far too short on a loaded test machine.
-               ANSIBLE_GATHER_TIMEOUT='300')
+               ANSIBLE_FACTS_MODULES='ansible.builtin.setup,patchwise.patching.asset_facts')
     command = [sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local',
                '-e', 'ansible_python_interpreter=%s' % sys.executable, str(playbook)]
     # asset_facts reads dpkg's state, which another test installing a throwaway package leaves half-written while it runs.
