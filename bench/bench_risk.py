@@ -17,6 +17,9 @@ Figures, each beside its baseline or target:
   (local connection, no SSH) of each fleet against a play with the same number of tasks
   per host (the role's tasks plus the argument validation), each an
   ansible.builtin.debug, interleaved in every round; target at most 1.1 x the baseline.
+  The fleets were assessed by the passes before and nothing changed since, so the role's
+  pass skips every host; on the worst case it runs once more with risk_assessment_force,
+  every host assessed again (as after new advisory data).
 """
 
 from __future__ import annotations
@@ -75,8 +78,10 @@ def make_fleet(work, names, rng, installed=_installed_version, label='assets'):
     hosts = ['host%04d' % index for index in range(HOSTS)]
     path = os.path.join(work, label + '.db')
     with AssetStore(path) as store:
-        store.store_records({host: _record(host, [(name, version if rng.random() < 0.9 else installed(name, rng))
-                                                  for name, version in base]) for host in hosts})
+        # A hundred hosts at a time, as discovery stores them: BENCH_HOSTS=10000 fits in memory.
+        for start in range(0, len(hosts), 100):
+            store.store_records({host: _record(host, [(name, version if rng.random() < 0.9 else installed(name, rng))
+                                                      for name, version in base]) for host in hosts[start:start + 100]})
         store.replace_register({host: {'exposure': rng.choice(['internet', 'internal', 'isolated']),
                                        'criticality': rng.choice(['low', 'medium', 'high', 'very_high'])} for host in hosts}, 'bench')
     return path, hosts
@@ -150,7 +155,11 @@ def main():
         if os.environ.get('BENCH_PASS_ONLY'):
             lines.append('assess playbook: not run (BENCH_PASS_ONLY is set)')
         else:
-            _playbooks(work, hosts, advisory_path, lines, [('hosts keeping up', patched_path), ('worst case', asset_path)])
+            # The fleets are assessed already (the passes above) and nothing changed since: the role's pass skips every
+            # host, as a scheduled run finds most days.  The forced run assesses every host again, as after new advisory data.
+            _playbooks(work, hosts, advisory_path, lines, [('hosts keeping up, nothing changed', patched_path, {}),
+                                                           ('worst case, nothing changed', asset_path, {}),
+                                                           ('worst case, every host assessed again', asset_path, {'risk_assessment_force': True})])
     os.makedirs(os.path.dirname(OUTPUT), exist_ok=True)
     with open(OUTPUT, 'w', encoding='utf-8') as handle:
         handle.write('\n'.join(lines) + '\n')
@@ -177,13 +186,12 @@ def _playbooks(work, hosts, advisory_path, lines, fleets):
     with open(baseline, 'w', encoding='utf-8') as handle:
         handle.write('- hosts: fleet\n  gather_facts: false\n  tasks:\n' + ''.join(
             '    - name: Task %d\n      ansible.builtin.debug:\n        msg: task %d\n' % (n, n) for n in range(tasks)))
-    theirs, ours = [], {label: [] for label, _path in fleets}
+    theirs, ours = [], {label: [] for label, _path, _extra in fleets}
     for _round in range(ROUNDS):
         theirs.append(run_playbook(baseline, inventory, {}))
-        for label, asset_path in fleets:
-            ours[label].append(run_playbook(assess, inventory, {'patchwise_asset_db': asset_path,
-                                                                'patchwise_advisory_db': advisory_path}))
-    for label, _path in fleets:
+        for label, asset_path, extra in fleets:
+            ours[label].append(run_playbook(assess, inventory, dict(extra, patchwise_asset_db=asset_path, patchwise_advisory_db=advisory_path)))
+    for label, _path, _extra in fleets:
         ratio = median(ours[label]) / median(theirs)
         lines.append('assess playbook over %d hosts (%s, forks %d): %.1f s; baseline %d debug tasks per host: %.1f s; '
                      'ratio %.2f (target <= 1.1), median of %d interleaved rounds'

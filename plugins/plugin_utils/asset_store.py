@@ -105,10 +105,16 @@ def _host_extra_text(finding):
     return _dumps(extra)
 
 
-def _write_results(db, rows):
+def _write_results(db, rows, plan_rows):
     if rows:
         db.executemany('INSERT OR REPLACE INTO risk_results (host, run_id, assessed_at, tier, score, decision, due, result, inputs) '
                        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
+    _write_plans(db, plan_rows)
+
+
+def _write_plans(db, rows):
+    if rows:
+        db.executemany('INSERT OR REPLACE INTO plans (host, run_id, created_at, plan, brief) VALUES (?, ?, ?, ?, ?)', rows)
 
 
 def _write_views(db, views):
@@ -509,7 +515,10 @@ class AssetStore:
 
         An item may carry the host's finding rows as a third element (as
         ``finding_rows`` returned them, read in this transaction) so they are
-        not read twice.
+        not read twice, and its plan and the plan's brief as a fourth
+        (``(plan, brief)``): the plan is stored with the result, in the same
+        transaction, as ``store_plans`` stores it, so a fleet's plans never have
+        to be in memory at once either.
 
         A finding (host, id, package) not known, or known as ``fixed``, is
         (re)opened with ``first_seen`` now; a known one keeps its ``first_seen``;
@@ -532,10 +541,13 @@ class AssetStore:
             outcome = {}
             written = set()
             # Each kind of row goes in one statement per host (results: per hundred hosts) - a round trip on PostgreSQL.
-            results_rows = []
+            results_rows, plan_rows = [], []
             for item in pairs:
                 host, result = item[:2]
-                known = item[2] if len(item) > 2 else self.finding_rows(host)
+                known = item[2] if len(item) > 2 and item[2] is not None else self.finding_rows(host)
+                if len(item) > 3:
+                    plan, brief = item[3]
+                    plan_rows.append((host, run_id, now, _dumps(plan), None if brief is None else _dumps(brief)))
                 current = set()
                 rows, detail_rows = [], []
                 opened = 0
@@ -569,10 +581,10 @@ class AssetStore:
                 results_rows.append((host, run_id, now, result.get('tier', 'none'), result.get('score'), result.get('decision'),
                                      result.get('due'), _dumps(summary), result.get('inputs')))
                 if len(results_rows) >= 100:
-                    _write_results(db, results_rows)
-                    results_rows = []
+                    _write_results(db, results_rows, plan_rows)
+                    results_rows, plan_rows = [], []
                 outcome[host] = {'opened': opened, 'closed': len(gone)}
-            _write_results(db, results_rows)
+            _write_results(db, results_rows, plan_rows)
             db.execute('INSERT OR REPLACE INTO runs (run_id, stage, at, hosts, changed) VALUES (?, ?, ?, ?, ?)',
                        (run_id or '', 'assess', now, len(outcome), sum(1 for item in outcome.values() if item['opened'] or item['closed'])))
             return outcome
@@ -663,9 +675,8 @@ class AssetStore:
         briefs = briefs or {}
 
         def work(db):
-            db.executemany('INSERT OR REPLACE INTO plans (host, run_id, created_at, plan, brief) VALUES (?, ?, ?, ?, ?)',
-                           [(host, run_id, now, _dumps(plan), _dumps(briefs[host]) if host in briefs else None)
-                            for host, plan in sorted(plans.items())])
+            _write_plans(db, [(host, run_id, now, _dumps(plan), _dumps(briefs[host]) if host in briefs else None)
+                              for host, plan in sorted(plans.items())])
             return len(plans)
 
         return self._write(work, check_mode)

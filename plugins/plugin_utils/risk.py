@@ -34,6 +34,10 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.ssvc import SSV
 
 RESULT_SCHEMA = 1
 TIER_ORDER = {'none': 0, 'low': 1, 'medium': 2, 'high': 3, 'critical': 4}
+# Distinct details one engine keeps (with the raw and shared findings they come from): past this many, the memos
+# start again between two hosts, so a large and varied fleet is decided in bounded memory.  What was shared is
+# worked out again when met again; a 1,000-host fleet of ~1,000 findings per host keeps ~80,000.
+_MEMO_LIMIT = 150000
 # Debian tracker urgency that the security team itself rates as no real risk.
 _CAPPED_URGENCY = {'unimportant': 'low'}
 
@@ -217,6 +221,15 @@ class RiskEngine:
                 finding['host_reasons'].append('held%s: %s' % (' until %s' % hold['until'] if hold.get('until') else '', hold['reason']))
                 break
 
+    def _forget(self):
+        """Empty the per-pass memos, all at once: they key each other by object identity.
+
+        Between two hosts only, so the details of the host just classified (which the store writes
+        from ``details`` after ``classify`` returns) are all present; the dict objects stay the same.
+        """
+        for memo in (self._raw, self.details, self._details_by_class, self._shared_findings, self._excepted):
+            memo.clear()
+
     def _host_excepted(self, detail):
         """Whether an acceptance or hold of one host names this finding: then it is decided per host.
 
@@ -254,6 +267,8 @@ class RiskEngine:
         which are the same for every host that shares one.)
         """
         lifecycle = lifecycle or {}
+        if len(self.details) > _MEMO_LIMIT:
+            self._forget()
         items, skipped = record_matches(record, self.advisories, self._raw)
         today = self.today.isoformat()
         host_context = {'name': host, 'register': register_entry or {}, 'os': record.get('os') or {}}

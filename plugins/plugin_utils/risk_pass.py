@@ -89,7 +89,7 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
     A host whose record, register entry, window state, the policy and the advisory database are
     all as at its last assessment keeps that assessment: it is skipped (and counted in
     ``unchanged``) unless ``force``.  Hosts are classified and written one at a time inside one
-    transaction, so memory holds one host's findings, not the fleet's.
+    transaction with their plans, so memory holds one host's findings and plan, not the fleet's.
     Returns {hosts: {host: summary}, tiers, missing, skipped, unchanged, ranked, open_findings,
     lifecycle: {host: {opened, closed}}, changed}.
     """
@@ -99,7 +99,7 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
     hosts = list(dict.fromkeys(hosts))     # a host named twice is assessed once
     engine = RiskEngine(policy, advisories, today=today)
     common = pass_inputs(policy, advisories, options.get('change_ref'), today)
-    summaries, plans, briefs, missing, skipped, candidates = {}, {}, {}, [], {}, []
+    summaries, missing, skipped, candidates = {}, [], {}, []
     moved, unchanged = [], []
     totals = {'open': 0}
 
@@ -143,22 +143,22 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
                 skipped[host] = result['skipped']
             if before.get(host, (None, None)) != (result['tier'], result['due']):
                 moved.append(host)
-            plans[host] = patch_plan(result, policy, register.get(host), change_ref=options.get('change_ref'), moment=now, run_id=run_id,
-                                     sightings=sightings)
-            briefs[host] = plan_brief(plans[host])
-            summaries[host] = host_summary(result, briefs[host])
+            plan = patch_plan(result, policy, register.get(host), change_ref=options.get('change_ref'), moment=now, run_id=run_id,
+                              sightings=sightings)
+            brief = plan_brief(plan)
+            summaries[host] = host_summary(result, brief)
             open_findings = [f for f in result['findings'] if f['status'] == 'open']
             totals['open'] += len(open_findings)
             # Findings come ranked per host: a host's first few are all it can add to the fleet's top.
             result['top'] = [_ranked_entry(host, f) for f in open_findings[:_TOP_FINDINGS]]
             result['inputs'] = inputs
             candidates.extend(result['top'])
-            yield host, result, rows
+            # The plan goes to the store with the result, written in the same transaction: not kept for the fleet.
+            yield host, result, rows, (plan, brief)
 
     # The store's times (first seen, closed, plan made) are the pass's moment, the same clock the engine dated with.
     stamp = now.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
     lifecycle_changes = store.store_risk_results(classified(), run_id=run_id, now=stamp, check_mode=check_mode, details=engine.details)
-    store.store_plans(plans, run_id=run_id, now=stamp, check_mode=check_mode, briefs=briefs)
     kept = store.kept_assessments(unchanged)
     for host in unchanged:
         if host not in kept:

@@ -133,6 +133,19 @@ def test_register_replacement_reports_changed_hosts(asset_db):
         assert store.register() == {'web02': {'exposure': 'internet'}}
 
 
+def test_a_plan_handed_with_its_result_is_stored_in_the_same_transaction(asset_db):
+    plan = {'schema': 1, 'host': 'web01', 'system': {'mode': 'security', 'packages': [{'name': 'openssl', 'target': '3.0.15-1'}]}}
+    brief = {'mode': 'security', 'packages': ['openssl']}
+    with AssetStore(asset_db) as store:
+        store.store_records({'web01': record(), 'db01': record('db01')})
+        items = [('web01', {'tier': 'high', 'findings': []}, None, (plan, brief)), ('db01', {'tier': 'none', 'findings': []})]
+        store.store_risk_results(iter(items), run_id='r1', now='2026-11-02T00:00:00Z', check_mode=True)
+        assert store.plan('web01') is None, 'check mode stores no plan'
+        store.store_risk_results(iter(items), run_id='r1', now='2026-11-02T00:00:00Z')
+        assert store.plan('web01') == plan and store.plan('db01') is None
+        assert store.kept_assessments(['web01']) == {'web01': (store.risk_result('web01', with_findings=False), brief)}
+
+
 def test_findings_lifecycle(asset_db):
     finding = {'id': 'CVE-2099-0001', 'package': 'openssl', 'kind': 'os', 'tier': 'high', 'due': '2026-11-20'}
     other = {'id': 'CVE-2099-0002', 'package': 'bash', 'kind': 'os', 'tier': 'low', 'due': '2027-01-01'}

@@ -20,7 +20,7 @@ import random
 import zipfile
 
 import pytest
-from ansible_collections.patchwise.patching.plugins.plugin_utils import risk_pass
+from ansible_collections.patchwise.patching.plugins.plugin_utils import risk, risk_pass
 from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import AdvisoryDB, build
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy
@@ -139,7 +139,10 @@ def _pass(path, advisory_path, policy, hosts, *, moment, run_id, force=False, en
 
 
 @pytest.mark.parametrize('seed', range(8))
-def test_incremental_passes_store_what_full_passes_store(tmp_path, seed, asset_db):
+def test_incremental_passes_store_what_full_passes_store(tmp_path, seed, asset_db, monkeypatch):
+    if seed % 4 == 3:
+        # A fleet too varied for the engine's memos: they start again between hosts (risk._MEMO_LIMIT).
+        monkeypatch.setattr(risk, '_MEMO_LIMIT', 5)
     rng = random.Random(seed)
     hosts = ['host%02d' % index for index in range(12)]
     # Half the hosts alike (the same packages at the same versions), as a fleet built from one image.
