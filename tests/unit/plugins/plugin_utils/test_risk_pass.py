@@ -47,7 +47,7 @@ def _advisories(rng, count):
                 events.append({'fixed': '1.0-%d' % rng.randint(2, 7)})
             affected.append({'package': {'ecosystem': 'Debian:12', 'name': package}, 'ranges': [{'type': 'ECOSYSTEM', 'events': events}]})
             if rng.random() < 0.2:
-                # The package listed twice in one advisory (OSV records do this): one finding, with the fix either names.
+                # The package listed twice in one advisory (OSV records do this): still one finding per host.
                 affected.append({'package': {'ecosystem': 'Debian:12', 'name': package}, 'ranges': [{'type': 'ECOSYSTEM', 'events': [
                     {'introduced': '0'}, *([{'fixed': '1.0-%d' % rng.randint(2, 7)}] if rng.random() < 0.5 else [])]}]})
         advisories.append({'id': 'DSA-9%03d-1' % index, 'modified': '2099-01-01T00:00:00Z', 'aliases': ['CVE-2099-%04d' % index],
