@@ -147,6 +147,8 @@ def signed_repository(tmp_path_factory):
     checked(['modifyrepo_c', '--mdtype=updateinfo', str(work / 'updateinfo.xml'), str(repo / 'repodata')])
     checked(['gpg', '--batch', '--yes', '--local-user', KEY_EMAIL, '--detach-sign', '--armor',
              str(repo / 'repodata' / 'repomd.xml')], gpg_env)
+    # gpg started an agent for this home; it would outlive the tests.
+    checked(['gpgconf', '--kill', 'gpg-agent'], gpg_env)
     return repo, key
 
 
@@ -182,6 +184,7 @@ def template_root(signed_repository, tmp_path_factory):
     checked([*dnf, '-y', '-q', 'makecache'])
     checked([*dnf, '-y', '-q', 'install', *FIRST_VERSIONS])
     checked([*dnf, '-q', 'versionlock', 'add', 'pw-demo-held'])
+    stop_gpg_agents(root)
     return root
 
 
@@ -190,4 +193,12 @@ def root(template_root, tmp_path):
     copy = tmp_path / 'root'
     shutil.copytree(str(template_root), str(copy), symlinks=True)
     write_root_config(copy)
-    return copy
+    yield copy
+    stop_gpg_agents(copy)
+
+
+def stop_gpg_agents(root):
+    """dnf checks repository signatures with a keyring of its own in its cache, and gpg starts an agent for it that
+    would outlive the tests."""
+    for keyring in (root / 'var' / 'cache' / 'dnf').glob('*/pubring'):
+        run(['gpgconf', '--homedir', str(keyring), '--kill', 'gpg-agent'])

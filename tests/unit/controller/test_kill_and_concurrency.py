@@ -85,6 +85,22 @@ def _descendants(pid):
     return found
 
 
+def _freeze_tree(pid):
+    """Stop ``pid`` and everything below it, until no new process appears: a worker forked between listing the tree
+    and killing its parent would otherwise be reparented out of reach and live on after the test."""
+    stopped = []
+    while True:
+        pending = [child for child in [pid, *_descendants(pid)] if child not in stopped]
+        if not pending:
+            return stopped
+        for child in pending:
+            try:
+                os.kill(child, signal.SIGSTOP)
+            except ProcessLookupError:
+                pass
+            stopped.append(child)
+
+
 def test_a_build_killed_mid_way_leaves_the_previous_database_and_its_leftovers_go_next_time(tmp_path):
     path = str(tmp_path / 'advisories.db')
     build(path, [{'type': 'kev', 'src': KEV}])
@@ -116,7 +132,7 @@ def test_a_build_through_ansible_killed_with_its_worker_leaves_the_previous_data
     try:
         assert _wait_for(lambda: _writing(str(tmp_path)), timeout=120), 'the build is writing'
     finally:
-        killed = [process.pid, *_descendants(process.pid)]
+        killed = _freeze_tree(process.pid)
         for pid in killed:
             try:
                 os.kill(pid, signal.SIGKILL)
