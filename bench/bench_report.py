@@ -10,8 +10,9 @@ the last run; a 20,000-record audit log.  Generated, not real.
 
 Figures, each beside its target:
 - the report (report_data + report_html + report_csv: HTML, JSON and the five CSV
-  files) in a fresh process: wall time (target <= 15 s), peak memory (ru_maxrss,
-  target <= 500 MB), HTML size (target <= 5 MB);
+  files) in a fresh process: wall time (target <= 15 s), peak memory (ru_maxrss of the
+  process plus that of the process it forks to count beside it, target <= 500 MB), HTML
+  size (target <= 5 MB);
 - the baseline, in the same run: the sqlite3 command-line shell dumping the rows
   behind the same five tables to CSV (hosts with their risk result and register
   entry, the open findings joined with their details, the overdue ones, the
@@ -181,8 +182,9 @@ with collect(%(db)r, audit_log=%(audit)r, now=%(now)r) as report, OutputFiles(%(
     for table in TABLES:
         outputs.add('patch-report-%%s.csv' %% table, lambda handle, table=table: write_table(report, table, handle))
     written = outputs.commit()
-print(json.dumps({'seconds': time.monotonic() - started, 'collect_seconds': collected,
-                  'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'files': written}))
+# The findings are counted in two processes at once: the peak is the two peaks added (an upper bound).
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({'seconds': time.monotonic() - started, 'collect_seconds': collected, 'peak_mb': peak / 1024, 'files': written}))
 '''
 
 

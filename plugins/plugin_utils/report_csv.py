@@ -6,11 +6,14 @@
 The columns are documented in docs/report.md; a column is only ever added at the end.  A text cell a
 spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) is
 written with a leading apostrophe: host names, reasons and owners come from the fleet and its policy.
+Lines end with CR LF (RFC 4180): ``csv`` then quotes a cell holding either, where with LF alone a carriage
+return inside a reason would be left bare and a reader would start a new row there, unguarded.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_states import STATES
 from ansible_collections.patchwise.patching.plugins.plugin_utils.report_data import TIERS
@@ -29,6 +32,7 @@ COLUMNS = {
 }
 
 _FORMULA_STARTS = frozenset('=+-@\t\r')
+_LINE_END = '\r\n'
 _BOOLEANS = {True: 'true', False: 'false'}
 
 
@@ -90,8 +94,54 @@ def rows(report, table):
     raise ValueError('unknown report table %r' % table)
 
 
+def _cell_text(value):
+    """One cell as ``csv.writer`` writes it among others (quoted when it must be, a formula behind an apostrophe)."""
+    buffer = io.StringIO(newline='')
+    # A second cell: alone, an empty cell would be written as "" (csv's mark of a row of one empty field).
+    csv.writer(buffer, lineterminator=_LINE_END).writerow(_cells((value, None)))
+    return buffer.getvalue()[:-len(',' + _LINE_END)]
+
+
+# Past this many distinct values a cache of cell texts starts again: a fleet of mostly unique findings keeps its memory.
+_CACHE_LIMIT = 200000
+
+
+def _overdue_lines(overdue_rows):
+    """The overdue table's lines, each cell's text made once per distinct value.
+
+    Millions of rows repeat a few thousand findings, hosts and dates: the finding's six cells (id to KEV flag) are
+    looked up together, instead of csv quoting every cell of every row.  The text is the one ``csv.writer`` writes.
+    """
+    hosts, findings, dues, lateness, dates = {}, {}, {}, {}, {}
+    for row in overdue_rows:
+        host, finding, due, days_late, first_seen = row[0], row[1:7], row[7], row[8], row[9]
+        host_text = hosts.get(host)
+        if host_text is None:
+            host_text = hosts[host] = _cell_text(host)
+        finding_text = findings.get(finding)
+        if finding_text is None:
+            if len(findings) >= _CACHE_LIMIT:
+                findings.clear()
+            finding_text = findings[finding] = ','.join(map(_cell_text, finding))
+        due_text = dues.get(due)
+        if due_text is None:
+            due_text = dues[due] = _cell_text(due)
+        late_text = lateness.get(days_late)
+        if late_text is None:
+            late_text = lateness[days_late] = _cell_text(days_late)
+        seen_text = dates.get(first_seen)
+        if seen_text is None:
+            seen_text = dates[first_seen] = _cell_text(first_seen)
+        yield '%s,%s,%s,%s,%s\r\n' % (host_text, finding_text, due_text, late_text, seen_text)
+        if len(hosts) >= _CACHE_LIMIT:
+            hosts.clear()
+
+
 def write_table(report, table, handle):
     """Write ``table`` as CSV (header first) to the text ``handle`` (opened with ``newline=''``)."""
-    writer = csv.writer(handle, lineterminator='\n')
+    writer = csv.writer(handle, lineterminator=_LINE_END)
     writer.writerow(COLUMNS[table])
+    if table == 'overdue':
+        handle.writelines(_overdue_lines(rows(report, table)))
+        return
     writer.writerows(map(_cells, rows(report, table)))

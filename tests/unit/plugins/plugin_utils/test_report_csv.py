@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+from ansible_collections.patchwise.patching.plugins.plugin_utils import report_csv
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy
 from ansible_collections.patchwise.patching.plugins.plugin_utils.report_csv import COLUMNS, TABLES, rows, write_table
 from ansible_collections.patchwise.patching.plugins.plugin_utils.report_data import collect
@@ -29,7 +30,7 @@ def test_every_table_has_its_documented_header(report):
     for table in TABLES:
         handle = io.StringIO(newline='')
         write_table(report, table, handle)
-        assert handle.getvalue().split('\n', 1)[0].split(',') == list(COLUMNS[table])
+        assert handle.getvalue().split('\r\n', 1)[0].split(',') == list(COLUMNS[table])
         for row in rows(report, table):
             assert len(list(row)) == len(COLUMNS[table]), table
 
@@ -65,3 +66,37 @@ def test_text_that_a_spreadsheet_would_run_is_quoted(report):
     write_table(copy, 'hosts', handle)
     assert '"\'=HYPERLINK(""http://evil"")"' in handle.getvalue()
     assert ',=HYPERLINK' not in handle.getvalue()
+
+
+_AWKWARD_ROWS = [
+    ('web01', 'CVE-2099-0001', 'openssl', 'os', 'critical', '3D', True, '2026-11-01', 27, '2026-10-01T02:00:00Z'),
+    ('=cmd|"/c calc"!A1', 'CVE-2099-0001', 'openssl', 'os', 'critical', '3D', True, '2026-11-01', 27, '2026-10-01T02:00:00Z'),
+    ('db,01', 'GHSA-xxxx, "quoted"', 'pkg\nname', 'app', None, None, False, '2026-11-27', 1, ''),
+    ('-db02', '', '@sum', '+1', '\tindent', 'c\rr', False, '2026-11-27', -3, None),
+    ('hôte-été', 'CVE-2099-0002', 'libü', 'os', 'low', 'FSU', False, '2025-01-01', 400, '2024-12-01T02:00:00Z'),
+    ('web01', 'CVE-2099-0001', 'openssl', 'os', 'critical', '3D', True, '2026-11-01', 27, '2026-10-01T02:00:00Z'),
+]
+
+
+@pytest.mark.parametrize('cache_limit', [200000, 2])
+def test_the_overdue_table_is_written_as_csv_writes_it(monkeypatch, cache_limit):
+    """The overdue table's cached cell texts give the bytes csv.writer gives, quoting and formula guard included."""
+    monkeypatch.setattr(report_csv, '_CACHE_LIMIT', cache_limit)
+
+    class Rows:
+        document = None
+
+        @staticmethod
+        def overdue_rows():
+            return iter(_AWKWARD_ROWS)
+
+    handle = io.StringIO(newline='')
+    write_table(Rows(), 'overdue', handle)
+    expected = io.StringIO(newline='')
+    writer = csv.writer(expected, lineterminator='\r\n')
+    writer.writerow(COLUMNS['overdue'])
+    writer.writerows(report_csv._cells(row) for row in _AWKWARD_ROWS)
+    assert handle.getvalue() == expected.getvalue()
+    read = list(csv.reader(io.StringIO(handle.getvalue(), newline='')))[1:]
+    assert read[2][:3] == ['db,01', 'GHSA-xxxx, "quoted"', 'pkg\nname'] and read[1][0] == '\'=cmd|"/c calc"!A1'
+    assert read[3][:2] == ["'-db02", ''] and read[3][5:] == ['c\rr', 'false', '2026-11-27', '-3', ''], 'a carriage return is quoted'

@@ -7,10 +7,13 @@ that takes ``fleet_db`` runs on both, and the whole document must be the same.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sqlite3
+import time
 
 import pytest
+from ansible_collections.patchwise.patching.plugins.plugin_utils import report_data
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_db_copy import copy_database
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import Chain
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy
@@ -273,3 +276,31 @@ def test_unwritable_directory(fleet_db, tmp_path):
         outputs.add('r.json', lambda handle: write_json(report, handle))
         outputs.commit()
     assert not any(name.startswith(('r.json', '.r.json')) for name in os.listdir(directory))
+
+
+def test_a_failure_of_the_second_reader_is_named_and_leaves_no_process(sqlite_fleet, monkeypatch):
+    """The process counting beside the main pass: its database error, its death and the main pass's failure each end
+    the report with a clear error, and no reading process is left behind."""
+    def failing_read(self):
+        raise ReportError('database disk image is malformed')
+
+    monkeypatch.setattr(report_data._SqlSide, '_read', failing_read)
+    with pytest.raises(ReportError, match=r'assets\.db: reading the findings failed: database disk image is malformed$'):
+        _collect(sqlite_fleet)
+    assert multiprocessing.active_children() == []
+
+    monkeypatch.setattr(report_data._SqlSide, '_read', lambda self: os._exit(3))
+    with pytest.raises(ReportError, match=r'reading the findings failed: the process reading them ended without a result \(exit code 3\)'):
+        _collect(sqlite_fleet)
+    assert multiprocessing.active_children() == []
+
+    monkeypatch.setattr(report_data._SqlSide, '_read', lambda self: time.sleep(60))
+
+    def interrupted(db, today):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report_data, '_lifecycle', interrupted)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        _collect(sqlite_fleet)
+    assert multiprocessing.active_children() == [] and time.monotonic() - started < 30, 'the reading process was stopped, not waited for'
