@@ -530,7 +530,7 @@ class AssetStore:
         ``status`` in ``results``.
         """
         now = now or utc_now()
-        details = details or {}
+        details = {} if details is None else details  # the engine's dict, empty until the first host is classified
 
         pairs = sorted(results.items()) if isinstance(results, dict) else results
 

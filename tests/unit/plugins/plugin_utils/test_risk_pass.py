@@ -315,3 +315,18 @@ def test_baseline_cooling_off_ends_as_the_days_pass(fleet):
     with AssetStore(fleet['path']) as store:
         plan = store.plan('web01')
     assert plan['system']['baseline']['waiting'] == [] and plan['system']['packages']
+
+
+def test_stored_findings_keep_the_reasons_of_their_decision(fleet):
+    """The shared detail a pass stores is the engine's: its decision's reasons (the SSVC tables' inputs) and base tier
+    are in the asset DB, not only in the run's output."""
+    policy = _policy([])
+    _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r1')
+    with AssetStore(fleet['path']) as store:
+        stored = store.findings(host='web01', status='open')
+        details = [json.loads(text) for (text,) in store._db.execute('SELECT detail FROM finding_details')]
+    assert stored and details
+    for finding in stored:
+        assert any(reason.startswith('ssvc') or ' -> ' in reason for reason in finding.get('reasons', ())), finding
+    assert all(detail['tier'] in ('critical', 'high', 'medium', 'low') and detail['reasons'] for detail in details)
+    assert not any('first seen' in reason for detail in details for reason in detail['reasons']), 'no host reason in a shared detail'
