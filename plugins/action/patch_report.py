@@ -161,11 +161,15 @@ class ActionModule(ActionBase):
 
     def _write(self, report, outputs, args):
         names = self._names(args)
+        if 'csv:overdue' in names:
+            # Every overdue finding of every host (millions of rows on a large fleet): written by a second process
+            # on a connection of its own while this one writes the other files.
+            outputs.add(names['csv:overdue'], lambda handle: write_table(report, 'overdue', handle), apart=report.reconnect)
         if 'html' in names:
             outputs.add(names['html'], lambda handle: write_html(report, handle))
         if 'json' in names:
             outputs.add(names['json'], lambda handle: write_json(report, handle))
         for table in TABLES:
-            if 'csv:' + table in names:
+            if 'csv:' + table in names and table != 'overdue':
                 outputs.add(names['csv:' + table], lambda handle, table=table: write_table(report, table, handle))
         return outputs.commit()

@@ -601,12 +601,25 @@ def audit_status(path, key=None, expected_head=None):
 class Report:
     """One report: ``document`` (the JSON figures) and the row streams of the large tables."""
 
-    def __init__(self, path, db, details, today):
+    def __init__(self, path, db, details, today, *, location=None, hosts=None):
         self.path = path
         self.document = None
         self.today = today
         self._db = db
         self._details = details
+        self._location, self._hosts = location, hosts
+
+    def reconnect(self):
+        """Read on a connection of this process's own (returns its exception classes): a process forked to write a table calls it first.
+
+        The connection inherited from the parent is left alone, neither used nor closed: it is the parent's.
+        """
+        try:
+            self._db = connect(self._location)
+            self._db.select_hosts(self._hosts)
+        except (ConnectionProblem, sqlite3.DatabaseError) as exc:
+            raise ReportError('%s: reading the asset database failed: %s' % (self.path, str(exc).strip())) from exc
+        return self._db.errors
 
     def close(self):
         self._db.close()
@@ -723,7 +736,7 @@ def collect(path, *, policy=None, policy_fingerprint=None, audit_log=None, audit
             since_at, until_at, change_run = _change_window(db, since, until)
             changes = _changes(db, selected, since_at, until_at, change_run)
             latest_run = db.execute('SELECT run_id FROM runs ORDER BY at{c} DESC, run_id{c} DESC LIMIT 1').fetchone()
-            report = Report(db.name, db, details, today)
+            report = Report(db.name, db, details, today, location=path, hosts=selected)
             top_overdue = report.top_overdue(top)
         except db.errors as exc:
             raise ReportError('%s: reading the asset database failed: %s; no report was written' % (db.name, str(exc).strip())) from exc
@@ -804,11 +817,13 @@ class OutputFiles:
 
     Nothing is renamed until every file is written: a failure (a full disk, a bad row) leaves no partial
     report and the previous report's files as they were.  Use as a context manager, then ``commit()``.
+    A file added with ``apart`` is written by a forked process while this one writes the next files.
     """
 
     def __init__(self, directory):
         self.directory = directory
         self._staged = []
+        self._writers = []
         if not os.path.isdir(directory):
             raise ReportError('%s: the output directory does not exist; no report was written' % directory)
         if not os.access(directory, os.W_OK | os.X_OK):
@@ -820,23 +835,54 @@ class OutputFiles:
     def __exit__(self, exc_type, *exc_info):
         self.discard()
 
-    def add(self, name, write):
-        """Write ``<directory>/<name>`` through ``write(handle)`` (a UTF-8 text handle) into a temporary file."""
+    def add(self, name, write, apart=None):
+        """Write ``<directory>/<name>`` through ``write(handle)`` (a UTF-8 text handle) into a temporary file.
+
+        ``apart``: write it in a forked process instead, which first calls ``apart()`` (to open connections
+        of its own, say); ``commit`` waits for it.  The largest table of a large fleet is written so, on the
+        second core, while this process writes the rest.
+        """
         target = os.path.join(self.directory, name)
         try:
             fd, temporary = tempfile.mkstemp(prefix='.%s.' % name, suffix='.tmp', dir=self.directory)
         except OSError as exc:
             raise ReportError('cannot write the report into %s: %s; no report was written' % (self.directory, exc.strerror or exc)) from exc
         self._staged.append((temporary, target))
-        try:
-            with os.fdopen(fd, 'w', encoding='utf-8', newline='') as handle:
-                write(handle)
-        except OSError as exc:
-            raise ReportError('cannot write %s: %s; no report was written' % (target, exc.strerror or exc)) from exc
+        if apart is not None:
+            os.close(fd)
+            context = multiprocessing.get_context('fork')
+            results, sender = context.Pipe(duplex=False)
+            process = context.Process(target=_write_apart, args=(sender, temporary, target, apart, write), name='patch_report ' + name,
+                                      daemon=True)
+            process.start()
+            sender.close()
+            self._writers.append((process, results, target))
+            return target
+        _write_file(fd, target, write)
         return target
 
+    def _wait(self):
+        """Wait for the files written apart; raise the first failure."""
+        failure = None
+        for process, results, target in self._writers:
+            try:
+                outcome, message = results.recv()
+            except EOFError:
+                process.join()
+                outcome, message = 'failed', 'cannot write %s: the process writing it ended without a result (exit code %s)' % (
+                    target, process.exitcode)
+            finally:
+                results.close()
+            process.join()
+            if outcome == 'failed' and failure is None:
+                failure = message
+        self._writers = []
+        if failure is not None:
+            raise ReportError(failure + '; no report was written')
+
     def commit(self):
-        """Rename every staged file into place; returns their paths."""
+        """Rename every staged file into place, once those written apart are done; returns their paths."""
+        self._wait()
         written = []
         try:
             for temporary, target in self._staged:
@@ -849,12 +895,48 @@ class OutputFiles:
         return written
 
     def discard(self):
+        for process, results, _target in self._writers:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+            results.close()
+        self._writers = []
         for temporary, _target in self._staged:
             try:
                 os.unlink(temporary)
             except OSError:
                 pass
         self._staged = []
+
+
+def _write_file(fd, target, write):
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8', newline='') as handle:
+            write(handle)
+    except OSError as exc:
+        raise ReportError('cannot write %s: %s; no report was written' % (target, exc.strerror or exc)) from exc
+
+
+def _write_apart(sender, temporary, target, apart, write):
+    """The forked writer of one file: its outcome goes back through ``sender``, ``('written', None)`` or ``('failed', message)``.
+
+    ``apart()`` returns the exception classes of the database it opened: an error reading it fails the file.
+    """
+    try:
+        database_errors = apart()
+    except ReportError as exc:
+        sender.send(('failed', str(exc)))
+        sender.close()
+        return
+    try:
+        _write_file(os.open(temporary, os.O_WRONLY | os.O_TRUNC), target, write)
+        sender.send(('written', None))
+    except ReportError as exc:
+        sender.send(('failed', str(exc).replace('; no report was written', '')))
+    except database_errors as exc:
+        sender.send(('failed', 'cannot write %s: reading the asset database failed: %s' % (target, str(exc).strip())))
+    finally:
+        sender.close()
 
 
 def write_json(report, handle):
