@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.patchwise.patching.plugins.test.version import TestModule
+from ansible_collections.patchwise.patching.plugins.test.version import TestModule as VersionTestPlugin  # not Test*: pytest would collect it
 
 
 def _test():
-    return TestModule().tests()['version']
+    return VersionTestPlugin().tests()['version']
 
 
 @pytest.mark.parametrize(

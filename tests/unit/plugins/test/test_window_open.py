@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.patchwise.patching.plugins.test.window_open import TestModule, window_open
+from ansible_collections.patchwise.patching.plugins.test.window_open import TestModule as WindowOpenTestPlugin  # not Test*: pytest would collect it
+from ansible_collections.patchwise.patching.plugins.test.window_open import window_open
 
 WINDOWS = {'sat-night': {'days': ['sat'], 'time': '22:00-04:00', 'timezone': 'UTC'},
            'weekday-berlin': {'days': ['mon', 'tue', 'wed', 'thu', 'fri'], 'time': '06:00-07:00', 'timezone': 'Europe/Berlin'}}
 
 
 def test_registered_as_a_test():
-    assert TestModule().tests()['window_open'] is window_open
+    assert WindowOpenTestPlugin().tests()['window_open'] is window_open
 
 
 @pytest.mark.parametrize(('name', 'at', 'expected'), [
