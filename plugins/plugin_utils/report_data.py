@@ -310,10 +310,12 @@ def _lifecycle(db, today):
     PostgreSQL counts them itself (a hash aggregate), so the rows need not cross the network one by one.
     """
     if db.dialect == 'sqlite':
+        # A row without a due date is not past due (not a None flag that fails the report).
         return collections.Counter(db.execute(
-            "SELECT detail_key, tier, (status = 'accepted') + 2 * (due < ?) FROM findings NOT INDEXED WHERE status != 'fixed'{hosts}", (today,)))
+            "SELECT detail_key, tier, (status = 'accepted') + 2 * ifnull(due < ?, 0) FROM findings NOT INDEXED WHERE status != 'fixed'{hosts}",
+            (today,)))
     return collections.Counter({(key, tier, flags): count for key, tier, flags, count in db.execute(
-        "SELECT detail_key, tier, CAST(status = 'accepted' AS INTEGER) + 2 * CAST(due < ? AS INTEGER), count(*) FROM findings "
+        "SELECT detail_key, tier, CAST(status = 'accepted' AS INTEGER) + 2 * COALESCE(CAST(due < ? AS INTEGER), 0), count(*) FROM findings "
         "WHERE status != 'fixed'{hosts} GROUP BY 1, 2, 3", (today,))})
 
 

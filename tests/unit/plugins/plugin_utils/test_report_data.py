@@ -365,3 +365,24 @@ def test_a_report_abandoned_stops_the_table_written_apart(tmp_path):
         outputs.add('overdue.csv', write, apart=reconnect)
         raise KeyboardInterrupt
     assert os.listdir(tmp_path) == [] and multiprocessing.active_children() == [] and time.monotonic() - started < 30
+
+
+def test_odd_finding_rows_are_counted_not_fatal(sqlite_fleet, tmp_path):
+    """A row without tier or due date, and detail keys with separators and control characters in them, still count."""
+    path = str(tmp_path / 'odd.db')
+    with sqlite3.connect(sqlite_fleet) as source, sqlite3.connect(path) as copy:
+        source.backup(copy)
+    with _collect(path) as report:
+        before = report.document['findings_summary']
+    with sqlite3.connect(path) as db:
+        db.executemany("INSERT INTO findings (host, finding_id, package, kind, status, tier, due, first_seen, closed, detail_key, extra) "
+                       "VALUES ('web01', ?, 'odd', 'os', 'open', ?, ?, '2026-11-01T00:00:00Z', NULL, ?, NULL)",
+                       [('CVE-2099-9001', None, None, 'CVE-2099-9001|odd|with\x1fseparators'),
+                        ('CVE-2099-9002', 'high', '2026-01-01', 'CVE-2099-9002|1\x1f2|3')])
+    with _collect(path) as report:
+        after = report.document['findings_summary']
+        findings = {row['id']: row for row in report.document['findings']}
+    assert after['open'] == before['open'] + 2 and after['overdue'] == before['overdue'] + 1
+    assert after['by_tier']['low'] == before['by_tier']['low'] + 1 and after['by_tier']['high'] == before['by_tier']['high'] + 1
+    assert (findings['CVE-2099-9001']['hosts_open'], findings['CVE-2099-9001']['hosts_overdue']) == (1, 0)
+    assert (findings['CVE-2099-9002']['hosts_open'], findings['CVE-2099-9002']['hosts_overdue']) == (1, 1)
