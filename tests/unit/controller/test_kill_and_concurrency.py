@@ -20,6 +20,7 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils import advisory
 from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import build
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.asset_records import record
+from ansible_collections.patchwise.patching.tests.unit.process_tree import kill_tree
 
 # tests/unit/controller -> the folder holding ansible_collections/
 COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 6)))
@@ -66,41 +67,6 @@ def _writing(directory):
     return any(name.endswith('.sqlite') for name in _scratch(directory))
 
 
-def _descendants(pid):
-    """Every process below ``pid`` (Ansible's workers leave the process group, so a group kill misses them)."""
-    children = {}
-    for entry in os.listdir('/proc'):
-        if entry.isdigit():
-            try:
-                with open('/proc/%s/stat' % entry, encoding='utf-8') as handle:
-                    parent = int(handle.read().rsplit(')', 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    found, pending = [], [pid]
-    while pending:
-        for child in children.get(pending.pop(), []):
-            found.append(child)
-            pending.append(child)
-    return found
-
-
-def _freeze_tree(pid):
-    """Stop ``pid`` and everything below it, until no new process appears: a worker forked between listing the tree
-    and killing its parent would otherwise be reparented out of reach and live on after the test."""
-    stopped = []
-    while True:
-        pending = [child for child in [pid, *_descendants(pid)] if child not in stopped]
-        if not pending:
-            return stopped
-        for child in pending:
-            try:
-                os.kill(child, signal.SIGSTOP)
-            except ProcessLookupError:
-                pass
-            stopped.append(child)
-
-
 def test_a_build_killed_mid_way_leaves_the_previous_database_and_its_leftovers_go_next_time(tmp_path):
     path = str(tmp_path / 'advisories.db')
     build(path, [{'type': 'kev', 'src': KEV}])
@@ -132,12 +98,7 @@ def test_a_build_through_ansible_killed_with_its_worker_leaves_the_previous_data
     try:
         assert _wait_for(lambda: _writing(str(tmp_path)), timeout=120), 'the build is writing'
     finally:
-        killed = _freeze_tree(process.pid)
-        for pid in killed:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        killed = kill_tree(process.pid)
         process.wait()
     # SIGKILL is delivered, not waited for: the worker is gone (or a zombie nobody reaps) a moment later.
     assert _wait_for(lambda: not any(advisory_db._owner_alive(pid) for pid in killed), timeout=10)

@@ -21,6 +21,7 @@ import time
 import pytest
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import verify_lines
 from ansible_collections.patchwise.patching.tests.unit.loopback import free_port
+from ansible_collections.patchwise.patching.tests.unit.process_tree import kill_tree
 
 COLLECTIONS_ROOT = pathlib.Path(__file__).resolve().parents[7]
 
@@ -264,8 +265,9 @@ def test_a_run_killed_mid_write_leaves_a_log_the_next_run_handles(tmp_path):
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and (not log.exists() or log.read_text().count('\n') < 6):
         time.sleep(0.05)
-    # The whole group: a worker left running would keep the output pipe open (and the run half alive).
-    os.killpg(process.pid, signal.SIGKILL)
+    # The whole tree (workers leave the group): a worker left running would keep the output pipe open (and the run
+    # half alive), and outlive the tests.
+    kill_tree(process.pid)
     process.communicate(timeout=60)
     text = log.read_bytes()
     assert text.count(b'\n') >= 6

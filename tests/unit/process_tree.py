@@ -1,0 +1,58 @@
+# Copyright: patchwise developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Kill a process and everything it started, for the tests that kill a run on purpose.
+
+Ansible's workers leave the process group, so a group kill misses them, and a worker orphaned that way can
+live on after the tests (blocked on the queue of its dead parent).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+
+def descendants(pid):
+    """Every process below ``pid``."""
+    children = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                with open('/proc/%s/stat' % entry, encoding='utf-8') as handle:
+                    parent = int(handle.read().rsplit(')', 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, pending = [], [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+def _signal(pid, number):
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:
+        pass
+
+
+def kill_tree(pid):
+    """SIGKILL ``pid`` and every process below it; returns their pids.
+
+    The tree is stopped first (SIGSTOP), again and again until no new process appears: a worker forked between
+    listing the tree and killing its parent would otherwise be reparented out of reach.
+    """
+    stopped = []
+    while True:
+        pending = [child for child in [pid, *descendants(pid)] if child not in stopped]
+        if not pending:
+            break
+        for child in pending:
+            _signal(child, signal.SIGSTOP)
+            stopped.append(child)
+    for child in stopped:
+        _signal(child, signal.SIGKILL)
+    return stopped
