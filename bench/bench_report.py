@@ -173,7 +173,8 @@ import json, resource, sys, time
 sys.path.insert(0, %(collections)r)
 started = time.monotonic()
 from ansible_collections.patchwise.patching.plugins.plugin_utils.report_csv import TABLES, write_table
-from ansible_collections.patchwise.patching.plugins.plugin_utils.report_data import OutputFiles, collect, write_json
+from ansible_collections.patchwise.patching.plugins.plugin_utils.report_data import collect, write_json
+from ansible_collections.patchwise.patching.plugins.plugin_utils.report_files import OutputFiles
 from ansible_collections.patchwise.patching.plugins.plugin_utils.report_html import write_html
 with collect(%(db)r, audit_log=%(audit)r, now=%(now)r) as report, OutputFiles(%(out)r) as outputs:
     collected = time.monotonic() - started

@@ -16,12 +16,12 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import P
 from ansible_collections.patchwise.patching.plugins.plugin_utils.report_csv import TABLES, write_table
 from ansible_collections.patchwise.patching.plugins.plugin_utils.report_data import (
     FORMATS,
-    OutputFiles,
     ReportError,
     collect,
     previous_digest,
     write_json,
 )
+from ansible_collections.patchwise.patching.plugins.plugin_utils.report_files import OutputFiles
 from ansible_collections.patchwise.patching.plugins.plugin_utils.report_html import write_html
 
 _ARGUMENT_SPEC = {

@@ -31,10 +31,8 @@ import datetime
 import fnmatch
 import hashlib
 import json
-import multiprocessing
 import os
 import sqlite3
-import tempfile
 import urllib.parse
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_db_connection import ConnectionProblem, display_location, is_url
@@ -42,6 +40,7 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_db_connec
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import verify_lines
 from ansible_collections.patchwise.patching.plugins.plugin_utils.database_kind import ASSET, database_kind, describe
+from ansible_collections.patchwise.patching.plugins.plugin_utils.forked_call import ForkedCall, ForkedCallFailed
 from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_states import STATES
 
 SCHEMA = 1
@@ -226,19 +225,8 @@ class _SqlSide:
     def __init__(self, path, hosts, today):
         self.path, self.name, self.hosts, self.today = path, display_location(path), hosts, today
         self.overdue = self.fixed_by_host = self.fixed = self.opened = self.exceptions = None
-        context = multiprocessing.get_context('fork')
-        self._results, sender = context.Pipe(duplex=False)
-        self._process = context.Process(target=self._send, args=(sender,), name='patch_report sql', daemon=True)
-        self._process.start()
-        sender.close()
-
-    def _send(self, sender):
-        try:
-            sender.send(('read', self._read()))
-        except (ConnectionProblem, ReportError, sqlite3.DatabaseError) as exc:
-            sender.send(('failed', str(exc).strip()))
-        finally:
-            sender.close()
+        self._call = ForkedCall(self._read, name='patch_report sql', doing='reading them',
+                                failures=(ConnectionProblem, ReportError, sqlite3.DatabaseError))
 
     def _read(self):
         db = connect(self.path)
@@ -270,26 +258,16 @@ class _SqlSide:
 
     def result(self):
         try:
-            outcome, value = self._results.recv()
-        except EOFError:
-            self._process.join()
-            raise ReportError('%s: reading the findings failed: the process reading them ended without a result (exit code %s)'
-                              % (self.name, self._process.exitcode)) from None
-        finally:
-            self._results.close()
-        self._process.join()
-        if outcome == 'failed':
-            raise ReportError('%s: reading the findings failed: %s' % (self.name, value))
+            value = self._call.result()
+        except ForkedCallFailed as exc:
+            raise ReportError('%s: reading the findings failed: %s' % (self.name, exc)) from None
         for field in self._FIELDS:
             setattr(self, field, value[field])
         return self
 
     def stop(self):
         """End the reading process when the report fails before asking for its result."""
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join()
-        self._results.close()
+        self._call.stop()
 
 
 def _trend_points(db, runs):
@@ -812,133 +790,6 @@ def previous_digest(path):
             return (json.load(handle) or {}).get('content_digest')
     except (OSError, ValueError, AttributeError):
         return None
-
-
-class OutputFiles:
-    """The files of one report, each written to a temporary file beside its target, renamed into place together.
-
-    Nothing is renamed until every file is written: a failure (a full disk, a bad row) leaves no partial
-    report and the previous report's files as they were.  Use as a context manager, then ``commit()``.
-    A file added with ``apart`` is written by a forked process while this one writes the next files.
-    """
-
-    def __init__(self, directory):
-        self.directory = directory
-        self._staged = []
-        self._writers = []
-        if not os.path.isdir(directory):
-            raise ReportError('%s: the output directory does not exist; no report was written' % directory)
-        if not os.access(directory, os.W_OK | os.X_OK):
-            raise ReportError('%s: the output directory is not writable; no report was written' % directory)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, *exc_info):
-        self.discard()
-
-    def add(self, name, write, apart=None):
-        """Write ``<directory>/<name>`` through ``write(handle)`` (a UTF-8 text handle) into a temporary file.
-
-        ``apart``: write it in a forked process instead, which first calls ``apart()`` (to open connections
-        of its own, say); ``commit`` waits for it.  The largest table of a large fleet is written so, on the
-        second core, while this process writes the rest.
-        """
-        target = os.path.join(self.directory, name)
-        try:
-            fd, temporary = tempfile.mkstemp(prefix='.%s.' % name, suffix='.tmp', dir=self.directory)
-        except OSError as exc:
-            raise ReportError('cannot write the report into %s: %s; no report was written' % (self.directory, exc.strerror or exc)) from exc
-        self._staged.append((temporary, target))
-        if apart is not None:
-            os.close(fd)
-            context = multiprocessing.get_context('fork')
-            results, sender = context.Pipe(duplex=False)
-            process = context.Process(target=_write_apart, args=(sender, temporary, target, apart, write), name='patch_report ' + name,
-                                      daemon=True)
-            process.start()
-            sender.close()
-            self._writers.append((process, results, target))
-            return target
-        _write_file(fd, target, write)
-        return target
-
-    def _wait(self):
-        """Wait for the files written apart; raise the first failure."""
-        failure = None
-        for process, results, target in self._writers:
-            try:
-                outcome, message = results.recv()
-            except EOFError:
-                process.join()
-                outcome, message = 'failed', 'cannot write %s: the process writing it ended without a result (exit code %s)' % (
-                    target, process.exitcode)
-            finally:
-                results.close()
-            process.join()
-            if outcome == 'failed' and failure is None:
-                failure = message
-        self._writers = []
-        if failure is not None:
-            raise ReportError(failure + '; no report was written')
-
-    def commit(self):
-        """Rename every staged file into place, once those written apart are done; returns their paths."""
-        self._wait()
-        written = []
-        try:
-            for temporary, target in self._staged:
-                os.chmod(temporary, 0o640)
-                os.replace(temporary, target)
-                written.append(target)
-        except OSError as exc:
-            raise ReportError('cannot move the report into place (%s): %s' % (self.directory, exc.strerror or exc)) from exc
-        self._staged = [item for item in self._staged if item[1] not in written]
-        return written
-
-    def discard(self):
-        for process, results, _target in self._writers:
-            if process.is_alive():
-                process.terminate()
-            process.join()
-            results.close()
-        self._writers = []
-        for temporary, _target in self._staged:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
-        self._staged = []
-
-
-def _write_file(fd, target, write):
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8', newline='') as handle:
-            write(handle)
-    except OSError as exc:
-        raise ReportError('cannot write %s: %s; no report was written' % (target, exc.strerror or exc)) from exc
-
-
-def _write_apart(sender, temporary, target, apart, write):
-    """The forked writer of one file: its outcome goes back through ``sender``, ``('written', None)`` or ``('failed', message)``.
-
-    ``apart()`` returns the exception classes of the database it opened: an error reading it fails the file.
-    """
-    try:
-        database_errors = apart()
-    except ReportError as exc:
-        sender.send(('failed', str(exc)))
-        sender.close()
-        return
-    try:
-        _write_file(os.open(temporary, os.O_WRONLY | os.O_TRUNC), target, write)
-        sender.send(('written', None))
-    except ReportError as exc:
-        sender.send(('failed', str(exc).replace('; no report was written', '')))
-    except database_errors as exc:
-        sender.send(('failed', 'cannot write %s: reading the asset database failed: %s' % (target, str(exc).strip())))
-    finally:
-        sender.close()
 
 
 def write_json(report, handle):

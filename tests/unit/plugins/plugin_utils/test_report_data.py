@@ -21,13 +21,13 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import l
 from ansible_collections.patchwise.patching.plugins.plugin_utils.report_csv import TABLES, rows, write_table
 from ansible_collections.patchwise.patching.plugins.plugin_utils.report_data import (
     SCHEMA,
-    OutputFiles,
     ReportError,
     collect,
     content_digest,
     previous_digest,
     write_json,
 )
+from ansible_collections.patchwise.patching.plugins.plugin_utils.report_files import OutputFiles
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils import report_fleet
 from ansible_collections.patchwise.patching.tests.unit.postgresql_server import PASSWORD
 
@@ -320,51 +320,6 @@ def test_a_table_written_apart_is_the_same_table(fleet_db, tmp_path):
         assert apart == here.getvalue() and apart.count('\r\n') == 3, 'the header and the two overdue findings'
         # The parent's connection still reads after the child is gone.
         assert list(rows(report, 'overdue')) and multiprocessing.active_children() == []
-
-
-def _failing_apart(kind):
-    def reconnect():
-        if kind == 'reconnect':
-            raise ReportError('assets.db: reading the asset database failed: unable to open database file')
-        return (sqlite3.DatabaseError,)
-
-    def write(handle):
-        handle.write('host,id\r\n')
-        if kind == 'disk':
-            raise OSError(28, 'No space left on device')
-        if kind == 'database':
-            raise sqlite3.DatabaseError('database disk image is malformed')
-        if kind == 'killed':
-            os._exit(9)
-        time.sleep(60)
-    return reconnect, write
-
-
-@pytest.mark.parametrize('kind, message', [
-    ('reconnect', r'^assets\.db: reading the asset database failed: unable to open database file; no report was written$'),
-    ('disk', r'^cannot write .*/overdue\.csv: No space left on device; no report was written$'),
-    ('database', r'^cannot write .*/overdue\.csv: reading the asset database failed: database disk image is malformed; no report was written$'),
-    ('killed', r'^cannot write .*/overdue\.csv: the process writing it ended without a result \(exit code 9\); no report was written$'),
-])
-def test_a_table_written_apart_fails_the_whole_report(tmp_path, kind, message):
-    """A failure of the process writing a table apart is named and leaves the previous report as it was."""
-    (tmp_path / 'overdue.csv').write_text('old', encoding='utf-8')
-    reconnect, write = _failing_apart(kind)
-    with pytest.raises(ReportError, match=message), OutputFiles(str(tmp_path)) as outputs:
-        outputs.add('overdue.csv', write, apart=reconnect)
-        outputs.add('r.json', lambda handle: handle.write('{}'))
-        outputs.commit()
-    assert os.listdir(tmp_path) == ['overdue.csv'] and (tmp_path / 'overdue.csv').read_text() == 'old'
-    assert multiprocessing.active_children() == []
-
-
-def test_a_report_abandoned_stops_the_table_written_apart(tmp_path):
-    reconnect, write = _failing_apart('slow')
-    started = time.monotonic()
-    with pytest.raises(KeyboardInterrupt), OutputFiles(str(tmp_path)) as outputs:
-        outputs.add('overdue.csv', write, apart=reconnect)
-        raise KeyboardInterrupt
-    assert os.listdir(tmp_path) == [] and multiprocessing.active_children() == [] and time.monotonic() - started < 30
 
 
 def test_odd_finding_rows_are_counted_not_fatal(sqlite_fleet, tmp_path):
