@@ -104,12 +104,21 @@ class ActionModule(ActionBase):
             policy, fingerprint = policy_with_fingerprint(args['policy'])
             # Checked before the database is read: an unwritable directory fails at once. Check mode writes nothing.
             outputs = None if self._task.check_mode else OutputFiles(args['dest'])
+            names = self._names(args)
+
+            def write_overdue_apart(report):
+                # Every overdue finding of every host (millions of rows on a large fleet): written by a second
+                # process on a connection of its own from the moment the report can stream it, while this one
+                # reads the figures and writes the other files.
+                if outputs is not None and 'csv:overdue' in names:
+                    outputs.add(names['csv:overdue'], lambda handle: write_table(report, 'overdue', handle), apart=report.reconnect)
+
             with collect(args['asset_db'], policy=policy, policy_fingerprint=fingerprint, audit_log=args['audit_log'],
                          audit_key=args['hmac_key'], expected_head=args['expected_head'], hosts=hosts, patterns=args['hosts'], since=since,
                          until=until, now=as_of, stale_after_days=args['stale_after_days'], trend_runs=args['trend_runs'], top=args['top'],
-                         filters={'groups': args['groups'], 'patterns': args['hosts']}) as report:
+                         filters={'groups': args['groups'], 'patterns': args['hosts']}, streams_ready=write_overdue_apart) as report:
                 result['changed'] = result['content_changed'] = self._changed(report, args)
-                files = self._write(report, outputs, args) if outputs else []
+                files = self._write(report, outputs, names) if outputs else []
         except (ConfigError, PolicyError, ReportError) as exc:
             raise AnsibleActionFail(str(exc)) from exc
         finally:
@@ -159,12 +168,9 @@ class ActionModule(ActionBase):
         recorded = [previous_digest(os.path.join(args['dest'], names[kind])) for kind in ('html', 'json') if kind in names]
         return not recorded or any(digest != report.document['content_digest'] for digest in recorded)
 
-    def _write(self, report, outputs, args):
-        names = self._names(args)
-        if 'csv:overdue' in names:
-            # Every overdue finding of every host (millions of rows on a large fleet): written by a second process
-            # on a connection of its own while this one writes the other files.
-            outputs.add(names['csv:overdue'], lambda handle: write_table(report, 'overdue', handle), apart=report.reconnect)
+    @staticmethod
+    def _write(report, outputs, names):
+        """Write the files other than the overdue table (being written apart already) and move them all into place."""
         if 'html' in names:
             outputs.add(names['html'], lambda handle: write_html(report, handle))
         if 'json' in names:

@@ -28,6 +28,7 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_inventory
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_record_check import host_name_problem, record_problem
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import SCHEMA, migration_statements
 from ansible_collections.patchwise.patching.plugins.plugin_utils.database_kind import ASSET, database_kind, describe
+from ansible_collections.patchwise.patching.plugins.plugin_utils.finding_counts import FindingCounts
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_findings import is_match_view, match_view
 
 # Fields of a finding that belong to one host; everything else is shared by the hosts with the same detail_key.
@@ -540,6 +541,7 @@ class AssetStore:
                 db.advisory_lock('patchwise risk pass')
             outcome = {}
             written = set()
+            counts = FindingCounts()
             # Each kind of row goes in one statement per host (results: per hundred hosts) - a round trip on PostgreSQL.
             results_rows, plan_rows = [], []
             for item in pairs:
@@ -551,6 +553,8 @@ class AssetStore:
                 current = set()
                 rows, detail_rows = [], []
                 opened = 0
+                # The counts of this host's rows as stored (before) and as written (after), for the finding counts.
+                before, after = [], []
                 for finding in result.get('findings') or []:
                     key = (finding['id'], finding['package'])
                     current.add(key)
@@ -566,8 +570,11 @@ class AssetStore:
                         written.add(detail_key)
                     row = (finding['status'], first_seen, finding.get('kind', 'os'), finding.get('tier'), finding.get('due'), detail_key,
                            _host_extra_text(finding))
-                    if row != stored:  # a steady fleet rewrites nothing
+                    if stored is None or row != stored[:7]:  # a steady fleet rewrites nothing
                         rows.append((host, key[0], key[1], *row))
+                        if stored is not None:
+                            before.append(stored)
+                        after.append((*row, None))
                 if detail_rows:
                     db.executemany('INSERT OR REPLACE INTO finding_details (detail_key, detail) VALUES (?, ?)', detail_rows)
                 if rows:
@@ -577,6 +584,11 @@ class AssetStore:
                 if gone:
                     db.executemany("UPDATE findings SET status = 'fixed', closed = ? WHERE host = ? AND finding_id = ? AND package = ?",
                                    [(now, host, fid, pkg) for fid, pkg in gone])
+                    for fid, pkg in gone:
+                        stored = known[(fid, pkg)]
+                        before.append(stored)
+                        after.append(('fixed', *stored[1:7], now))
+                counts.count(host, before, after)
                 summary = {name: value for name, value in result.items() if name not in ('findings', 'inputs')}
                 results_rows.append((host, run_id, now, result.get('tier', 'none'), result.get('score'), result.get('decision'),
                                      result.get('due'), _dumps(summary), result.get('inputs')))
@@ -585,6 +597,7 @@ class AssetStore:
                     results_rows, plan_rows = [], []
                 outcome[host] = {'opened': opened, 'closed': len(gone)}
             _write_results(db, results_rows, plan_rows)
+            counts.write(db)
             db.execute('INSERT OR REPLACE INTO runs (run_id, stage, at, hosts, changed) VALUES (?, ?, ?, ?, ?)',
                        (run_id or '', 'assess', now, len(outcome), sum(1 for item in outcome.values() if item['opened'] or item['closed'])))
             return outcome
@@ -602,18 +615,18 @@ class AssetStore:
         return result
 
     def finding_rows(self, host):
-        """``{(finding id, package): (status, first_seen, kind, tier, due, detail_key, extra)}``: ``host``'s stored finding rows.
+        """``{(finding id, package): (status, first_seen, kind, tier, due, detail_key, extra, closed)}``: ``host``'s stored finding rows.
 
         ``store_risk_results`` takes them back (items ``(host, result, rows)``)
         instead of reading them again.
         """
         return {(row[0], row[1]): row[2:] for row in self._db.execute(
-            'SELECT finding_id, package, status, first_seen, kind, tier, due, detail_key, extra FROM findings WHERE host = ?', (host,))}
+            'SELECT finding_id, package, status, first_seen, kind, tier, due, detail_key, extra, closed FROM findings WHERE host = ?', (host,))}
 
     def finding_rows_of(self, hosts):
         """``{host: finding_rows(host)}`` for ``hosts``, read a few queries for the lot (every host has an entry)."""
         rows = {host: {} for host in hosts}
-        for row in _rows_for_hosts(self._db, 'SELECT host, finding_id, package, status, first_seen, kind, tier, due, detail_key, extra '
+        for row in _rows_for_hosts(self._db, 'SELECT host, finding_id, package, status, first_seen, kind, tier, due, detail_key, extra, closed '
                                    'FROM findings WHERE host IN', hosts):
             rows[row[0]][(row[1], row[2])] = row[3:]
         return rows

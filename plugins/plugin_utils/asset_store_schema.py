@@ -217,7 +217,43 @@ CREATE TABLE controller_state (
 # Values written before keep their compression until rewritten.  Nothing changes on SQLite, which compresses nothing.
 _SCHEMA_9 = ''
 
-MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5, _SCHEMA_6, _SCHEMA_7, _SCHEMA_8, _SCHEMA_9)
+# Recount the finding counts from the findings themselves (schema 10; a fleet written straight into the tables).
+RECOUNT_FINDINGS = """
+DELETE FROM finding_counts;
+DELETE FROM host_finding_counts;
+INSERT INTO finding_counts (detail_key, tier, status, due, first_seen, closed, findings)
+    SELECT coalesce(detail_key, ''), coalesce(tier, ''), status, coalesce(due, ''), first_seen, coalesce(closed, ''), count(*)
+    FROM findings GROUP BY 1, 2, 3, 4, 5, 6;
+INSERT INTO host_finding_counts (host, status, due, closed, findings)
+    SELECT host, status, coalesce(due, ''), coalesce(closed, ''), count(*) FROM findings GROUP BY 1, 2, 3, 4;
+"""
+
+# Schema 10: the risk pass keeps the findings counted as it writes them, by what the compliance report groups
+# them by, so the report of a whole fleet reads a few hundred thousand counts instead of ten million finding rows:
+# per shared detail (finding_counts) and per host (host_finding_counts).  A column the finding leaves empty
+# (no detail key, tier, due date or closing time) is '' there: a key column is never NULL, so that the
+# store's upsert finds the row it adds to.  The store changes a count in the transaction that changes the
+# findings it counts (asset_store.store_risk_results); a count that drops to zero is deleted.
+_SCHEMA_10 = """
+CREATE TABLE finding_counts (
+    detail_key TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    status TEXT NOT NULL,
+    due TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    closed TEXT NOT NULL,
+    findings INTEGER NOT NULL,
+    PRIMARY KEY (detail_key, tier, status, due, first_seen, closed));
+CREATE TABLE host_finding_counts (
+    host TEXT NOT NULL,
+    status TEXT NOT NULL,
+    due TEXT NOT NULL,
+    closed TEXT NOT NULL,
+    findings INTEGER NOT NULL,
+    PRIMARY KEY (host, status, due, closed));
+""" + RECOUNT_FINDINGS
+
+MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5, _SCHEMA_6, _SCHEMA_7, _SCHEMA_8, _SCHEMA_9, _SCHEMA_10)
 SCHEMA = len(MIGRATIONS)
 
 # PostgreSQL runs the same migrations (asset_db_connection.translate turns SQLite's upserts, identity columns

@@ -16,7 +16,7 @@ import csv
 import io
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_states import STATES
-from ansible_collections.patchwise.patching.plugins.plugin_utils.report_data import TIERS
+from ansible_collections.patchwise.patching.plugins.plugin_utils.report_data import TIERS, days_late
 
 TABLES = ('hosts', 'findings', 'overdue', 'exceptions', 'changes')
 
@@ -104,37 +104,50 @@ def _cell_text(value):
 
 # Past this many distinct values a cache of cell texts starts again: a fleet of mostly unique findings keeps its memory.
 _CACHE_LIMIT = 200000
+# Overdue lines written at a time: one write per line costs more than making the line.
+_CHUNK = 4096
 
 
-def _overdue_lines(overdue_rows):
-    """The overdue table's lines, each cell's text made once per distinct value.
+def _overdue_lines(findings, marks, today):
+    """The overdue table's lines, in chunks, from ``Report.overdue_findings`` rows and ``Report.detail_marks``.
 
-    Millions of rows repeat a few thousand findings, hosts and dates: the finding's six cells (id to KEV flag) are
-    looked up together, instead of csv quoting every cell of every row.  The text is the one ``csv.writer`` writes.
+    Millions of rows repeat a few thousand findings, hosts and dates: each part of a line (the host; the finding's
+    six cells, id to KEV flag; the due date with the days late; the first-seen time) is made once per distinct value
+    and looked up after, instead of csv quoting every cell of every row.  The text is the one ``csv.writer`` writes
+    for ``report_data.overdue_rows``.
     """
-    hosts, findings, dues, lateness, dates = {}, {}, {}, {}, {}
-    for row in overdue_rows:
-        host, finding, due, days_late, first_seen = row[0], row[1:7], row[7], row[8], row[9]
+    hosts, findings_text, dues, dates = {}, {}, {}, {}
+    unknown = (None, False)
+    lines = []
+    for host, fid, package, kind, tier, due, first_seen, key in findings:
         host_text = hosts.get(host)
         if host_text is None:
+            if len(hosts) >= _CACHE_LIMIT:
+                hosts.clear()
             host_text = hosts[host] = _cell_text(host)
-        finding_text = findings.get(finding)
+        finding = (fid, package, kind, tier, key)
+        finding_text = findings_text.get(finding)
         if finding_text is None:
-            if len(findings) >= _CACHE_LIMIT:
-                findings.clear()
-            finding_text = findings[finding] = ','.join(map(_cell_text, finding))
+            if len(findings_text) >= _CACHE_LIMIT:
+                findings_text.clear()
+            due_class, kev = marks.get(key, unknown)
+            finding_text = findings_text[finding] = ','.join(map(_cell_text, (fid, package, kind, tier, due_class, kev)))
         due_text = dues.get(due)
         if due_text is None:
-            due_text = dues[due] = _cell_text(due)
-        late_text = lateness.get(days_late)
-        if late_text is None:
-            late_text = lateness[days_late] = _cell_text(days_late)
+            if len(dues) >= _CACHE_LIMIT:
+                dues.clear()
+            due_text = dues[due] = _cell_text(due) + ',' + _cell_text(days_late(due, today))
         seen_text = dates.get(first_seen)
         if seen_text is None:
+            if len(dates) >= _CACHE_LIMIT:
+                dates.clear()
             seen_text = dates[first_seen] = _cell_text(first_seen)
-        yield '%s,%s,%s,%s,%s\r\n' % (host_text, finding_text, due_text, late_text, seen_text)
-        if len(hosts) >= _CACHE_LIMIT:
-            hosts.clear()
+        lines.append('%s,%s,%s,%s\r\n' % (host_text, finding_text, due_text, seen_text))
+        if len(lines) >= _CHUNK:
+            yield ''.join(lines)
+            lines.clear()
+    if lines:
+        yield ''.join(lines)
 
 
 def write_table(report, table, handle):
@@ -142,6 +155,6 @@ def write_table(report, table, handle):
     writer = csv.writer(handle, lineterminator=_LINE_END)
     writer.writerow(COLUMNS[table])
     if table == 'overdue':
-        handle.writelines(_overdue_lines(rows(report, table)))
+        handle.writelines(_overdue_lines(report.overdue_findings(), report.detail_marks(), report.today))
         return
     writer.writerows(map(_cells, rows(report, table)))

@@ -40,6 +40,7 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_db_connec
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import verify_lines
 from ansible_collections.patchwise.patching.plugins.plugin_utils.database_kind import ASSET, database_kind, describe
+from ansible_collections.patchwise.patching.plugins.plugin_utils.finding_counts import counts_agree
 from ansible_collections.patchwise.patching.plugins.plugin_utils.forked_call import ForkedCall, ForkedCallFailed
 from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_states import STATES
 
@@ -220,13 +221,23 @@ class _SqlSide:
     modules as this process loaded them, and sends back only the small results.
     """
 
-    _FIELDS = ('overdue', 'fixed_by_host', 'fixed', 'opened', 'exceptions')
+    _FIELDS = ('overdue', 'fixed_by_host', 'fixed', 'opened', 'exceptions', 'counts_agree')
 
-    def __init__(self, path, hosts, today):
+    def __init__(self, path, hosts, today, counted=False):
         self.path, self.name, self.hosts, self.today = path, display_location(path), hosts, today
-        self.overdue = self.fixed_by_host = self.fixed = self.opened = self.exceptions = None
-        self._call = ForkedCall(self._read, name='patch_report sql', doing='reading them',
+        self.overdue = self.fixed_by_host = self.fixed = self.opened = self.exceptions = self.counts_agree = None
+        self._call = ForkedCall(self._read_exceptions if counted else self._read, name='patch_report sql', doing='reading them',
                                 failures=(ConnectionProblem, ReportError, sqlite3.DatabaseError))
+
+    def _read_exceptions(self):
+        """When this process reads the finding counts: the exceptions, and whether the counts add up to the findings."""
+        db = connect(self.path)
+        try:
+            return {'exceptions': _grouped_exceptions(db), 'counts_agree': counts_agree(db)}
+        except db.errors as exc:
+            raise ReportError(str(exc)) from exc
+        finally:
+            db.close()
 
     def _read(self):
         db = connect(self.path)
@@ -245,12 +256,7 @@ class _SqlSide:
                 # The server groups by hashing, without a sort: the rows never cross the network one by one.
                 opened = collections.Counter({(tier, first_seen): count for tier, first_seen, count in db.execute(
                     "SELECT tier, first_seen, count(*) FROM findings WHERE status = 'open'{hosts} GROUP BY tier, first_seen")})
-            # Few distinct acceptances and holds, however many findings they cover: SQLite groups them.  Sorted here,
-            # so that acceptances listed alike are in the same order whichever database grouped them.
-            exceptions = sorted(db.execute(
-                "SELECT status, extra, count(*) FROM findings NOT INDEXED WHERE extra IS NOT NULL AND status != 'fixed'{hosts} "
-                'GROUP BY status, extra'))
-            return {'overdue': overdue, 'fixed_by_host': fixed_by_host, 'fixed': fixed, 'opened': opened, 'exceptions': exceptions}
+            return {'overdue': overdue, 'fixed_by_host': fixed_by_host, 'fixed': fixed, 'opened': opened, 'exceptions': _grouped_exceptions(db)}
         except db.errors as exc:
             raise ReportError(str(exc)) from exc
         finally:
@@ -262,12 +268,105 @@ class _SqlSide:
         except ForkedCallFailed as exc:
             raise ReportError('%s: reading the findings failed: %s' % (self.name, exc)) from None
         for field in self._FIELDS:
-            setattr(self, field, value[field])
+            if field in value:
+                setattr(self, field, value[field])
         return self
 
     def stop(self):
         """End the reading process when the report fails before asking for its result."""
         self._call.stop()
+
+
+def _grouped_exceptions(db):
+    """``[(status, extra, findings)]`` of the findings accepted or held.
+
+    Few distinct acceptances and holds, however many findings they cover: SQLite groups them.  Sorted here, so that
+    acceptances listed alike are in the same order whichever database grouped them.
+    """
+    return sorted(db.execute(
+        "SELECT status, extra, count(*) FROM findings NOT INDEXED WHERE extra IS NOT NULL AND status != 'fixed'{hosts} GROUP BY status, extra"))
+
+
+def _has_counts(db):
+    """Whether the asset database keeps finding counts (schema 10 or later; the report reads older ones as they are)."""
+    schema = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    return bool(schema) and str(schema[0]).isdigit() and int(schema[0]) >= 10
+
+
+def _counted(db, today):
+    """From the finding counts: ``_lifecycle``'s counter and the figures ``_SqlSide`` reads from the findings.
+
+    Grouped by the database: a few hundred thousand counts, but far fewer groups.  The counts mark an empty
+    column with '' (never NULL, see the asset schema); it is None again here, as the findings give it.
+    """
+    counter = collections.Counter({(key, tier, int(accepted) + 2 * int(past_due)): count for key, tier, accepted, past_due, count in db.execute(
+        "SELECT NULLIF(detail_key, ''), NULLIF(tier, ''), status = 'accepted', due != '' AND due < ?, CAST(sum(findings) AS BIGINT) "
+        "FROM finding_counts WHERE status != 'fixed' GROUP BY 1, 2, 3, 4", (today,))})
+    opened, fixed = collections.Counter(), []
+    for status, tier, first_seen, closed, count in db.execute(
+            "SELECT status, NULLIF(tier, ''), first_seen, NULLIF(closed, ''), CAST(sum(findings) AS BIGINT) FROM finding_counts "
+            "WHERE status IN ('open', 'fixed') GROUP BY 1, 2, 3, 4"):
+        if status == 'open':
+            opened[(tier, first_seen)] += count
+        else:
+            fixed.append((tier, first_seen, closed, count))
+    overdue = {host: (count, oldest) for host, count, oldest in db.execute(
+        "SELECT host, CAST(sum(findings) AS BIGINT), min(due{c}) FROM host_finding_counts WHERE status = 'open' AND due != '' AND due < ? "
+        'GROUP BY host', (today,))}
+    fixed_by_host = db.execute(
+        "SELECT host, closed, min(due{c}) FROM host_finding_counts WHERE status = 'fixed' AND due != '' AND due < closed GROUP BY host, closed").fetchall()
+    return counter, (overdue, fixed_by_host, fixed, opened)
+
+
+def days_late(due, today):
+    """Whole days from the due date ``due`` (ISO 8601) to the date ``today``."""
+    return today.toordinal() - _date(due).toordinal()
+
+
+def overdue_rows(findings, marks, today):
+    """The overdue table's rows from ``Report.overdue_findings`` rows and ``Report.detail_marks``."""
+    unknown = (None, False)
+    # Days late cached per distinct due date (a few hundred), not parsed per row.
+    late = {}
+    for host, fid, package, kind, tier, due, first_seen, key in findings:
+        due_class, kev = marks.get(key, unknown)
+        days = late.get(due)
+        if days is None:
+            days = late[due] = days_late(due, today)
+        yield host, fid, package, kind, tier, due_class, kev, due, days, first_seen
+
+
+def _read_findings(report, path, selected, today, *, streams_ready=None):
+    """``_lifecycle``'s counter and the ``_SqlSide`` figures, each read the cheapest way.
+
+    For the whole fleet, from the finding counts the risk pass keeps, while the second process reads the
+    exceptions and checks that the counts still add up to the findings; when they do not (findings written by
+    something else than the store), the findings themselves are counted, as for a report on some hosts.
+    ``streams_ready(report)`` is called once the shared details are read, before the counting.
+    """
+    db = report._db
+    counted = selected is None and _has_counts(db)
+    sql_side = _SqlSide(path, selected, today, counted=counted)
+    try:
+        report._details = _Details(db)
+        if streams_ready is not None:
+            streams_ready(report)
+        counter, figures = _counted(db, today) if counted else (_lifecycle(db, today), None)
+    except BaseException:
+        sql_side.stop()
+        raise
+    sql_side.result()
+    if counted and sql_side.counts_agree:
+        sql_side.overdue, sql_side.fixed_by_host, sql_side.fixed, sql_side.opened = figures
+    elif counted:
+        sql_side = _SqlSide(path, selected, today)
+        try:
+            counter = _lifecycle(db, today)
+        except BaseException:
+            sql_side.stop()
+            raise
+        sql_side.result()
+    return counter, sql_side
 
 
 def _trend_points(db, runs):
@@ -610,21 +709,19 @@ class Report:
     def __exit__(self, *exc_info):
         self.close()
 
+    def overdue_findings(self):
+        """Every open finding past its due date, as stored: ``(host, id, package, kind, tier, due, first_seen, detail_key)``."""
+        return self._db.stream(
+            "SELECT host, finding_id, package, kind, tier, due, first_seen, detail_key FROM findings NOT INDEXED WHERE status = 'open' "
+            'AND due < ?{hosts}', (self.today.isoformat(),))
+
+    def detail_marks(self):
+        """``{detail_key: (due_class, kev)}``: what an overdue finding's row shows of its shared detail."""
+        return {key: (detail['due_class'], detail['kev']) for key, detail in self._details.by_key.items()}
+
     def overdue_rows(self):
         """Every open finding past its due date: ``(host, id, package, kind, tier, due_class, kev, due, days_late, first_seen)``."""
-        marks = {key: (detail['due_class'], detail['kev']) for key, detail in self._details.by_key.items()}
-        unknown = (None, False)
-        ordinal = self.today.toordinal()
-        # Days late from the date's ordinal, cached per distinct due date (a few hundred), not parsed per row.
-        late = {}
-        for host, fid, package, kind, tier, due, first_seen, key in self._db.stream(
-                "SELECT host, finding_id, package, kind, tier, due, first_seen, detail_key FROM findings NOT INDEXED WHERE status = 'open' "
-                'AND due < ?{hosts}', (self.today.isoformat(),)):
-            due_class, kev = marks.get(key, unknown)
-            days = late.get(due)
-            if days is None:
-                days = late[due] = ordinal - _date(due).toordinal()
-            yield host, fid, package, kind, tier, due_class, kev, due, days, first_seen
+        return overdue_rows(self.overdue_findings(), self.detail_marks(), self.today)
 
     def top_overdue(self, limit):
         """The ``limit`` most urgent overdue findings: KEV first, then the longest overdue."""
@@ -682,12 +779,14 @@ def _resolve_hosts(db, hosts, patterns):
 
 
 def collect(path, *, policy=None, policy_fingerprint=None, audit_log=None, audit_key=None, expected_head=None, hosts=None, patterns=None,
-            since=None, until=None, now=None, stale_after_days=14, trend_runs=10, top=100, filters=None):
+            since=None, until=None, now=None, stale_after_days=14, trend_runs=10, top=100, filters=None, streams_ready=None):
     """Read everything the report shows; returns a ``Report`` (close it, or use it as a context manager).
 
     ``hosts``: the host names to report on, ``patterns``: shell-style patterns of more (neither: every stored
     host); ``since``/``until``: ISO 8601 bounds of
     the changes section (default: the last run that patched); ``now``: ISO 8601 UTC time of the report.
+    ``streams_ready(report)``: called as soon as the report can stream its large tables (``overdue_findings``,
+    ``exception_rows``), before its figures are read, so that a table written apart is written meanwhile.
     """
     policy = policy or {}
     now_dt = datetime.datetime.strptime(now, '%Y-%m-%dT%H:%M:%SZ').replace(tzinfo=datetime.timezone.utc) if now else \
@@ -700,14 +799,9 @@ def collect(path, *, policy=None, policy_fingerprint=None, audit_log=None, audit
             db.select_hosts(selected)
             audit = audit_status(audit_log, audit_key, expected_head)
             points = _trend_points(db, trend_runs)
-            sql_side = _SqlSide(path, selected, today.isoformat())
-            try:
-                details = _Details(db)
-                counter = _lifecycle(db, today.isoformat())
-            except BaseException:
-                sql_side.stop()
-                raise
-            sql_side.result()
+            report = Report(db.name, db, None, today, location=path, hosts=selected)
+            counter, sql_side = _read_findings(report, path, selected, today.isoformat(), streams_ready=streams_ready)
+            details = report._details
             figures, findings, ttr, trend = _finding_figures(counter, sql_side, details, points)
             del counter
             outcomes = _outcomes(db, selected)
@@ -716,7 +810,6 @@ def collect(path, *, policy=None, policy_fingerprint=None, audit_log=None, audit
             since_at, until_at, change_run = _change_window(db, since, until)
             changes = _changes(db, selected, since_at, until_at, change_run)
             latest_run = db.execute('SELECT run_id FROM runs ORDER BY at{c} DESC, run_id{c} DESC LIMIT 1').fetchone()
-            report = Report(db.name, db, details, today, location=path, hosts=selected)
             top_overdue = report.top_overdue(top)
         except db.errors as exc:
             raise ReportError('%s: reading the asset database failed: %s; no report was written' % (db.name, str(exc).strip())) from exc

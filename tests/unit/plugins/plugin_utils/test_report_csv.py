@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 
 import pytest
 from ansible_collections.patchwise.patching.plugins.plugin_utils import report_csv
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy
 from ansible_collections.patchwise.patching.plugins.plugin_utils.report_csv import COLUMNS, TABLES, rows, write_table
-from ansible_collections.patchwise.patching.plugins.plugin_utils.report_data import collect
+from ansible_collections.patchwise.patching.plugins.plugin_utils.report_data import collect, overdue_rows
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils import report_fleet
 
 
@@ -68,35 +69,48 @@ def test_text_that_a_spreadsheet_would_run_is_quoted(report):
     assert ',=HYPERLINK' not in handle.getvalue()
 
 
-_AWKWARD_ROWS = [
-    ('web01', 'CVE-2099-0001', 'openssl', 'os', 'critical', '3D', True, '2026-11-01', 27, '2026-10-01T02:00:00Z'),
-    ('=cmd|"/c calc"!A1', 'CVE-2099-0001', 'openssl', 'os', 'critical', '3D', True, '2026-11-01', 27, '2026-10-01T02:00:00Z'),
-    ('db,01', 'GHSA-xxxx, "quoted"', 'pkg\nname', 'app', None, None, False, '2026-11-27', 1, ''),
-    ('-db02', '', '@sum', '+1', '\tindent', 'c\rr', False, '2026-11-27', -3, None),
-    ('hôte-été', 'CVE-2099-0002', 'libü', 'os', 'low', 'FSU', False, '2025-01-01', 400, '2024-12-01T02:00:00Z'),
-    ('web01', 'CVE-2099-0001', 'openssl', 'os', 'critical', '3D', True, '2026-11-01', 27, '2026-10-01T02:00:00Z'),
+# Overdue findings as the database gives them (host, id, package, kind, tier, due, first seen, detail key), with
+# what the report knows of their details (due class, KEV): text from the fleet a spreadsheet would run or a CSV
+# reader would split, a carriage return, no detail, no tier.
+_AWKWARD_FINDINGS = [
+    ('web01', 'CVE-2099-0001', 'openssl', 'os', 'critical', '2026-11-01', '2026-10-01T02:00:00Z', 'd1'),
+    ('=cmd|"/c calc"!A1', 'CVE-2099-0001', 'openssl', 'os', 'critical', '2026-11-01', '2026-10-01T02:00:00Z', 'd1'),
+    ('db,01', 'GHSA-xxxx, "quoted"', 'pkg\nname', 'app', None, '2026-11-27', '', None),
+    ('-db02', '', '@sum', '+1', '\tindent', '2026-12-01', None, 'd3'),
+    ('hôte-été', 'CVE-2099-0002', 'libü', 'os', 'low', '2025-01-01', '2024-12-01T02:00:00Z', 'd4'),
+    ('web01', 'CVE-2099-0001', 'openssl', 'os', 'critical', '2026-11-01', '2026-10-01T02:00:00Z', 'd1'),
 ]
+_MARKS = {'d1': ('3D', True), 'd3': ('c\rr', False), 'd4': ('FSU', False)}
+_TODAY = datetime.date(2026, 11, 28)
 
 
 @pytest.mark.parametrize('cache_limit', [200000, 2])
 def test_the_overdue_table_is_written_as_csv_writes_it(monkeypatch, cache_limit):
-    """The overdue table's cached cell texts give the bytes csv.writer gives, quoting and formula guard included."""
+    """The overdue table's cached cell texts give the bytes csv.writer gives for the table's rows, quoting and
+    formula guard included."""
     monkeypatch.setattr(report_csv, '_CACHE_LIMIT', cache_limit)
+    monkeypatch.setattr(report_csv, '_CHUNK', 4)
 
-    class Rows:
+    class Report:
         document = None
+        today = _TODAY
 
         @staticmethod
-        def overdue_rows():
-            return iter(_AWKWARD_ROWS)
+        def overdue_findings():
+            return iter(_AWKWARD_FINDINGS)
+
+        @staticmethod
+        def detail_marks():
+            return dict(_MARKS)
 
     handle = io.StringIO(newline='')
-    write_table(Rows(), 'overdue', handle)
+    write_table(Report(), 'overdue', handle)
     expected = io.StringIO(newline='')
     writer = csv.writer(expected, lineterminator='\r\n')
     writer.writerow(COLUMNS['overdue'])
-    writer.writerows(report_csv._cells(row) for row in _AWKWARD_ROWS)
+    writer.writerows(report_csv._cells(row) for row in overdue_rows(_AWKWARD_FINDINGS, _MARKS, _TODAY))
     assert handle.getvalue() == expected.getvalue()
     read = list(csv.reader(io.StringIO(handle.getvalue(), newline='')))[1:]
     assert read[2][:3] == ['db,01', 'GHSA-xxxx, "quoted"', 'pkg\nname'] and read[1][0] == '\'=cmd|"/c calc"!A1'
-    assert read[3][:2] == ["'-db02", ''] and read[3][5:] == ['c\rr', 'false', '2026-11-27', '-3', ''], 'a carriage return is quoted'
+    assert read[3][:2] == ["'-db02", ''] and read[3][5:] == ['c\rr', 'false', '2026-12-01', '-3', ''], 'a carriage return is quoted'
+    assert read[2][4:9] == ['', '', 'false', '2026-11-27', '1'] and read[4][8] == '696', 'no tier, no detail; days late'
