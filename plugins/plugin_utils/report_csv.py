@@ -16,7 +16,8 @@ import csv
 import io
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_states import STATES
-from ansible_collections.patchwise.patching.plugins.plugin_utils.report_data import TIERS, days_late
+from ansible_collections.patchwise.patching.plugins.plugin_utils.report_data import TIERS
+from ansible_collections.patchwise.patching.plugins.plugin_utils.report_findings import days_late
 
 TABLES = ('hosts', 'findings', 'overdue', 'exceptions', 'changes')
 

@@ -8,20 +8,16 @@ writers render; the per-(host, finding) tables too large for it (overdue finding
 are streamed from the database by ``Report.overdue_rows`` and ``Report.exception_rows`` when a
 writer asks for them.
 
-A fleet of 10,000 hosts has about ten million finding rows, so the findings table is read in two
-passes at once and never joined in SQL (a join or a GROUP BY over a random key costs SQLite a
-sort of every row): a counter in Python over the few columns that name a finding's shared detail
-and its lifecycle, and, in a second (forked) process on its own connection, a GROUP BY host over
-the rows already past their due date (the table's rows lie roughly in host order) and the counts
-by first-seen date.  Everything else (hosts, register, risk results, plans, outcomes,
-history) is small.
+A fleet of 10,000 hosts has about ten million finding rows: ``report_findings`` reads them the cheapest way
+(the finding counts the risk pass keeps, or two passes at once over the findings).  Everything else (hosts,
+register, risk results, plans, outcomes, history) is small.
 
 The asset database may also be a PostgreSQL database (a ``postgresql://`` URL, read through
-``asset_db_connection``): the same SQL with the few dialect differences filled in by
-``_Database.execute``, the host filter passed as an array instead of a temporary table (a read-only
-transaction may not create one), and the two per-finding passes grouped by the server, which
-hashes instead of sorting.  The document and the CSV rows are the same for the same data: every
-order the report shows is made explicit (byte order for text, as SQLite compares it).
+``report_db.ReportDatabase``): the same SQL with the few dialect differences filled in, the host filter
+passed as an array instead of a temporary table (a read-only transaction may not create one), and the
+per-finding passes grouped by the server, which hashes instead of sorting.  The document and the CSV rows
+are the same for the same data: every order the report shows is made explicit (byte order for text, as
+SQLite compares it).
 """
 
 from __future__ import annotations
@@ -31,18 +27,13 @@ import datetime
 import fnmatch
 import hashlib
 import json
-import os
 import sqlite3
-import urllib.parse
 
-from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_db_connection import ConnectionProblem, display_location, is_url
-from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_db_connection import connect as connect_location
-from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_db_connection import ConnectionProblem
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import verify_lines
-from ansible_collections.patchwise.patching.plugins.plugin_utils.database_kind import ASSET, database_kind, describe
-from ansible_collections.patchwise.patching.plugins.plugin_utils.finding_counts import counts_agree
-from ansible_collections.patchwise.patching.plugins.plugin_utils.forked_call import ForkedCall, ForkedCallFailed
 from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_states import STATES
+from ansible_collections.patchwise.patching.plugins.plugin_utils.report_db import ReportError, connect, iso_date, json_or, open_database
+from ansible_collections.patchwise.patching.plugins.plugin_utils.report_findings import ACCEPTED, PAST_DUE, overdue_rows, read_findings
 
 SCHEMA = 1
 TIERS = ('critical', 'high', 'medium', 'low')
@@ -51,21 +42,6 @@ DUE_CLASSES = ('3DF', '3D', '14D', '60D', 'FSU')
 FORMATS = ('html', 'json', 'csv')
 # Exceptions expiring within this many days are flagged and listed first.
 EXPIRING_DAYS = 14
-
-
-class ReportError(Exception):
-    """The report cannot be made from these inputs; the message names the input and what is wrong."""
-
-
-def _loads(text, fallback):
-    try:
-        return json.loads(text) if text else fallback
-    except (TypeError, ValueError):
-        return fallback
-
-
-def _date(text):
-    return datetime.date.fromisoformat(text[:10])
 
 
 def _percentile(histogram, fraction):
@@ -82,293 +58,6 @@ def _percentile(histogram, fraction):
     return None
 
 
-def open_database(path):
-    """A read-only connection to the asset database at ``path`` (a file or a ``postgresql://`` URL), checked through ``AssetStore`` first.
-
-    Refuses what is not a usable asset database, naming the file (or the URL, without a password) and what it is instead.
-    """
-    if is_url(path):
-        try:
-            with AssetStore(path, readonly=True):
-                pass
-            return connect(path)
-        except (AssetStoreError, ConnectionProblem) as exc:
-            raise ReportError(str(exc)) from exc
-    if '://' in str(path):
-        raise ReportError('%s: not an asset database location (a file path, or a postgresql:// URL)' % display_location(path))
-    if not os.path.exists(path):
-        raise ReportError('%s: the asset database does not exist (run the discover playbook first)' % path)
-    kind = database_kind(path)
-    if kind != ASSET:
-        raise ReportError('%s is %s, not an asset database: no report was written (check patch_report_asset_db)' % (path, describe(kind)))
-    try:
-        with AssetStore(path, readonly=True):
-            pass
-    except AssetStoreError as exc:
-        raise ReportError(str(exc)) from exc
-    return connect(path)
-
-
-def connect(path):
-    """A read-only ``_Database`` on ``path`` (not checked: see ``open_database``)."""
-    return _Database(path)
-
-
-# The report's SQL is SQLite's; these marks are filled per dialect.  ``{c}`` follows a text column that is
-# ordered or compared by min/max: PostgreSQL then compares bytes, as SQLite does, whatever the database's locale.
-_MARKS = {
-    'sqlite': (('{c}', ''),),
-    'postgresql': ((' NOT INDEXED', ''), ('{c}', ' COLLATE "C"')),
-}
-
-
-class _Database:
-    """A read-only connection to the asset database: SQLite, or PostgreSQL through ``asset_db_connection``.
-
-    ``execute`` runs the report's SQL, its ``{hosts}`` mark replaced by the host filter of ``select_hosts``
-    (SQLite: a temporary table; PostgreSQL: an array parameter) and its ``{c}`` marks by the collation.
-    """
-
-    def __init__(self, path):
-        self.name = display_location(path)
-        self.hosts = None
-        if is_url(path):
-            self.dialect = 'postgresql'
-            self._db = connect_location(path, readonly=True)
-            self.errors = self._db.errors
-        else:
-            self.dialect = 'sqlite'
-            self._db = sqlite3.connect('file:%s?mode=ro' % urllib.parse.quote(os.path.abspath(path)), uri=True, check_same_thread=False)
-            self._db.execute('PRAGMA temp_store = MEMORY')
-            self.errors = (sqlite3.DatabaseError,)
-
-    def select_hosts(self, hosts):
-        """Restrict the ``{hosts}`` mark of every query to ``hosts`` (None: every host)."""
-        self.hosts = None if hosts is None else sorted(hosts)
-        if hosts is None or self.dialect != 'sqlite':
-            return
-        self._db.execute('CREATE TEMP TABLE IF NOT EXISTS report_hosts (name TEXT PRIMARY KEY)')
-        self._db.execute('DELETE FROM temp.report_hosts')
-        self._db.executemany('INSERT OR IGNORE INTO temp.report_hosts (name) VALUES (?)', [(host,) for host in hosts])
-
-    def _statement(self, sql, params):
-        if '{hosts}' in sql:
-            if self.hosts is None:
-                sql = sql.replace('{hosts}', '')
-            elif self.dialect == 'sqlite':
-                sql = sql.replace('{hosts}', ' AND host IN (SELECT name FROM temp.report_hosts)')
-            else:
-                at = sql[:sql.index('{hosts}')].count('?')
-                params = (*params[:at], self.hosts, *params[at:])
-                sql = sql.replace('{hosts}', ' AND host = ANY(?)')
-        for mark, text in _MARKS[self.dialect]:
-            sql = sql.replace(mark, text)
-        return sql, params
-
-    def execute(self, sql, params=()):
-        return self._db.execute(*self._statement(sql, tuple(params)))
-
-    def executemany(self, sql, rows):
-        return self._db.executemany(sql, rows)
-
-    def stream(self, sql, params=()):
-        """The rows of ``sql``, read as they come: PostgreSQL does not hold a large result whole in memory."""
-        sql, params = self._statement(sql, tuple(params))
-        if self.dialect == 'sqlite':
-            yield from self._db.execute(sql, params)
-            return
-        yield from self._db.stream(sql, params, size=5000)
-
-    def close(self):
-        self._db.close()
-
-
-class _Details:
-    """The shared finding details (a few thousand), reduced to what the report shows."""
-
-    def __init__(self, db):
-        self.by_key = {}
-        for key, text in db.execute('SELECT detail_key, detail FROM finding_details'):
-            detail = _loads(text, {})
-            kev = detail.get('kev') or {}
-            cvss = detail.get('cvss') or {}
-            epss = detail.get('epss') or {}
-            self.by_key[key] = {
-                'id': detail.get('id'), 'package': detail.get('package'), 'kind': detail.get('kind') or 'os',
-                'ecosystem': detail.get('ecosystem'), 'installed': detail.get('installed'), 'fixed': detail.get('fixed'),
-                'due_class': detail.get('due_class'), 'kev': bool(kev),
-                'kev_due': kev.get('due') if isinstance(kev, dict) else None,
-                'cvss': cvss.get('score') if isinstance(cvss, dict) else None,
-                'epss': epss.get('score') if isinstance(epss, dict) else None}
-
-    def get(self, key):
-        return self.by_key.get(key) or {'id': None, 'package': None, 'kind': 'os', 'ecosystem': None, 'installed': None, 'fixed': None,
-                                        'due_class': None, 'kev': False, 'kev_due': None, 'cvss': None, 'epss': None}
-
-
-class _SqlSide:
-    """What a second process reads, on its own connection, while this one counts the open findings.
-
-    ``overdue``: per host, its open findings past due now (count, oldest due date), from a GROUP BY host over a
-    table scan (its rows lie roughly in host order, so SQLite's sort is cheap).  ``fixed_by_host``: per host and
-    closing time, the earliest due date of the findings fixed then, for the compliance trend.  ``fixed``: the fixed
-    findings by tier, first seen and closed (few distinct times: those of the assess passes).  ``opened``: the open
-    findings by tier and first seen.  ``exceptions``: the accepted and held findings, counted by acceptance or hold.
-
-    A process, not a thread: both sides turn millions of rows into Python objects, and two threads doing so hand the
-    interpreter's lock back and forth at every row (the sqlite3 module releases it around each step), which made
-    the two passes together slower than one after the other.  The child is forked, so it inherits the collection's
-    modules as this process loaded them, and sends back only the small results.
-    """
-
-    _FIELDS = ('overdue', 'fixed_by_host', 'fixed', 'opened', 'exceptions', 'counts_agree')
-
-    def __init__(self, path, hosts, today, counted=False):
-        self.path, self.name, self.hosts, self.today = path, display_location(path), hosts, today
-        self.overdue = self.fixed_by_host = self.fixed = self.opened = self.exceptions = self.counts_agree = None
-        self._call = ForkedCall(self._read_exceptions if counted else self._read, name='patch_report sql', doing='reading them',
-                                failures=(ConnectionProblem, ReportError, sqlite3.DatabaseError))
-
-    def _read_exceptions(self):
-        """When this process reads the finding counts: the exceptions, and whether the counts add up to the findings."""
-        db = connect(self.path)
-        try:
-            return {'exceptions': _grouped_exceptions(db), 'counts_agree': counts_agree(db)}
-        except db.errors as exc:
-            raise ReportError(str(exc)) from exc
-        finally:
-            db.close()
-
-    def _read(self):
-        db = connect(self.path)
-        try:
-            db.select_hosts(self.hosts)
-            overdue = {host: (count, oldest) for host, count, oldest in db.execute(
-                "SELECT host, count(*), min(due{c}) FROM findings NOT INDEXED WHERE status = 'open' AND due < ?{hosts} GROUP BY host",
-                (self.today,))}
-            fixed_by_host = db.execute(
-                "SELECT host, closed, min(due{c}) FROM findings WHERE status = 'fixed' AND due < closed{hosts} GROUP BY host, closed").fetchall()
-            fixed = db.execute(
-                "SELECT tier, first_seen, closed, count(*) FROM findings WHERE status = 'fixed'{hosts} GROUP BY tier, first_seen, closed").fetchall()
-            if db.dialect == 'sqlite':
-                opened = collections.Counter(db.execute("SELECT tier, first_seen FROM findings NOT INDEXED WHERE status = 'open'{hosts}"))
-            else:
-                # The server groups by hashing, without a sort: the rows never cross the network one by one.
-                opened = collections.Counter({(tier, first_seen): count for tier, first_seen, count in db.execute(
-                    "SELECT tier, first_seen, count(*) FROM findings WHERE status = 'open'{hosts} GROUP BY tier, first_seen")})
-            return {'overdue': overdue, 'fixed_by_host': fixed_by_host, 'fixed': fixed, 'opened': opened, 'exceptions': _grouped_exceptions(db)}
-        except db.errors as exc:
-            raise ReportError(str(exc)) from exc
-        finally:
-            db.close()
-
-    def result(self):
-        try:
-            value = self._call.result()
-        except ForkedCallFailed as exc:
-            raise ReportError('%s: reading the findings failed: %s' % (self.name, exc)) from None
-        for field in self._FIELDS:
-            if field in value:
-                setattr(self, field, value[field])
-        return self
-
-    def stop(self):
-        """End the reading process when the report fails before asking for its result."""
-        self._call.stop()
-
-
-def _grouped_exceptions(db):
-    """``[(status, extra, findings)]`` of the findings accepted or held.
-
-    Few distinct acceptances and holds, however many findings they cover: SQLite groups them.  Sorted here, so that
-    acceptances listed alike are in the same order whichever database grouped them.
-    """
-    return sorted(db.execute(
-        "SELECT status, extra, count(*) FROM findings NOT INDEXED WHERE extra IS NOT NULL AND status != 'fixed'{hosts} GROUP BY status, extra"))
-
-
-def _has_counts(db):
-    """Whether the asset database keeps finding counts (schema 10 or later; the report reads older ones as they are)."""
-    schema = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-    return bool(schema) and str(schema[0]).isdigit() and int(schema[0]) >= 10
-
-
-def _counted(db, today):
-    """From the finding counts: ``_lifecycle``'s counter and the figures ``_SqlSide`` reads from the findings.
-
-    Grouped by the database: a few hundred thousand counts, but far fewer groups.  The counts mark an empty
-    column with '' (never NULL, see the asset schema); it is None again here, as the findings give it.
-    """
-    counter = collections.Counter({(key, tier, int(accepted) + 2 * int(past_due)): count for key, tier, accepted, past_due, count in db.execute(
-        "SELECT NULLIF(detail_key, ''), NULLIF(tier, ''), status = 'accepted', due != '' AND due < ?, CAST(sum(findings) AS BIGINT) "
-        "FROM finding_counts WHERE status != 'fixed' GROUP BY 1, 2, 3, 4", (today,))})
-    opened, fixed = collections.Counter(), []
-    for status, tier, first_seen, closed, count in db.execute(
-            "SELECT status, NULLIF(tier, ''), first_seen, NULLIF(closed, ''), CAST(sum(findings) AS BIGINT) FROM finding_counts "
-            "WHERE status IN ('open', 'fixed') GROUP BY 1, 2, 3, 4"):
-        if status == 'open':
-            opened[(tier, first_seen)] += count
-        else:
-            fixed.append((tier, first_seen, closed, count))
-    overdue = {host: (count, oldest) for host, count, oldest in db.execute(
-        "SELECT host, CAST(sum(findings) AS BIGINT), min(due{c}) FROM host_finding_counts WHERE status = 'open' AND due != '' AND due < ? "
-        'GROUP BY host', (today,))}
-    fixed_by_host = db.execute(
-        "SELECT host, closed, min(due{c}) FROM host_finding_counts WHERE status = 'fixed' AND due != '' AND due < closed GROUP BY host, closed").fetchall()
-    return counter, (overdue, fixed_by_host, fixed, opened)
-
-
-def days_late(due, today):
-    """Whole days from the due date ``due`` (ISO 8601) to the date ``today``."""
-    return today.toordinal() - _date(due).toordinal()
-
-
-def overdue_rows(findings, marks, today):
-    """The overdue table's rows from ``Report.overdue_findings`` rows and ``Report.detail_marks``."""
-    unknown = (None, False)
-    # Days late cached per distinct due date (a few hundred), not parsed per row.
-    late = {}
-    for host, fid, package, kind, tier, due, first_seen, key in findings:
-        due_class, kev = marks.get(key, unknown)
-        days = late.get(due)
-        if days is None:
-            days = late[due] = days_late(due, today)
-        yield host, fid, package, kind, tier, due_class, kev, due, days, first_seen
-
-
-def _read_findings(report, path, selected, today, *, streams_ready=None):
-    """``_lifecycle``'s counter and the ``_SqlSide`` figures, each read the cheapest way.
-
-    For the whole fleet, from the finding counts the risk pass keeps, while the second process reads the
-    exceptions and checks that the counts still add up to the findings; when they do not (findings written by
-    something else than the store), the findings themselves are counted, as for a report on some hosts.
-    ``streams_ready(report)`` is called once the shared details are read, before the counting.
-    """
-    db = report._db
-    counted = selected is None and _has_counts(db)
-    sql_side = _SqlSide(path, selected, today, counted=counted)
-    try:
-        report._details = _Details(db)
-        if streams_ready is not None:
-            streams_ready(report)
-        counter, figures = _counted(db, today) if counted else (_lifecycle(db, today), None)
-    except BaseException:
-        sql_side.stop()
-        raise
-    sql_side.result()
-    if counted and sql_side.counts_agree:
-        sql_side.overdue, sql_side.fixed_by_host, sql_side.fixed, sql_side.opened = figures
-    elif counted:
-        sql_side = _SqlSide(path, selected, today)
-        try:
-            counter = _lifecycle(db, today)
-        except BaseException:
-            sql_side.stop()
-            raise
-        sql_side.result()
-    return counter, sql_side
-
-
 def _trend_points(db, runs):
     """The last ``runs`` assess runs: ``[{run_id, at}]``, oldest first."""
     rows = db.execute("SELECT run_id, max(at{c}) FROM runs WHERE stage = 'assess' GROUP BY run_id ORDER BY max(at{c}) DESC, run_id{c} DESC "
@@ -377,25 +66,6 @@ def _trend_points(db, runs):
 
 
 # Status and past-due flag of a finding row in one small integer: the counter's keys stay small tuples.
-_ACCEPTED, _PAST_DUE = 1, 2
-
-
-def _lifecycle(db, today):
-    """``Counter((detail_key, tier, flags))`` over the findings not fixed, in one pass.
-
-    Few distinct keys (a detail has one tier on almost every host), so the counter stays in the CPU's cache.
-    PostgreSQL counts them itself (a hash aggregate), so the rows need not cross the network one by one.
-    """
-    if db.dialect == 'sqlite':
-        # A row without a due date is not past due (not a None flag that fails the report).
-        return collections.Counter(db.execute(
-            "SELECT detail_key, tier, (status = 'accepted') + 2 * ifnull(due < ?, 0) FROM findings NOT INDEXED WHERE status != 'fixed'{hosts}",
-            (today,)))
-    return collections.Counter({(key, tier, flags): count for key, tier, flags, count in db.execute(
-        "SELECT detail_key, tier, CAST(status = 'accepted' AS INTEGER) + 2 * COALESCE(CAST(due < ? AS INTEGER), 0), count(*) FROM findings "
-        "WHERE status != 'fixed'{hosts} GROUP BY 1, 2, 3", (today,))})
-
-
 def _tier(value):
     return value if value in TIERS else 'low'
 
@@ -422,7 +92,7 @@ def _finding_figures(counter, sql_side, details, points):
             if key < shown[ident]:
                 row.update(detail, id=ident[0], package=ident[1])
                 shown[ident] = key
-        if flags & _ACCEPTED:
+        if flags & ACCEPTED:
             totals['accepted'] += count
             row['hosts_accepted'] += count
             continue
@@ -431,7 +101,7 @@ def _finding_figures(counter, sql_side, details, points):
         by_tier_class[tier][detail['due_class'] if detail['due_class'] in DUE_CLASSES else 'other'] += count
         totals['kev_open'] += count if detail['kev'] else 0
         totals['app_open'] += count if detail['kind'] == 'app' else 0
-        if flags & _PAST_DUE:
+        if flags & PAST_DUE:
             totals['overdue'] += count
             row['hosts_overdue'] += count
             totals['kev_overdue'] += count if detail['kev'] else 0
@@ -442,7 +112,7 @@ def _finding_figures(counter, sql_side, details, points):
         opened[_tier(tier)][first_seen] += count
     for tier, first_seen, closed, count in sql_side.fixed:
         if closed:
-            remediation[_tier(tier)][max(0, (_date(closed) - _date(first_seen)).days)] += count
+            remediation[_tier(tier)][max(0, (iso_date(closed) - iso_date(first_seen)).days)] += count
             fixed_spans[_tier(tier)].append((first_seen, closed, count))
     trend = []
     for point in points:
@@ -486,7 +156,7 @@ def _outcomes(db, hosts):
             'SELECT o.host, o.kind, o.run_id, o.at, o.status, o.detail FROM patch_outcomes o '
             'JOIN (SELECT max(id) AS id FROM patch_outcomes GROUP BY host, kind) m ON m.id = o.id'), key=lambda row: (row[0], row[1])):
         if hosts is None or host in hosts:
-            latest.setdefault(host, {})[kind] = (run_id, at, status, _loads(detail, {}))
+            latest.setdefault(host, {})[kind] = (run_id, at, status, json_or(detail, {}))
     return latest
 
 
@@ -507,7 +177,7 @@ def _host_rows(db, hosts, now, stale_after_days, *, past_due, outcomes):
             'LEFT JOIN risk_results r ON r.host = h.name LEFT JOIN register g ON g.host = h.name ORDER BY h.name{c}'):
         if hosts is not None and name not in hosts:
             continue
-        summary, result, entry = _loads(summary_text, {}), _loads(result_text, {}), _loads(entry_text, {})
+        summary, result, entry = json_or(summary_text, {}), json_or(result_text, {}), json_or(entry_text, {})
         os_info = summary.get('os') or {}
         counts = result.get('counts') or {}
         overdue, oldest = past_due.get(name, (0, None))
@@ -580,7 +250,7 @@ def _changes(db, hosts, since, until, run_id):
     for host, at, entry_run, kind, detail_text in db.execute(query, params):
         if hosts is not None and host not in hosts:
             continue
-        detail = _loads(detail_text, {})
+        detail = json_or(detail_text, {})
         change = per_host.setdefault(host, {'host': host, 'run_id': entry_run, 'at': at, 'packages': [], 'restarted': [], 'reboot': False,
                                             'rolled_back': False, 'incident': None, 'status': None, 'reason': None, 'applications': []})
         change['at'] = max(change['at'], at)
@@ -623,7 +293,7 @@ def _stored_exceptions(grouped):
     """``Counter((type, owner, reason, expires))`` from ``(status, extra, count)`` rows."""
     counted = collections.Counter()
     for status, extra, count in grouped:
-        for entry in _exception_entries(status, _loads(extra, {})):
+        for entry in _exception_entries(status, json_or(extra, {})):
             counted[entry] += count
     return counted
 
@@ -635,7 +305,7 @@ def _policy_exceptions(policy, today):
         for entry in policy.get('acceptances' if kind == 'acceptance' else 'holds') or []:
             expires = entry.get(expiry_key)
             expires = expires.isoformat() if hasattr(expires, 'isoformat') else expires
-            days_left = (_date(expires) - today).days if expires else None
+            days_left = (iso_date(expires) - today).days if expires else None
             entries.append({'type': kind, 'finding': entry.get('finding'), 'package': entry.get('package'), 'host': entry.get('host'),
                             'owner': entry.get('owner'), 'reason': entry.get('reason'), 'expires': expires, 'days_left': days_left,
                             'expiring_soon': days_left is not None and days_left <= EXPIRING_DAYS})
@@ -746,7 +416,7 @@ class Report:
         for host, fid, package, kind, tier, due, first_seen, key in rows:
             detail = self._details.get(key)
             picked.append({'host': host, 'id': fid, 'package': package, 'kind': kind, 'tier': tier, 'due_class': detail['due_class'],
-                           'kev': detail['kev'], 'due': due, 'days_late': (today - _date(due)).days, 'first_seen': first_seen,
+                           'kev': detail['kev'], 'due': due, 'days_late': (today - iso_date(due)).days, 'first_seen': first_seen,
                            'installed': detail['installed'], 'fixed': detail['fixed']})
         return picked
 
@@ -755,7 +425,7 @@ class Report:
         for host, fid, package, status, tier, due, extra_text in self._db.stream(
                 "SELECT host, finding_id, package, status, tier, due, extra FROM findings NOT INDEXED WHERE extra IS NOT NULL "
                 "AND status != 'fixed'{hosts}"):
-            for kind, owner, reason, expires in _exception_entries(status, _loads(extra_text, {})):
+            for kind, owner, reason, expires in _exception_entries(status, json_or(extra_text, {})):
                 yield host, fid, package, kind, owner, reason, expires, tier, due
 
 
@@ -800,7 +470,7 @@ def collect(path, *, policy=None, policy_fingerprint=None, audit_log=None, audit
             audit = audit_status(audit_log, audit_key, expected_head)
             points = _trend_points(db, trend_runs)
             report = Report(db.name, db, None, today, location=path, hosts=selected)
-            counter, sql_side = _read_findings(report, path, selected, today.isoformat(), streams_ready=streams_ready)
+            counter, sql_side = read_findings(report, path, selected, today.isoformat(), streams_ready=streams_ready)
             details = report._details
             figures, findings, ttr, trend = _finding_figures(counter, sql_side, details, points)
             del counter
@@ -841,7 +511,7 @@ def collect(path, *, policy=None, policy_fingerprint=None, audit_log=None, audit
             'findings': findings,
             'exceptions': {'policy': _policy_exceptions(policy, today),
                            'stored': [{'type': kind, 'owner': owner, 'reason': reason, 'expires': expires, 'findings': count,
-                                       'expiring_soon': bool(expires) and (_date(expires) - today).days <= EXPIRING_DAYS}
+                                       'expiring_soon': bool(expires) and (iso_date(expires) - today).days <= EXPIRING_DAYS}
                                       for (kind, owner, reason, expires), count in
                                       sorted(exceptions_db.items(), key=lambda item: (item[0][3] or '9999', item[0][0]))]},
             'changes': {'since': since_at, 'until': until_at, 'run_id': change_run, 'hosts': changes},

@@ -22,6 +22,9 @@ import copy
 import sqlite3
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore
+from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy
+from ansible_collections.patchwise.patching.plugins.plugin_utils.report_csv import TABLES, rows
+from ansible_collections.patchwise.patching.plugins.plugin_utils.report_data import collect
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.asset_records import record
 
 T1 = '2026-11-01T02:00:00Z'
@@ -116,3 +119,17 @@ def advisory_kind(path):
         db.execute('CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)')
         db.execute("INSERT INTO meta VALUES ('kind', 'advisory')")
     return path
+
+
+def collect_report(path, **options):
+    """The report of the fleet at ``path``, made at NOW under POLICY unless ``options`` say otherwise."""
+    options.setdefault('now', NOW)
+    options.setdefault('policy', load_policy(POLICY))
+    return collect(path, **options)
+
+
+def tables(report):
+    """Every CSV table's rows; those streamed from the findings table (overdue, exceptions) come in the order the
+    database stores them (a sort of millions of rows would cost SQLite more than the report), so they are sorted."""
+    return {table: sorted(map(list, rows(report, table))) if table in ('overdue', 'exceptions') else [list(row) for row in rows(report, table)]
+            for table in TABLES}

@@ -10,7 +10,8 @@ import pytest
 from ansible_collections.patchwise.patching.plugins.plugin_utils import report_csv
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy
 from ansible_collections.patchwise.patching.plugins.plugin_utils.report_csv import COLUMNS, TABLES, rows, write_table
-from ansible_collections.patchwise.patching.plugins.plugin_utils.report_data import collect, overdue_rows
+from ansible_collections.patchwise.patching.plugins.plugin_utils.report_data import collect
+from ansible_collections.patchwise.patching.plugins.plugin_utils.report_findings import overdue_rows
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils import report_fleet
 
 
