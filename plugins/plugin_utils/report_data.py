@@ -469,9 +469,15 @@ def collect(path, *, policy=None, policy_fingerprint=None, audit_log=None, audit
             db.select_hosts(selected)
             audit = audit_status(audit_log, audit_key, expected_head)
             points = _trend_points(db, trend_runs)
-            report = Report(db.name, db, None, today, location=path, hosts=selected)
-            counter, sql_side = read_findings(report, path, selected, today.isoformat(), streams_ready=streams_ready)
-            details = report._details
+            made = []
+
+            def details_read(details):
+                made.append(Report(db.name, db, details, today, location=path, hosts=selected))
+                if streams_ready is not None:
+                    streams_ready(made[0])
+
+            details, counter, sql_side = read_findings(db, path, selected, today.isoformat(), details_read=details_read)
+            report = made[0]
             figures, findings, ttr, trend = _finding_figures(counter, sql_side, details, points)
             del counter
             outcomes = _outcomes(db, selected)

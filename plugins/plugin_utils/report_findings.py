@@ -179,21 +179,21 @@ def overdue_rows(findings, marks, today):
         yield host, fid, package, kind, tier, due_class, kev, due, days, first_seen
 
 
-def read_findings(report, path, selected, today, *, streams_ready=None):
-    """``lifecycle_counter``'s counter and the ``SideReader`` figures, each read the cheapest way.
+def read_findings(db, path, selected, today, *, details_read=None):
+    """``(details, counter, side)``: the shared details, ``lifecycle_counter``'s counter and the ``SideReader``
+    figures, each read the cheapest way.
 
     For the whole fleet, from the finding counts the risk pass keeps, while the second process reads the
     exceptions and checks that the counts still add up to the findings; when they do not (findings written by
     something else than the store), the findings themselves are counted, as for a report on some hosts.
-    ``streams_ready(report)`` is called once the shared details are read, before the counting.
+    ``details_read(details)`` is called once the shared details are read, before the counting.
     """
-    db = report._db
     counted = selected is None and has_counts(db)
     sql_side = SideReader(path, selected, today, counted=counted)
     try:
-        report._details = Details(db)
-        if streams_ready is not None:
-            streams_ready(report)
+        details = Details(db)
+        if details_read is not None:
+            details_read(details)
         counter, figures = counted_figures(db, today) if counted else (lifecycle_counter(db, today), None)
     except BaseException:
         sql_side.stop()
@@ -209,7 +209,7 @@ def read_findings(report, path, selected, today, *, streams_ready=None):
             sql_side.stop()
             raise
         sql_side.result()
-    return counter, sql_side
+    return details, counter, sql_side
 
 
 def lifecycle_counter(db, today):
