@@ -48,7 +48,7 @@ units-2.19: setup
 # core only.  Every module's and plugin's use of ansible-core is tested under both (tests/unit/plugins).
 PACKAGE_MANAGER_TESTS := $(wildcard tests/unit/controller/test_*_installroot.py) tests/unit/controller/test_system_backup_dpkg.py \
 	tests/unit/controller/test_apt_pending.py tests/unit/controller/test_deb_rebuild_dpkg.py
-UNITS_BOTH_CORES := tests/unit/plugins $(filter-out $(PACKAGE_MANAGER_TESTS),$(wildcard tests/unit/controller/test_*.py))
+UNITS_BOTH_CORES := tests/unit/plugins/ $(filter-out $(PACKAGE_MANAGER_TESTS),$(wildcard tests/unit/controller/test_*.py))
 
 units-2.18: setup
 	tests/tools/ansible-test.sh $(CORE218) units --venv --python 3.11 --color no --num-workers $(UNIT_WORKERS) $(UNITS_BOTH_CORES)
