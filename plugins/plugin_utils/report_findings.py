@@ -5,7 +5,7 @@
 
 For the whole fleet, from the finding counts the risk pass keeps (asset schema 10, ``finding_counts``) while a
 second (forked) process groups the accepted and held findings and checks that the counts add up to the
-findings.  Otherwise (a report on some hosts, counts that do not add up, an older database), the findings
+findings.  Otherwise (a report on some hosts, counts that do not add up), the findings
 table is read in two passes at once and never joined in SQL (a join or a GROUP BY over a random key costs
 SQLite a sort of every row): a counter in Python over the few columns that name a finding's shared detail and
 its lifecycle, and, in the second process, a GROUP BY host over the rows already past their due date (the
@@ -130,12 +130,6 @@ def grouped_exceptions(db):
         "SELECT status, extra, count(*) FROM findings NOT INDEXED WHERE extra IS NOT NULL AND status != 'fixed'{hosts} GROUP BY status, extra"))
 
 
-def has_counts(db):
-    """Whether the asset database keeps finding counts (schema 10 or later; the report reads older ones as they are)."""
-    schema = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-    return bool(schema) and str(schema[0]).isdigit() and int(schema[0]) >= 10
-
-
 def counted_figures(db, today):
     """From the finding counts: ``lifecycle_counter``'s counter and the figures ``SideReader`` reads from the findings.
 
@@ -188,7 +182,8 @@ def read_findings(db, path, selected, today, *, details_read=None):
     something else than the store), the findings themselves are counted, as for a report on some hosts.
     ``details_read(details)`` is called once the shared details are read, before the counting.
     """
-    counted = selected is None and has_counts(db)
+    # The report opens only databases of the current schema (report_db.open_database), which keep the counts.
+    counted = selected is None
     sql_side = SideReader(path, selected, today, counted=counted)
     try:
         details = Details(db)

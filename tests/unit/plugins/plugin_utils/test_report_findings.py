@@ -28,7 +28,7 @@ def test_a_failure_of_the_second_reader_is_named_and_leaves_no_process(sqlite_fl
         raise ReportError('database disk image is malformed')
 
     if reader == '_read':
-        monkeypatch.setattr(report_findings, 'has_counts', lambda db: False)
+        monkeypatch.setattr(report_findings, 'counts_agree', lambda db: False)
     monkeypatch.setattr(report_findings.SideReader, reader, failing_read)
     with pytest.raises(ReportError, match=r'assets\.db: reading the findings failed: database disk image is malformed$'):
         _collect(sqlite_fleet)
@@ -85,7 +85,7 @@ def _counted_and_read(path, monkeypatch, **options):
         assert counts_agree(report._db), 'the store kept the counts'
         counted = report.document, _tables(report)
     with monkeypatch.context() as patch:
-        patch.setattr(report_findings, 'has_counts', lambda db: False)
+        patch.setattr(report_findings, 'counts_agree', lambda db: False)
         with _collect(path, **options) as report:
             read = report.document, _tables(report)
     return counted, read
