@@ -76,9 +76,9 @@ options:
   force:
     description:
       - Assess every host again. Without it a host is skipped - its stored result and plan are confirmed and reported
-        in RV(unchanged) - when its record, its register entry, its maintenance window's state, the policy, the change
-        reference and the advisory database are all as at its last assessment (and, for a policy with acceptances or
-        holds, the day too).
+        in RV(unchanged) - when its record, its register entry, its maintenance window's state, the policy, the contents
+        of its decision tables, the change reference and the advisory database are all as at its last assessment (and,
+        for a policy with acceptances or holds, the day too).
     type: bool
     default: false
   busy_timeout:

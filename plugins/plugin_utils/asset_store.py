@@ -143,6 +143,16 @@ def _rows_for_hosts(db, select, hosts):
         yield from db.execute('%s (%s)' % (select, ', '.join('?' * len(part))), part)
 
 
+def _details_decided_under(db, context):
+    """The keys of the finding details stored under the decision ``context`` (none for no context).
+
+    The same context decides the same detail for a key, so the risk pass need not write these again.
+    """
+    if context is None:
+        return set()
+    return {key for (key,) in db.execute('SELECT detail_key FROM finding_details WHERE decided_under = ?', (context,))}
+
+
 def _known_digests(db, names):
     """``{host: (digest, has a match view)}`` of the stored hosts among ``names``."""
     rows = _rows_for_hosts(db, 'SELECT name, digest, (SELECT count(*) FROM match_views WHERE host = name) FROM hosts WHERE name IN', names)
@@ -507,7 +517,7 @@ class AssetStore:
 
     # -- risk results, findings and plans (written by the risk pass) ------------------
 
-    def store_risk_results(self, results, run_id=None, now=None, check_mode=False, details=None):
+    def store_risk_results(self, results, run_id=None, now=None, check_mode=False, details=None, decided_under=None):
         """Store ``{host: risk_result}`` (or an iterable of ``(host, risk_result)``) and keep each finding's lifecycle.
 
         An iterable is consumed inside the transaction, one host at a time, so
@@ -526,7 +536,10 @@ class AssetStore:
         its status (``open`` or ``accepted``) is the one the risk engine gave.
         One no longer reported becomes ``fixed``, ``closed`` now.  The shared
         part of each finding (``details``: detail_key -> detail, as the risk
-        engine keeps them) is written once.  Returns ``{host: {'opened': n,
+        engine keeps them) is written once, with the engine's ``decided_under``
+        (its decision context); a detail already stored under the same context
+        is not written again (the same context decides the same detail for a
+        key).  Returns ``{host: {'opened': n,
         'closed': n}}`` and sets each finding's stored ``first_seen`` and
         ``status`` in ``results``.
         """
@@ -540,11 +553,14 @@ class AssetStore:
                 # Row locks alone would let two passes interleave host by host; one pass at a time, as SQLite's single writer.
                 db.advisory_lock('patchwise risk pass')
             outcome = {}
-            written = set()
+            written = None
             counts = FindingCounts()
             # Each kind of row goes in one statement per host (results: per hundred hosts) - a round trip on PostgreSQL.
             results_rows, plan_rows = [], []
             for item in pairs:
+                if written is None:
+                    # Read with the first host: a pass that skips every host pays nothing for it.
+                    written = _details_decided_under(db, decided_under)
                 host, result = item[:2]
                 known = item[2] if len(item) > 2 and item[2] is not None else self.finding_rows(host)
                 if len(item) > 3:
@@ -563,10 +579,17 @@ class AssetStore:
                     if known_status is None or known_status == 'fixed':
                         first_seen, opened = now, opened + 1
                     finding['status'], finding['first_seen'] = finding.get('status') or 'open', first_seen
-                    detail_key = finding.get('detail_key') or '%s|%s|%s' % (host, key[0], key[1])
-                    if detail_key not in written:
+                    detail_key = finding.get('detail_key')
+                    if detail_key is None:
+                        # Not decided by an engine: the finding's own fields, under no context, written by every pass.
+                        detail_key = '%s|%s|%s' % (host, key[0], key[1])
+                        if detail_key not in written:
+                            detail_rows.append((detail_key, _dumps({name: value for name, value in finding.items() if name not in _HOST_FIELDS}),
+                                                None))
+                            written.add(detail_key)
+                    elif detail_key not in written:
                         detail = details.get(detail_key) or {name: value for name, value in finding.items() if name not in _HOST_FIELDS}
-                        detail_rows.append((detail_key, _dumps(detail)))
+                        detail_rows.append((detail_key, _dumps(detail), decided_under))
                         written.add(detail_key)
                     row = (finding['status'], first_seen, finding.get('kind', 'os'), finding.get('tier'), finding.get('due'), detail_key,
                            _host_extra_text(finding))
@@ -576,7 +599,7 @@ class AssetStore:
                             before.append(stored)
                         after.append((*row, None))
                 if detail_rows:
-                    db.executemany('INSERT OR REPLACE INTO finding_details (detail_key, detail) VALUES (?, ?)', detail_rows)
+                    db.executemany('INSERT OR REPLACE INTO finding_details (detail_key, detail, decided_under) VALUES (?, ?, ?)', detail_rows)
                 if rows:
                     db.executemany('INSERT OR REPLACE INTO findings (host, finding_id, package, status, first_seen, kind, tier, due, '
                                    'detail_key, extra, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)', rows)

@@ -253,7 +253,17 @@ CREATE TABLE host_finding_counts (
     PRIMARY KEY (host, status, due, closed));
 """ + RECOUNT_FINDINGS
 
-MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5, _SCHEMA_6, _SCHEMA_7, _SCHEMA_8, _SCHEMA_9, _SCHEMA_10)
+# Schema 11: beside each finding detail, the decision context it was decided under (risk.decision_context: the
+# policy, its decision tables and the advisory database), so a pass under the same context writes only the details
+# it has not written yet - rewriting every detail made a pass over a steady fleet whose hosts were assessed again
+# (forced, or after a few records changed) write ~100,000 unchanged JSON texts.  Null for details stored before:
+# each is written again the next time a pass decides it.
+_SCHEMA_11 = """
+ALTER TABLE finding_details ADD COLUMN decided_under TEXT;
+CREATE INDEX finding_details_by_context ON finding_details (decided_under, detail_key);
+"""
+
+MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5, _SCHEMA_6, _SCHEMA_7, _SCHEMA_8, _SCHEMA_9, _SCHEMA_10, _SCHEMA_11)
 SCHEMA = len(MIGRATIONS)
 
 # PostgreSQL runs the same migrations (asset_db_connection.translate turns SQLite's upserts, identity columns

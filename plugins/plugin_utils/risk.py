@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
+import hashlib
+import json
 from operator import itemgetter
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import TIERS, JMESPathError
@@ -48,6 +50,18 @@ class RiskError(ValueError):
 
 def _date(text):
     return datetime.date.fromisoformat(str(text)[:10])
+
+
+def decision_context(policy, tables, advisories):
+    """The digest of what a finding's shared detail is decided from besides its key (see ``RiskEngine._detail``).
+
+    The policy (without its compiled rules), the contents of its decision ``tables`` and the identity of
+    the advisory database: two engines with the same context decide the same detail for the same key.
+    """
+    rules = [{key: value for key, value in rule.items() if key != 'compiled'} for rule in policy.get('rules') or []]
+    text = json.dumps([dict(policy, rules=rules), [table.digest for table in tables], getattr(advisories, 'identity', None)],
+                      sort_keys=True, separators=(',', ':'), default=str)
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()
 
 
 def finding_score(finding):
@@ -88,6 +102,8 @@ class RiskEngine:
         if missing:
             raise RiskError('patchwise_policy.tiers: no tier for outcome(s) %s of decision table %s'
                             % (', '.join(missing), self.decision_table.source))
+        # The store keeps it beside each detail it writes: a pass under the same context need not write them again.
+        self.decision_context = decision_context(policy, (self.decision_table, self.due_table), advisories)
         self._outcomes = {}
         self._raw = {}
         self._dues = {}
@@ -102,11 +118,14 @@ class RiskEngine:
         self._excepted = {}
 
     def _lookup(self, table, points):
-        key = (id(table), tuple(points[point] for point in table.inputs))
-        outcome = self._outcomes.get(key)
-        if outcome is None:
-            outcome = self._outcomes[key] = table.outcome_for(points)
-        return outcome
+        """The table's outcome for ``points`` and the reason line that says so, once per distinct input values."""
+        values = tuple(map(points.__getitem__, table.inputs))
+        known = self._outcomes.get((id(table), values))
+        if known is None:
+            outcome = table.outcome_for(points)
+            known = self._outcomes[(id(table), values)] = (outcome, '%s -> %s (%s)' % (
+                table.key or table.source, outcome, ', '.join('%s=%s' % pair for pair in zip(table.inputs, values))))
+        return known
 
     def _due_days(self, due_class, tier):
         if due_class in self.policy['due_days']:
@@ -140,13 +159,11 @@ class RiskEngine:
             # Points of a user's own table that the data cannot supply at all.
             points.setdefault(point, value)
         reasons.extend(point_reasons)
-        decision = self._lookup(self.decision_table, points)
+        decision, decision_reason = self._lookup(self.decision_table, points)
         tier = self.policy['tiers'][decision]
-        due_class = self._lookup(self.due_table, points)
-        reasons.append('%s -> %s (%s)' % (self.decision_table.key or self.decision_table.source,
-                                          decision, ', '.join('%s=%s' % (p, points[p]) for p in self.decision_table.inputs)))
-        reasons.append('%s -> %s (%s)' % (self.due_table.key or self.due_table.source,
-                                          due_class, ', '.join('%s=%s' % (p, points[p]) for p in self.due_table.inputs)))
+        due_class, due_class_reason = self._lookup(self.due_table, points)
+        reasons.append(decision_reason)
+        reasons.append(due_class_reason)
         capped = _CAPPED_URGENCY.get(item.get('urgency'))
         if capped and TIER_ORDER[tier] > TIER_ORDER[capped]:
             reasons.append('tier %s capped at %s: Debian rates it %s' % (tier, capped, item['urgency']))

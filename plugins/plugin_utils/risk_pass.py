@@ -55,16 +55,17 @@ def _canonical(value):
     return json.dumps(value, sort_keys=True, separators=(',', ':'), default=str)
 
 
-def pass_inputs(policy, advisories, change_ref, today):
+def pass_inputs(engine, change_ref, today):
     """What every host's assessment in this pass depends on besides its own record and register entry.
 
-    The policy (without its compiled rules), the advisory database's identity, the change reference
-    the plans check, and - when the policy has acceptances or holds, which expire - today's date.
+    The engine's decision context (the policy, its decision tables' contents, the advisory database's
+    identity), the change reference the plans check, and - when the policy has acceptances or holds,
+    which expire - today's date.
     """
-    rules = [{key: value for key, value in rule.items() if key != 'compiled'} for rule in policy.get('rules') or []]
+    policy = engine.policy
     # Acceptances and holds expire, and the baseline's cooling-off period ends, as the days pass.
     dated = bool(policy.get('acceptances') or policy.get('holds') or any((policy.get('baseline') or {}).get('approve_after_days', {}).values()))
-    return _canonical([dict(policy, rules=rules), getattr(advisories, 'identity', None), change_ref, today.isoformat() if dated else None])
+    return _canonical([engine.decision_context, change_ref, today.isoformat() if dated else None])
 
 
 def host_inputs(common, record_digest, register_entry, window_open):
@@ -98,7 +99,7 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
     run_id, check_mode = options.get('run_id'), options.get('check_mode', False)
     hosts = list(dict.fromkeys(hosts))     # a host named twice is assessed once
     engine = RiskEngine(policy, advisories, today=today)
-    common = pass_inputs(policy, advisories, options.get('change_ref'), today)
+    common = pass_inputs(engine, options.get('change_ref'), today)
     summaries, missing, skipped, candidates = {}, [], {}, []
     moved, unchanged = [], []
     totals = {'open': 0}
@@ -158,7 +159,8 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
 
     # The store's times (first seen, closed, plan made) are the pass's moment, the same clock the engine dated with.
     stamp = now.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
-    lifecycle_changes = store.store_risk_results(classified(), run_id=run_id, now=stamp, check_mode=check_mode, details=engine.details)
+    lifecycle_changes = store.store_risk_results(classified(), run_id=run_id, now=stamp, check_mode=check_mode, details=engine.details,
+                                                   decided_under=engine.decision_context)
     kept = store.kept_assessments(unchanged)
     for host in unchanged:
         if host not in kept:

@@ -12,6 +12,7 @@ never fall through.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
@@ -34,6 +35,8 @@ class DecisionTable:
 
     def __init__(self, source, document):
         self.source = source
+        # What the table decides, whatever its file is called: a table edited in place is a different table.
+        self.digest = hashlib.sha256(json.dumps(document, sort_keys=True, separators=(',', ':')).encode('utf-8')).hexdigest()
         self.key = document.get('key')
         self.name = document.get('name')
         self.version = document.get('version')

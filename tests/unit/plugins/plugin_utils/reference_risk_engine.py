@@ -212,6 +212,8 @@ class ReferenceRiskEngine:
         self._dues = {}
         # detail_key -> the shared part of a finding (see _detail); the store writes each once.
         self.details = {}
+        # No decision context: the store writes every detail the pass meets, as it did before asset schema 11.
+        self.decision_context = None
 
     def _lookup(self, table, points):
         key = (id(table), tuple(points[point] for point in table.inputs))

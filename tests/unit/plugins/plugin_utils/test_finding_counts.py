@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore
-from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import SCHEMA, migration_statements
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import migration_statements
 from ansible_collections.patchwise.patching.plugins.plugin_utils.finding_counts import FindingCounts, counts_agree
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.random_findings import TIMES, random_pass
 
@@ -59,10 +59,10 @@ def test_a_database_of_the_previous_schema_gets_its_counts(tmp_path):
     """Migrating a schema 9 database counts the findings it already holds."""
     path = str(tmp_path / 'old.db')
     with sqlite3.connect(path) as db:
-        for number in range(1, SCHEMA):
+        for number in range(1, 10):
             for statement in migration_statements(number):
                 db.execute(statement)
-        db.execute("INSERT INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA - 1),))
+        db.execute("INSERT INTO meta (key, value) VALUES ('schema', '9')")
         db.executemany('INSERT INTO findings (host, finding_id, package, kind, status, tier, due, first_seen, closed, detail_key, extra) '
                        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)',
                        [('web01', 'CVE-1', 'a', 'os', 'open', 'high', '2026-11-01', TIMES[0], None, 'd1'),

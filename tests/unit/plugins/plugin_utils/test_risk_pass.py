@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import random
 import zipfile
 
 import pytest
-from ansible_collections.patchwise.patching.plugins.plugin_utils import risk, risk_pass
+from ansible_collections.patchwise.patching.plugins.plugin_utils import risk, risk_pass, ssvc
 from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import AdvisoryDB, build
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy
@@ -330,3 +331,58 @@ def test_stored_findings_keep_the_reasons_of_their_decision(fleet):
         assert any(reason.startswith('ssvc') or ' -> ' in reason for reason in finding.get('reasons', ())), finding
     assert all(detail['tier'] in ('critical', 'high', 'medium', 'low') and detail['reasons'] for detail in details)
     assert not any('first seen' in reason for detail in details for reason in detail['reasons']), 'no host reason in a shared detail'
+
+
+def _details(path):
+    with AssetStore(path) as store:
+        return {key: (json.loads(text), context) for key, text, context in store._db.execute(
+            'SELECT detail_key, detail, decided_under FROM finding_details')}
+
+
+def _context(policy, advisory_path):
+    advisories = AdvisoryDB(advisory_path)
+    try:
+        return risk.RiskEngine(policy, advisories).decision_context
+    finally:
+        advisories.close()
+
+
+def test_details_are_written_again_only_under_another_decision_context(fleet):
+    """A forced pass under the same policy, tables and advisory data decides the details it finds stored: it writes none
+    of them again.  Under another policy each is decided and written again, with the new context."""
+    policy = _policy([])
+    _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r1')
+    first = _details(fleet['path'])
+    context = _context(policy, fleet['advisories'])
+    assert first and {stored_context for _detail, stored_context in first.values()} == {context}
+    key = sorted(first)[0]
+    with AssetStore(fleet['path']) as store:
+        # A marker no pass would write: it stays only if the detail is not written again.
+        store._db.execute('UPDATE finding_details SET detail = ? WHERE detail_key = ?', (json.dumps(dict(first[key][0], marker=1)), key))
+    forced = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r2', force=True)
+    assert forced['unchanged'] == 0
+    assert _details(fleet['path'])[key][0].get('marker') == 1
+    stricter = load_policy({'windows': WINDOWS, 'holds': policy['holds'], 'sla_days': {'low': 90}})
+    _pass(fleet['path'], fleet['advisories'], stricter, fleet['hosts'], moment=NOW, run_id='r3')
+    again = _details(fleet['path'])
+    assert 'marker' not in again[key][0]
+    assert {stored_context for _detail, stored_context in again.values()} == {_context(stricter, fleet['advisories'])}
+    assert again[key][1] != context
+
+
+def test_a_decision_table_edited_in_place_assesses_every_host_again(fleet):
+    """The policy names the table by its path; what the table decides is in the pass's inputs, so editing the file is a change."""
+    table = fleet['tmp'] / 'deployer.json'
+    with open(os.path.join(ssvc.TABLE_DIR, ssvc.PRESETS['ssvc-deployer']), encoding='utf-8') as handle:
+        document = json.load(handle)
+    table.write_text(json.dumps(document))
+    policy = load_policy({'windows': WINDOWS, 'tables': {'decision': str(table)}})
+    _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r1')
+    assert _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r2')['unchanged'] == 3
+    # Every row decides "defer" now: the same file name, another table.
+    for row in document['mapping']:
+        row[document['outcome']] = 'D'
+    table.write_text(json.dumps(document))
+    edited = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r3')
+    assert edited['unchanged'] == 0
+    assert {detail['decision'] for detail, _context in _details(fleet['path']).values() if detail.get('source') != 'distribution'} == {'D'}

@@ -94,3 +94,18 @@ def test_point_neither_derivable_nor_defaulted_is_an_error():
 def test_unknown_preset_or_missing_file():
     with pytest.raises(ssvc.SSVCError, match=re.escape('neither a preset')):
         ssvc.resolve_table('no-such-table')
+
+
+def test_digest_follows_the_content_not_the_file(tmp_path):
+    """A table is known by what it decides: the same content under another name is the same table, an edit is another."""
+    document, mapping = _rows('ssvc-deployer')
+    copy = tmp_path / 'copy.json'
+    copy.write_text(json.dumps(document, indent=4))
+    preset = ssvc.resolve_table('ssvc-deployer')
+    assert ssvc.resolve_table(str(copy)).digest == preset.digest
+    outcomes = preset.outcomes
+    row = mapping[0]
+    row[document['outcome']] = next(outcome for outcome in outcomes if outcome != row[document['outcome']])
+    copy.write_text(json.dumps(document))
+    assert ssvc.resolve_table(str(copy)).digest != preset.digest
+    assert ssvc.resolve_table('bod-26-04').digest != preset.digest
