@@ -517,7 +517,7 @@ class AssetStore:
 
     # -- risk results, findings and plans (written by the risk pass) ------------------
 
-    def store_risk_results(self, results, run_id=None, now=None, check_mode=False, details=None, decided_under=None):
+    def store_risk_results(self, results, run_id=None, now=None, check_mode=False, *, details=None, decided_under=None):
         """Store ``{host: risk_result}`` (or an iterable of ``(host, risk_result)``) and keep each finding's lifecycle.
 
         An iterable is consumed inside the transaction, one host at a time, so
@@ -575,10 +575,13 @@ class AssetStore:
                     key = (finding['id'], finding['package'])
                     current.add(key)
                     stored = known.get(key)
-                    known_status, first_seen = stored[:2] if stored else (None, None)
-                    if known_status is None or known_status == 'fixed':
-                        first_seen, opened = now, opened + 1
-                    finding['status'], finding['first_seen'] = finding.get('status') or 'open', first_seen
+                    if stored is None or stored[0] == 'fixed':
+                        first_seen = now
+                        opened += 1
+                    else:
+                        first_seen = stored[1]
+                    status = finding['status'] = finding.get('status') or 'open'
+                    finding['first_seen'] = first_seen
                     detail_key = finding.get('detail_key')
                     if detail_key is None:
                         # Not decided by an engine: the finding's own fields, under no context, written by every pass.
@@ -591,7 +594,7 @@ class AssetStore:
                         detail = details.get(detail_key) or {name: value for name, value in finding.items() if name not in _HOST_FIELDS}
                         detail_rows.append((detail_key, _dumps(detail), decided_under))
                         written.add(detail_key)
-                    row = (finding['status'], first_seen, finding.get('kind', 'os'), finding.get('tier'), finding.get('due'), detail_key,
+                    row = (status, first_seen, finding.get('kind', 'os'), finding.get('tier'), finding.get('due'), detail_key,
                            _host_extra_text(finding))
                     if stored is None or row != stored[:7]:  # a steady fleet rewrites nothing
                         rows.append((host, key[0], key[1], *row))

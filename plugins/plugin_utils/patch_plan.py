@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+from itertools import repeat
 
 from ansible_collections.patchwise.patching.plugins.module_utils.versions import compare_versions, scheme_for_ecosystem
 from ansible_collections.patchwise.patching.plugins.plugin_utils.maintenance_windows import in_window
@@ -111,7 +112,8 @@ def patch_plan(result, policy, register_entry=None, *, change_ref=None, moment=N
             continue
         updates = finding.get('distribution_security_update')
         # Advisories name the source version; a pending update names the binary package's own version.
-        targets = [(u['name'], u['available']) for u in updates] if updates else [(name, finding['fixed']) for name in finding['binary_packages']]
+        # zip, not a list: this runs for each of a host's (often a thousand) findings.
+        targets = [(u['name'], u['available']) for u in updates] if updates else zip(finding['binary_packages'], repeat(finding['fixed']))
         held_binaries = finding.get('held_binaries')
         for name, target in targets:
             if held_binaries and name in held_binaries:

@@ -137,13 +137,28 @@ def _from_register(register, reasons, defaults, values):
         reasons.append('impact: policy default (register has no criticality)')
 
 
-def derive_points(finding, register, epss_threshold, defaults=None):
-    """Return ({point id: value key} for every derivable point, [reasons])."""
+def finding_points(finding, epss_threshold, defaults=None):
+    """Return ({point id: value key}, [reasons]) of the points the finding alone decides: KEV, exploitation,
+    automatable and technical impact (the same for every host that has the finding)."""
     effective_defaults = dict(CONSERVATIVE_DEFAULTS, **(defaults or {}))
     options = vulnrichment_options(finding)
     reasons = []
     values = {KEV: 'Y' if finding.get('kev') else 'N'}
     values[EXPLOITATION] = _exploitation(finding, epss_threshold, options, reasons)
     _from_vector(finding, options, reasons, effective_defaults, values)
-    _from_register(register, reasons, effective_defaults, values)
     return values, reasons
+
+
+def register_points(register, defaults=None):
+    """Return ({point id: value key}, [reasons]) of the points the host's register entry decides: exposure and impact."""
+    values, reasons = {}, []
+    _from_register(register, reasons, dict(CONSERVATIVE_DEFAULTS, **(defaults or {})), values)
+    return values, reasons
+
+
+def derive_points(finding, register, epss_threshold, defaults=None):
+    """Return ({point id: value key} for every derivable point, [reasons])."""
+    values, reasons = finding_points(finding, epss_threshold, defaults)
+    register_values, register_reasons = register_points(register, defaults)
+    values.update(register_values)
+    return values, reasons + register_reasons

@@ -88,3 +88,17 @@ def test_missing_data_takes_conservative_or_policy_defaults_and_says_so():
     values, _reasons = rp.derive_points({}, {}, 0.1, defaults={rp.HUMAN_IMPACT: 'M', rp.SYSTEM_EXPOSURE: 'C'})
     assert values[rp.HUMAN_IMPACT] == 'M'
     assert values[rp.SYSTEM_EXPOSURE] == 'C'
+
+
+@pytest.mark.parametrize('register', [{'exposure': 'internet', 'criticality': 'low'}, {'exposure': 'isolated'}, {}, None])
+def test_the_finding_and_the_register_decide_their_own_points(register):
+    """The engine works out each part once (per raw finding, per register class): together they are derive_points."""
+    finding = {'cvss': {'vector': 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', 'score': 9.8}, 'epss': 0.5, 'kev': None,
+               'vulnrichment': [{'Exploitation': 'poc'}]}
+    values, reasons = rp.derive_points(finding, register, 0.1, {rp.AUTOMATABLE: 'N'})
+    by_finding, finding_reasons = rp.finding_points(finding, 0.1, {rp.AUTOMATABLE: 'N'})
+    by_register, register_reasons = rp.register_points(register, {rp.AUTOMATABLE: 'N'})
+    assert set(by_finding) == {rp.KEV, rp.EXPLOITATION, rp.AUTOMATABLE, rp.TECHNICAL_IMPACT}
+    assert set(by_register) == {rp.PUBLICLY_EXPOSED, rp.SYSTEM_EXPOSURE, rp.HUMAN_IMPACT, rp.MISSION_WELLBEING}
+    assert values == dict(by_finding, **by_register) and reasons == finding_reasons + register_reasons
+    assert rp.finding_points(finding, 0.1, {rp.AUTOMATABLE: 'N'}) == (by_finding, finding_reasons)
