@@ -77,8 +77,8 @@ options:
     description:
       - Assess every host again. Without it a host is skipped - its stored result and plan are confirmed and reported
         in RV(unchanged) - when its record, its register entry, its maintenance window's state, the policy, the contents
-        of its decision tables, the change reference and the advisory database are all as at its last assessment (and,
-        for a policy with acceptances or holds, the day too).
+        of its decision tables, the change reference, the advisory database and the collection's code that matches,
+        decides and plans are all as at its last assessment (and, for a policy with acceptances or holds, the day too).
     type: bool
     default: false
   busy_timeout:

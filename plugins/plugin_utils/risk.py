@@ -26,11 +26,17 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
+import functools
 import hashlib
 import json
+import sys
 from collections import Counter
 from operator import itemgetter
 
+from ansible_collections.patchwise.patching.plugins.module_utils import advisories as advisory_ranges
+from ansible_collections.patchwise.patching.plugins.module_utils import osv_ecosystems, versions
+from ansible_collections.patchwise.patching.plugins.plugin_utils import advisory_db, risk_findings, risk_points, ssvc
+from ansible_collections.patchwise.patching.plugins.plugin_utils.code_identity import source_digest
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import TIERS, JMESPathError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_findings import record_matches
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_points import DERIVABLE_POINTS, finding_points, register_points
@@ -54,14 +60,21 @@ def _date(text):
     return datetime.date.fromisoformat(str(text)[:10])
 
 
+@functools.lru_cache(maxsize=None)
+def deciding_code():
+    """The digest of the modules a finding detail comes from: matching, versions, SSVC points and tables, this engine."""
+    return source_digest((advisory_ranges, osv_ecosystems, versions, advisory_db, risk_findings, risk_points, ssvc, sys.modules[__name__]))
+
+
 def decision_context(policy, tables, advisories):
     """The digest of what a finding's shared detail is decided from besides its key (see ``RiskEngine._detail``).
 
-    The policy (without its compiled rules), the contents of its decision ``tables`` and the identity of
-    the advisory database: two engines with the same context decide the same detail for the same key.
+    The policy (without its compiled rules), the contents of its decision ``tables``, the identity of
+    the advisory database and the code that decides (``deciding_code``): two engines with the same
+    context decide the same detail for the same key.
     """
     rules = [{key: value for key, value in rule.items() if key != 'compiled'} for rule in policy.get('rules') or []]
-    text = json.dumps([dict(policy, rules=rules), [table.digest for table in tables], getattr(advisories, 'identity', None)],
+    text = json.dumps([dict(policy, rules=rules), [table.digest for table in tables], getattr(advisories, 'identity', None), deciding_code()],
                       sort_keys=True, separators=(',', ':'), default=str)
     return hashlib.sha256(text.encode('utf-8')).hexdigest()
 

@@ -12,10 +12,15 @@ identical package versions across hosts cost one look-up.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
+import sys
 
+from ansible_collections.patchwise.patching.plugins.plugin_utils import maintenance_windows, patch_baseline
+from ansible_collections.patchwise.patching.plugins.plugin_utils import patch_plan as planning
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_record_check import RECORD_SCHEMA
+from ansible_collections.patchwise.patching.plugins.plugin_utils.code_identity import source_digest
 from ansible_collections.patchwise.patching.plugins.plugin_utils.maintenance_windows import in_window
 from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_plan import patch_plan
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import TIER_ORDER, RiskEngine
@@ -55,17 +60,23 @@ def _canonical(value):
     return json.dumps(value, sort_keys=True, separators=(',', ':'), default=str)
 
 
+@functools.lru_cache(maxsize=None)
+def planning_code():
+    """The digest of the modules that make a host's result and plan from its findings (this pass, plans, baseline, windows)."""
+    return source_digest((maintenance_windows, patch_baseline, planning, sys.modules[__name__]))
+
+
 def pass_inputs(engine, change_ref, today):
     """What every host's assessment in this pass depends on besides its own record and register entry.
 
     The engine's decision context (the policy, its decision tables' contents, the advisory database's
-    identity), the change reference the plans check, and - when the policy has acceptances or holds,
-    which expire - today's date.
+    identity, the deciding code), the code that plans, the change reference the plans check, and -
+    when the policy has acceptances or holds, which expire - today's date.
     """
     policy = engine.policy
     # Acceptances and holds expire, and the baseline's cooling-off period ends, as the days pass.
     dated = bool(policy.get('acceptances') or policy.get('holds') or any((policy.get('baseline') or {}).get('approve_after_days', {}).values()))
-    return _canonical([engine.decision_context, change_ref, today.isoformat() if dated else None])
+    return _canonical([engine.decision_context, planning_code(), change_ref, today.isoformat() if dated else None])
 
 
 def host_inputs(common, record_digest, register_entry, window_open):

@@ -386,3 +386,21 @@ def test_a_decision_table_edited_in_place_assesses_every_host_again(fleet):
     edited = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r3')
     assert edited['unchanged'] == 0
     assert {detail['decision'] for detail, _context in _details(fleet['path']).values() if detail.get('source') != 'distribution'} == {'D'}
+
+
+def test_new_code_assesses_every_host_again(fleet, monkeypatch):
+    """After an upgrade that changes how findings are decided, every host is assessed and every detail decided and
+    written again; after one that changes only the planning, every host is assessed again but the details stand."""
+    policy = _policy([])
+    _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r1')
+    first = _details(fleet['path'])
+    monkeypatch.setattr(risk_pass, 'planning_code', lambda: 'planning code of another version')
+    replanned = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r2')
+    assert replanned['unchanged'] == 0
+    assert _details(fleet['path']) == first
+    monkeypatch.setattr(risk, 'deciding_code', lambda: 'deciding code of another version')
+    decided = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r3')
+    assert decided['unchanged'] == 0
+    again = _details(fleet['path'])
+    assert {context for _detail, context in again.values()} == {_context(policy, fleet['advisories'])}
+    assert {context for _detail, context in again.values()}.isdisjoint(context for _detail, context in first.values())
