@@ -164,6 +164,9 @@ class RiskEngine:
         register_entry = register_entry or {}
         key = '%s|%s|%s|%s|%s|%s|%s|%s' % (item['id'], item['ecosystem'], item['package'], item['installed'], item['fixed'],
                                            ','.join(item['binary_packages']), register_entry.get('exposure'), register_entry.get('criticality'))
+        if item['source'] == 'distribution':
+            # The same pending update from another archive (its origin is in the summary) is another finding.
+            key += '|' + item['summary']
         detail = self.details.get(key)
         if detail is not None:
             return detail

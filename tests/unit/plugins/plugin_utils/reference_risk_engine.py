@@ -241,6 +241,9 @@ class ReferenceRiskEngine:
         register_entry = register_entry or {}
         key = '%s|%s|%s|%s|%s|%s|%s|%s' % (item['id'], item['ecosystem'], item['package'], item['installed'], item['fixed'],
                                            ','.join(item['binary_packages']), register_entry.get('exposure'), register_entry.get('criticality'))
+        if item['source'] == 'distribution':
+            # As the engine keys them since a pending update from another archive became another finding.
+            key += '|' + item['summary']
         detail = self.details.get(key)
         if detail is not None:
             return detail

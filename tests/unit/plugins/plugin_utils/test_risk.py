@@ -168,6 +168,19 @@ def test_binary_packages_grouped_by_source_and_matched_once():
     assert advisories.calls == 1
 
 
+def test_hosts_with_the_update_from_other_origins_each_keep_their_own():
+    """The same pending update from two archives (a local mirror names its own origin): each host's finding says where
+    its update comes from, and the two details are stored apart."""
+    engine = RiskEngine(load_policy(), None, today=TODAY)
+    findings = {}
+    for host, origin in (('web01', 'Debian-Security:bookworm-security'), ('web02', 'Mirror:bookworm-security')):
+        updates = [{'name': 'openssl', 'current': '3.0.14-1~deb12u1', 'available': '3.0.15-1~deb12u1', 'security': True, 'origin': origin}]
+        findings[host], = engine.classify(host, record(updates=updates), {'exposure': 'internal'})['findings']
+    assert 'Debian-Security:bookworm-security' in findings['web01']['summary']
+    assert 'Mirror:bookworm-security' in findings['web02']['summary']
+    assert findings['web01']['detail_key'] != findings['web02']['detail_key']
+
+
 def test_distribution_security_update_without_advisory_counts():
     updates = [{'name': name, 'current': '3.0.14-1~deb12u1', 'available': '3.0.15-1~deb12u1', 'security': True,
                 'origin': 'Debian-Security:bookworm-security'} for name in ('openssl', 'libssl3')]
