@@ -43,6 +43,10 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_points imp
 from ansible_collections.patchwise.patching.plugins.plugin_utils.ssvc import SSVCError, resolve_table
 
 RESULT_SCHEMA = 1
+# The policy keys a finding's shared detail is decided from (RiskEngine._detail and what it calls).  The rest of the
+# policy (rules, acceptances, holds, due_from, windows, approval, ...) acts per host: editing it decides no detail again.
+DETAIL_POLICY_KEYS = ('tables', 'tiers', 'epss_threshold', 'point_defaults', 'due_days', 'upgrade_horizon_days', 'sla_days',
+                      'forensic_triage_outcomes')
 TIER_ORDER = {'none': 0, 'low': 1, 'medium': 2, 'high': 3, 'critical': 4}
 # Distinct details one engine keeps (with the raw and shared findings they come from): past this many, the memos
 # start again between two hosts, so a large and varied fleet is decided in bounded memory.  What was shared is
@@ -69,13 +73,12 @@ def deciding_code():
 def decision_context(policy, tables, advisories):
     """The digest of what a finding's shared detail is decided from besides its key (see ``RiskEngine._detail``).
 
-    The policy (without its compiled rules), the contents of its decision ``tables``, the identity of
-    the advisory database and the code that decides (``deciding_code``): two engines with the same
-    context decide the same detail for the same key.
+    The policy's ``DETAIL_POLICY_KEYS``, the contents of its decision ``tables``, the identity of the
+    advisory database and the code that decides (``deciding_code``): two engines with the same context
+    decide the same detail for the same key.
     """
-    rules = [{key: value for key, value in rule.items() if key != 'compiled'} for rule in policy.get('rules') or []]
-    text = json.dumps([dict(policy, rules=rules), [table.digest for table in tables], getattr(advisories, 'identity', None), deciding_code()],
-                      sort_keys=True, separators=(',', ':'), default=str)
+    text = json.dumps([{key: policy.get(key) for key in DETAIL_POLICY_KEYS}, [table.digest for table in tables],
+                       getattr(advisories, 'identity', None), deciding_code()], sort_keys=True, separators=(',', ':'), default=str)
     return hashlib.sha256(text.encode('utf-8')).hexdigest()
 
 

@@ -69,14 +69,15 @@ def planning_code():
 def pass_inputs(engine, change_ref, today):
     """What every host's assessment in this pass depends on besides its own record and register entry.
 
-    The engine's decision context (the policy, its decision tables' contents, the advisory database's
-    identity, the deciding code), the code that plans, the change reference the plans check, and -
-    when the policy has acceptances or holds, which expire - today's date.
+    The policy (without its compiled rules), the engine's decision context (its decision tables'
+    contents, the advisory database's identity, the deciding code), the code that plans, the change
+    reference the plans check, and - when the policy has acceptances or holds, which expire - today's date.
     """
     policy = engine.policy
+    rules = [{key: value for key, value in rule.items() if key != 'compiled'} for rule in policy.get('rules') or []]
     # Acceptances and holds expire, and the baseline's cooling-off period ends, as the days pass.
     dated = bool(policy.get('acceptances') or policy.get('holds') or any((policy.get('baseline') or {}).get('approve_after_days', {}).values()))
-    return _canonical([engine.decision_context, planning_code(), change_ref, today.isoformat() if dated else None])
+    return _canonical([dict(policy, rules=rules), engine.decision_context, planning_code(), change_ref, today.isoformat() if dated else None])
 
 
 def host_inputs(common, record_digest, register_entry, window_open):

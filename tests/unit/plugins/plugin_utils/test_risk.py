@@ -12,7 +12,7 @@ import pytest
 from ansible_collections.patchwise.patching.plugins.plugin_utils import ssvc
 from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import AdvisoryDB, build
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy
-from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import RiskEngine, RiskError, finding_score
+from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import DETAIL_POLICY_KEYS, RiskEngine, RiskError, decision_context, finding_score
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.asset_records import record
 
 FEEDS = os.path.join(os.path.dirname(__file__), '..', 'fixtures', 'feeds')
@@ -166,6 +166,61 @@ def test_binary_packages_grouped_by_source_and_matched_once():
     finding, = engine.classify('web01', _only_openssl(), {})['findings']
     assert finding['binary_packages'] == ['libssl3', 'openssl']
     assert advisories.calls == 1
+
+
+class _NotedPolicy(dict):
+    """A policy that notes which of its keys are read while ``noting`` is set."""
+
+    noting = False
+
+    def __init__(self, policy):
+        super().__init__(policy)
+        self.read = set()
+
+    def __getitem__(self, key):
+        if self.noting:
+            self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        if self.noting:
+            self.read.add(key)
+        return super().get(key, default)
+
+
+def test_a_detail_is_decided_from_the_policy_keys_its_context_names():
+    """The store writes a detail again only when its decision context changes: every policy key the engine reads
+    to decide one must be in that context."""
+    matches = {'openssl': [_match(kev={'added': '2099-01-01', 'due': '2099-02-01'}), _match('CVE-2099-1001', epss=0.9),
+                           _match('CVE-2099-1002', vector='CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', urgency='unimportant')]}
+    updates = [{'name': 'curl', 'current': '7.88.1-10', 'available': '7.88.1-11', 'security': True, 'origin': 'Debian-Security:bookworm-security'}]
+    engine = _engine(matches)
+    noted = engine.policy = _NotedPolicy(engine.policy)
+    decide = engine._detail
+
+    def noting_detail(item, register_entry):
+        noted.noting = True
+        try:
+            return decide(item, register_entry)
+        finally:
+            noted.noting = False
+
+    engine._detail = noting_detail
+    findings = engine.classify('web01', record(updates=updates), {'exposure': 'internet', 'criticality': 'high'})['findings']
+    assert len(findings) == 4
+    assert noted.read and noted.read <= set(DETAIL_POLICY_KEYS), sorted(noted.read - set(DETAIL_POLICY_KEYS))
+
+
+def test_the_decision_context_follows_the_detail_keys_only():
+    """Editing what decides a detail changes the context; editing what acts per host (acceptances, windows) does not."""
+    engine = _engine()
+    tables = (engine.decision_table, engine.due_table)
+    context = decision_context(engine.policy, tables, None)
+    for key in DETAIL_POLICY_KEYS:
+        assert decision_context(dict(engine.policy, **{key: 'edited'}), tables, None) != context, key
+    for key in ('acceptances', 'holds', 'rules', 'windows', 'due_from', 'approval'):
+        assert decision_context(dict(engine.policy, **{key: 'edited'}), tables, None) == context, key
+    assert decision_context(engine.policy, tables[::-1], None) != context
 
 
 def test_hosts_with_the_update_from_other_origins_each_keep_their_own():

@@ -349,7 +349,8 @@ def _context(policy, advisory_path):
 
 def test_details_are_written_again_only_under_another_decision_context(fleet):
     """A forced pass under the same policy, tables and advisory data decides the details it finds stored: it writes none
-    of them again.  Under another policy each is decided and written again, with the new context."""
+    of them again, nor after an edit of what acts per host (an acceptance).  Under a policy that decides details
+    otherwise each is decided and written again, with the new context."""
     policy = _policy([])
     _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r1')
     first = _details(fleet['path'])
@@ -361,6 +362,10 @@ def test_details_are_written_again_only_under_another_decision_context(fleet):
         store._db.execute('UPDATE finding_details SET detail = ? WHERE detail_key = ?', (json.dumps(dict(first[key][0], marker=1)), key))
     forced = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r2', force=True)
     assert forced['unchanged'] == 0
+    assert _details(fleet['path'])[key][0].get('marker') == 1
+    # An acceptance acts per host: every host is assessed again, no detail is decided again.
+    accepted = _policy([{'finding': 'DSA-9001-1', 'owner': 'secops', 'reason': 'mitigated', 'expires': datetime.date(2099, 6, 1)}])
+    assert _pass(fleet['path'], fleet['advisories'], accepted, fleet['hosts'], moment=NOW, run_id='r2b')['unchanged'] == 0
     assert _details(fleet['path'])[key][0].get('marker') == 1
     stricter = load_policy({'windows': WINDOWS, 'holds': policy['holds'], 'sla_days': {'low': 90}})
     _pass(fleet['path'], fleet['advisories'], stricter, fleet['hosts'], moment=NOW, run_id='r3')
