@@ -106,6 +106,11 @@ def _host_extra_text(finding):
     return _dumps(extra)
 
 
+def _shared_part(finding):
+    """A finding without its host's own fields: its detail when no engine's detail comes with it."""
+    return {name: value for name, value in finding.items() if name not in _HOST_FIELDS}
+
+
 def _write_results(db, rows, plan_rows):
     if rows:
         db.executemany('INSERT OR REPLACE INTO risk_results (host, run_id, assessed_at, tier, score, decision, due, result, inputs) '
@@ -587,12 +592,10 @@ class AssetStore:
                         # Not decided by an engine: the finding's own fields, under no context, written by every pass.
                         detail_key = '%s|%s|%s' % (host, key[0], key[1])
                         if detail_key not in written:
-                            detail_rows.append((detail_key, _dumps({name: value for name, value in finding.items() if name not in _HOST_FIELDS}),
-                                                None))
+                            detail_rows.append((detail_key, _dumps(_shared_part(finding)), None))
                             written.add(detail_key)
                     elif detail_key not in written:
-                        detail = details.get(detail_key) or {name: value for name, value in finding.items() if name not in _HOST_FIELDS}
-                        detail_rows.append((detail_key, _dumps(detail), decided_under))
+                        detail_rows.append((detail_key, _dumps(details.get(detail_key) or _shared_part(finding)), decided_under))
                         written.add(detail_key)
                     row = (status, first_seen, finding.get('kind', 'os'), finding.get('tier'), finding.get('due'), detail_key,
                            _host_extra_text(finding))
