@@ -28,7 +28,6 @@ import datetime
 import fnmatch
 import functools
 import hashlib
-import json
 import sys
 from collections import Counter
 from operator import itemgetter
@@ -37,6 +36,7 @@ from ansible_collections.patchwise.patching.plugins.module_utils import advisori
 from ansible_collections.patchwise.patching.plugins.module_utils import osv_ecosystems, versions
 from ansible_collections.patchwise.patching.plugins.plugin_utils import advisory_db, risk_findings, risk_points, ssvc
 from ansible_collections.patchwise.patching.plugins.plugin_utils.code_identity import source_digest
+from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerprint import canonical
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import TIERS, JMESPathError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_findings import record_matches
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_points import DERIVABLE_POINTS, finding_points, register_points
@@ -77,9 +77,8 @@ def decision_context(policy, tables, advisories):
     advisory database and the code that decides (``deciding_code``): two engines with the same context
     decide the same detail for the same key.
     """
-    text = json.dumps([{key: policy.get(key) for key in DETAIL_POLICY_KEYS}, [table.digest for table in tables],
-                       getattr(advisories, 'identity', None), deciding_code()], sort_keys=True, separators=(',', ':'), default=str)
-    return hashlib.sha256(text.encode('utf-8')).hexdigest()
+    return hashlib.sha256(canonical([{key: policy.get(key) for key in DETAIL_POLICY_KEYS}, [table.digest for table in tables],
+                                     getattr(advisories, 'identity', None), deciding_code()])).hexdigest()
 
 
 def finding_score(finding):

@@ -17,6 +17,8 @@ import itertools
 import json
 import os
 
+from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerprint import canonical
+
 SCHEMA_VERSION = '2.0.0'
 TABLE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'ssvc_tables')
 PRESETS = {
@@ -36,7 +38,7 @@ class DecisionTable:
     def __init__(self, source, document):
         self.source = source
         # What the table decides, whatever its file is called: a table edited in place is a different table.
-        self.digest = hashlib.sha256(json.dumps(document, sort_keys=True, separators=(',', ':')).encode('utf-8')).hexdigest()
+        self.digest = hashlib.sha256(canonical(document)).hexdigest()
         self.key = document.get('key')
         self.name = document.get('name')
         self.version = document.get('version')
