@@ -93,7 +93,8 @@ def plain_loop(path, ecosystem, packages):
     connection = sqlite3.connect(path)
     found = 0
     for name, version in packages:
-        for (ranges,) in connection.execute('SELECT ranges FROM affected WHERE ecosystem = ? AND package = ?', (ecosystem, name)):
+        for (ranges,) in connection.execute('SELECT r.ranges FROM affected f JOIN affected_ranges r ON r.entry = f.entry '
+                                            'WHERE f.ecosystem = ? AND f.package = ?', (ecosystem, name)):
             if any(range_affects(r['events'], version, 'deb') for r in json.loads(ranges)):
                 found += 1
     connection.close()

@@ -17,6 +17,7 @@ library only (Python 3.9+).
 
 from __future__ import annotations
 
+import re
 from functools import cmp_to_key
 
 from ansible_collections.patchwise.patching.plugins.module_utils import osv_ecosystems
@@ -30,11 +31,25 @@ class FeedError(ValueError):
     """A feed or one of its records cannot be used; the message names where."""
 
 
+_PEP503_SEPARATORS = re.compile(r'[-_.]+')
+
+
+def _pep503_name(name):
+    # PEP 503: every run of '-', '_' and '.' is one '-', and case does not matter.
+    return _PEP503_SEPARATORS.sub('-', name).lower()
+
+
+def package_name_normalizer(ecosystem):
+    """The function giving the compared form of ``ecosystem``'s package names, or None when they compare exactly.
+
+    PyPI names compare after PEP 503 normalization; other ecosystems' names exactly.
+    """
+    return _pep503_name if ecosystem.split(':', 1)[0] == 'PyPI' else None
+
+
 def normalize_package_name(ecosystem, name):
-    # PyPI names compare after PEP 503 normalization; other ecosystems exactly.
-    if ecosystem.split(':', 1)[0] == 'PyPI':
-        return '-'.join(name.replace('_', '-').replace('.', '-').lower().split('-'))
-    return name
+    normalize = package_name_normalizer(ecosystem)
+    return normalize(name) if normalize else name
 
 
 def ecosystem_applies(record_ecosystem, ecosystem):

@@ -259,7 +259,12 @@ def _number_key(digits):
 _DEB_EMPTY_PIECE = _DEB_END + '\x01'    # an empty non-digit run followed by the number 0
 
 
-def _deb_part_key(part):
+# A dot and the end of its non-digit run: what separates the numbers of a dotted version in its key.
+_DEB_DOT_PIECE = '.'.translate(_DEB_CHAR_ORDER) + _DEB_END
+
+
+def _deb_runs_key(part):
+    """The key of any part, run by run."""
     runs = _DIGIT_RUNS(part)    # [non-digits, digits, non-digits, ..., non-digits]
     pieces = []
     for index in range(0, len(runs) - 1, 2):
@@ -270,6 +275,19 @@ def _deb_part_key(part):
     while pieces and pieces[-1] == _DEB_EMPTY_PIECE:
         pieces.pop()
     return ''.join(pieces) + _DEB_PART_END
+
+
+# The number keys of 0..999 as written, without leading zeros: most numbers of a version.
+_SMALL_NUMBER_KEYS = {str(number): _number_key(str(number)) for number in range(1000)}
+
+
+def _deb_part_key(part):
+    numbers = part.split('.')
+    if all(map(str.isdigit, numbers)) and (len(numbers) > 1 or part.lstrip('0')):
+        # Most upstream versions are dotted numbers (2.36.1): _deb_runs_key's key in one join, twice as fast.
+        # Nothing is dropped at the end: the last piece holds a dot, or the one number is not zero.
+        return _DEB_END + _DEB_DOT_PIECE.join([_SMALL_NUMBER_KEYS.get(number) or _number_key(number) for number in numbers]) + _DEB_PART_END
+    return _deb_runs_key(part)
 
 
 def _deb_key(version):

@@ -6,7 +6,15 @@ import json
 import os
 
 import pytest
-from ansible_collections.patchwise.patching.plugins.module_utils.advisories import FeedError, fixed_versions, osv_affected, osv_aliases, range_affects
+from ansible_collections.patchwise.patching.plugins.module_utils.advisories import (
+    FeedError,
+    fixed_versions,
+    normalize_package_name,
+    osv_affected,
+    osv_aliases,
+    package_name_normalizer,
+    range_affects,
+)
 
 ECOSYSTEMS = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'fixtures', 'ecosystems')
 
@@ -130,3 +138,10 @@ def test_aliases_of_real_distribution_records(path, aliases):
 def test_related_cves_of_a_record_with_a_cve_are_not_its_aliases():
     assert osv_aliases({'id': 'GHSA-x', 'aliases': ['CVE-2099-0001', 'CVE-2099-0001'], 'related': ['CVE-2099-0002']}) == ['CVE-2099-0001']
     assert osv_aliases({'id': 'CVE-2099-0003', 'related': ['CVE-2099-0004'], 'upstream': ['CVE-2099-0003']}) == []
+
+
+def test_pypi_names_compare_after_pep_503_normalization_and_other_ecosystems_exactly():
+    assert normalize_package_name('PyPI', 'Zope.Interface__x') == 'zope-interface-x'
+    assert package_name_normalizer('PyPI')('Foo_Bar') == 'foo-bar'
+    assert normalize_package_name('Debian:12', 'Foo_Bar.x') == 'Foo_Bar.x'
+    assert package_name_normalizer('Debian:12') is None and package_name_normalizer('npm') is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from ansible_collections.patchwise.patching.plugins.module_utils import versions as versions_module
 from ansible_collections.patchwise.patching.plugins.module_utils.versions import (
     SCHEMES,
     compare_versions,
@@ -292,6 +293,15 @@ def test_the_keys_of_many_versions_are_each_versions_key(scheme):
     versions = versions + rng.sample(versions, 100)
     assert version_keys(versions, scheme) == [version_key(version, scheme) for version in versions]
     assert version_keys([], scheme) == []
+
+
+def test_the_key_of_a_dotted_number_part_is_the_key_built_run_by_run():
+    rng = random.Random(20261206)
+    numbers = ['0', '00', '1', '01', '007', '10', '2024', '9' * 12]
+    parts = {'.'.join(rng.choice(numbers) for _index in range(rng.randint(1, 5))) for _round in range(2000)}
+    # Zero alone drops its piece; an empty number or a trailing dot is no dotted number: the general builder.
+    parts |= {'0', '00', '1', '', '.', '1.', '.1', '1..2', '1.0~rc1', '2.36.1+dfsg'}
+    assert [versions_module._deb_part_key(part) for part in sorted(parts)] == [versions_module._deb_runs_key(part) for part in sorted(parts)]
 
 
 def test_the_keys_of_many_versions_refuse_an_invalid_one_as_version_key_does():

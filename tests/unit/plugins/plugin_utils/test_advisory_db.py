@@ -9,6 +9,8 @@ import sqlite3
 import zipfile
 
 import pytest
+from ansible_collections.patchwise.patching.plugins.module_utils.advisories import range_affects
+from ansible_collections.patchwise.patching.plugins.module_utils.versions import version_key
 from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import SCHEMA, AdvisoryDB, AdvisoryDBError, build
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'fixtures', 'feeds')
@@ -288,12 +290,51 @@ def test_single_interval_ranges_are_decided_in_sql(tmp_path):
     path = str(tmp_path / 'db.sqlite')
     build(path, [{'type': 'osv', 'src': str(osv)}])
     connection = sqlite3.connect(path)
-    assert sorted(connection.execute('SELECT package, simple, hi_inclusive FROM affected')) == [('p', 1, 1), ('q', 0, None)]
+    stored = {package: (simple, lo_key, upper_key) for package, simple, lo_key, upper_key in
+              connection.execute('SELECT package, simple, lo_key, upper_key FROM affected')}
+    # p: from 1.0-1 up to and including 1.0-3; q: two intervals, which Python decides, so its keys span every version.
+    assert stored == {'p': (1, version_key('1.0-1', 'deb'), version_key('1.0-3', 'deb') + '\x01'), 'q': (0, '', chr(0x10FFFF))}
     connection.close()
     db = AdvisoryDB(path)
     versions = [('p', '1.0-0'), ('p', '1.0-1'), ('p', '1.0-3'), ('p', '1.0-3+b1'), ('q', '1:9'), ('q', '2:1.0'), ('q', '3:1')]
     matches = db.match('Debian:12', versions)
     assert [bool(matches[v]) for v in versions] == [False, True, True, False, True, False, True]
+
+
+# Versions around each boundary: revisions, rebuilds, epochs, pre-releases and '~' that sort before.
+_BOUNDARY_VERSIONS = {
+    ('Debian:12', 'deb'): ['0.9-1', '1.0~rc1-1', '1.0-1', '1.0-1+b1', '1.0-2', '1.0-3', '1.0-3+b1', '1.0-3.1', '1.0.1-1', '1:0.1-1'],
+    ('AlmaLinux:9', 'rpm'): ['0.9-1', '1.0~rc1-1', '1.0-1', '1.0-1.el9', '1.0-2', '1.0-2.el9_1', '1.0^post-1', '1.0.1-1', '1:0.5-1'],
+    ('npm', 'semver'): ['0.9.0', '1.0.0-rc.1', '1.0.0', '1.0.1', '1.2.0', '2.0.0-alpha', '2.0.0', '10.0.0'],
+}
+
+
+@pytest.mark.parametrize('ecosystem, scheme', sorted(_BOUNDARY_VERSIONS))
+def test_the_keys_stored_for_sql_decide_as_the_osv_evaluation_does(tmp_path, ecosystem, scheme):
+    versions = _BOUNDARY_VERSIONS[(ecosystem, scheme)]
+    entries = {}
+    for introduced in ['0', *versions[::2]]:
+        for limit in versions:
+            for kind in ('fixed', 'last_affected'):
+                entries['T-%d' % len(entries)] = [{'introduced': introduced}, {kind: limit}]
+        entries['T-%d' % len(entries)] = [{'introduced': introduced}]
+    osv = tmp_path / 'osv'
+    osv.mkdir()
+    for record_id, events in entries.items():
+        (osv / (record_id + '.json')).write_text(json.dumps({
+            'id': record_id, 'modified': '2099-01-01T00:00:00Z',
+            'affected': [{'package': {'ecosystem': ecosystem, 'name': 'p'}, 'ranges': [{'type': 'ECOSYSTEM', 'events': events}]}],
+        }), encoding='utf-8')
+    path = str(tmp_path / 'db.sqlite')
+    build(path, [{'type': 'osv', 'src': str(osv)}])
+    with sqlite3.connect(path) as connection:
+        assert connection.execute('SELECT min(simple) FROM affected').fetchone() == (1,)     # every entry decided in SQL
+    db = AdvisoryDB(path)
+    matches = db.match(ecosystem, [('p', version) for version in versions])
+    db.close()
+    for version in versions:
+        expected = sorted(record_id for record_id, events in entries.items() if range_affects(events, version, scheme))
+        assert sorted(hit['id'] for hit in matches[('p', version)]) == expected, version
 
 
 def test_cve5_records_enrich_matches(tmp_path):
