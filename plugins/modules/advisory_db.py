@@ -120,10 +120,10 @@ path:
   returned: always
   type: str
 schema:
-  description: The database's schema version.
+  description: The database's schema version; a database of another schema is rebuilt.
   returned: always
   type: int
-  sample: 1
+  sample: 6
 advisories:
   description: Number of advisories in the database (null in check mode when a rebuild is due).
   returned: always
