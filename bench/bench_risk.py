@@ -73,9 +73,9 @@ def _current_version(name, rng):
     return '%s+deb12u%d' % (_upstream(name), 21 if rng.random() < 0.985 else 16)
 
 
-def make_fleet(work, names, rng, installed=_installed_version, label='assets'):
+def make_fleet(work, names, rng, installed=_installed_version, label='assets', *, count=HOSTS):
     base = [(name, installed(name, rng)) for name in rng.sample(names, 2000)]
-    hosts = ['host%04d' % index for index in range(HOSTS)]
+    hosts = ['host%04d' % index for index in range(count)]
     path = os.path.join(work, label + '.db')
     with AssetStore(path) as store:
         # A hundred hosts at a time, as discovery stores them: BENCH_HOSTS=10000 fits in memory.
