@@ -49,6 +49,7 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store imp
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import RECOUNT_FINDINGS, statements  # noqa: E402
 from ansible_collections.patchwise.patching.plugins.plugin_utils.audit_chain import Chain  # noqa: E402
 from ansible_collections.patchwise.patching.plugins.plugin_utils.finding_counts import counts_agree  # noqa: E402
+from figures import write_figures  # noqa: E402
 
 _OSES = (('debian', '12', 'bookworm', 'Debian:12'), ('debian', '11', 'bullseye', 'Debian:11'),
          ('ubuntu', '22.04', 'jammy', 'Ubuntu:22.04'), ('redhat', '9', '', 'Red Hat:9'))
@@ -302,10 +303,7 @@ def main():
         lines.append('baseline: sqlite3 shell dumping the same five tables to CSV (rows, no aggregation): %.1f s, '
                      'peak memory %.0f MB, %.0f MB of CSV' % (baseline_seconds, baseline_peak, sum(
                          os.path.getsize(os.path.join(baseline_out, name)) for name in os.listdir(baseline_out)) / 2 ** 20))
-    os.makedirs(os.path.dirname(OUTPUT), exist_ok=True)
-    with open(OUTPUT, 'w', encoding='utf-8') as handle:
-        handle.write('\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    write_figures(OUTPUT, lines)
 
 
 if __name__ == '__main__':

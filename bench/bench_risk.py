@@ -49,6 +49,7 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store imp
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy  # noqa: E402
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_pass import assess_fleet  # noqa: E402
 from bench_advisory_db import _installed_version, _upstream, make_feed, median  # noqa: E402
+from figures import write_figures  # noqa: E402
 
 ROLE_TASKS = os.path.join(ROOT, 'roles', 'risk_assessment', 'tasks', 'main.yml')
 
@@ -160,10 +161,7 @@ def main():
             _playbooks(work, hosts, advisory_path, lines, [('hosts keeping up, nothing changed', patched_path, {}),
                                                            ('worst case, nothing changed', asset_path, {}),
                                                            ('worst case, every host assessed again', asset_path, {'risk_assessment_force': True})])
-    os.makedirs(os.path.dirname(OUTPUT), exist_ok=True)
-    with open(OUTPUT, 'w', encoding='utf-8') as handle:
-        handle.write('\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    write_figures(OUTPUT, lines)
 
 
 def role_tasks_per_host():

@@ -30,6 +30,7 @@ LARGE = int(os.environ.get('BENCH_10K_HOSTS', '10000'))
 SMALL = 1000
 
 from bench_risk import COLLECTIONS, build, make_feed, make_fleet  # noqa: E402
+from figures import write_figures  # noqa: E402
 
 # One pass in a child process: its peak resident size is the pass's, not the fleet builder's.
 CHILD_RISK_RUN = r'''
@@ -80,10 +81,7 @@ def main():
         % (LARGE, large['open'], large['seconds'], large['peak_mb'], SMALL, small['seconds'], scale, small['seconds'] * scale, small['peak_mb']),
         '  next pass, nothing changed: %.1f s, %d hosts skipped' % (large_next['seconds'], large_next['unchanged']),
     ]
-    os.makedirs(os.path.dirname(OUTPUT), exist_ok=True)
-    with open(OUTPUT, 'w', encoding='utf-8') as handle:
-        handle.write('\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    write_figures(OUTPUT, lines)
 
 
 if __name__ == '__main__':

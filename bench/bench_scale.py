@@ -44,6 +44,7 @@ from ansible_collections.patchwise.patching.tests.unit.postgresql_server import 
 from bench_advisory_db import make_feed  # noqa: E402
 from bench_inventory import load_listing, memberships, run_inventory, write_ini  # noqa: E402
 from bench_risk import _current_version, _record  # noqa: E402
+from figures import write_figures  # noqa: E402
 
 
 def fleet(names, seed):
@@ -146,10 +147,7 @@ def main():
     if 'sqlite' in figures and 'postgresql' in figures:
         lines.append('PostgreSQL / SQLite (target <= 1.5x each): ' + ', '.join(
             '%s %.2fx' % (step, figures['postgresql'][step] / figures['sqlite'][step]) for step in ('store', 'assess', 'inventory')))
-    os.makedirs(os.path.dirname(OUTPUT), exist_ok=True)
-    with open(OUTPUT, 'w', encoding='utf-8') as handle:
-        handle.write('\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    write_figures(OUTPUT, lines)
 
 
 if __name__ == '__main__':

@@ -49,7 +49,7 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.feed_dates impo
 from ansible_collections.patchwise.patching.plugins.plugin_utils.feed_files import fetch, read_feed, sha256_of
 
 # Schema 5: the summary in meta records each feed's own date (data_date, date_source; see feed_dates).
-# Schema 6: each affected entry keeps an exclusive upper key, so one index range finds the entries of a version.
+# Schema 6: each affected entry keeps an exclusive upper key, so one range of the table finds the entries of a version.
 SCHEMA = 6
 
 _DDL = """
@@ -371,7 +371,6 @@ class AdvisoryDB:
         counted = summary.get('ecosystems')
         self._stored_ecosystems = sorted(counted) if isinstance(counted, dict) else None
         self._connection.execute('CREATE TEMP TABLE wanted (position INTEGER NOT NULL, name TEXT NOT NULL, key TEXT)')
-        self._connection.execute('CREATE TEMP TABLE wanted_cves (cve TEXT NOT NULL)')
 
     def close(self):
         self._connection.close()
@@ -388,15 +387,13 @@ class AdvisoryDB:
             'FROM json_each(?) j JOIN advisories a ON a.id = j.value', (json.dumps(wanted),)).fetchall()
         # One JSON document for every advisory's aliases: one decoder call instead of one per advisory.
         aliases_of = json.loads('[%s]' % ','.join(row[1] for row in headers))
-        cves = sorted({name for row, aliases in zip(headers, aliases_of) for name in [row[0], *aliases] if name.startswith('CVE-')})
-        self._connection.execute('DELETE FROM temp.wanted_cves')
-        self._connection.execute('INSERT INTO temp.wanted_cves SELECT value FROM json_each(?)', (json.dumps(cves),))
+        cves = (json.dumps(sorted({name for row, aliases in zip(headers, aliases_of) for name in [row[0], *aliases] if name.startswith('CVE-')})),)
         kev_rows = {row[0]: row[1:] for row in self._connection.execute(
-            'SELECT k.cve, k.added, k.due, k.ransomware FROM temp.wanted_cves w JOIN kev k ON k.cve = w.cve')}
+            'SELECT k.cve, k.added, k.due, k.ransomware FROM json_each(?) w JOIN kev k ON k.cve = w.value', cves)}
         epss_rows = {row[0]: row[1:] for row in self._connection.execute(
-            'SELECT e.cve, e.score, e.percentile FROM temp.wanted_cves w JOIN epss e ON e.cve = w.cve')}
+            'SELECT e.cve, e.score, e.percentile FROM json_each(?) w JOIN epss e ON e.cve = w.value', cves)}
         cve_rows = {row[0]: row[1:] for row in self._connection.execute(
-            'SELECT c.cve, c.cvss_vector, c.cvss_score, c.ssvc FROM temp.wanted_cves w JOIN cve_records c ON c.cve = w.cve')}
+            'SELECT c.cve, c.cvss_vector, c.cvss_score, c.ssvc FROM json_each(?) w JOIN cve_records c ON c.cve = w.value', cves)}
         for (advisory_id, _aliases, summary, source, vector, score), aliases in zip(headers, aliases_of):
             kev, epss, cve_record = self._combine([advisory_id, *aliases], kev_rows, epss_rows, cve_rows)
             # The advisory's own CVSS first, else the CVE record's.
