@@ -38,6 +38,8 @@ _HOST_FIELDS = frozenset(('status', 'first_seen', 'closed', 'due', 'tier', 'hold
 _HOST_EXTRAS = ('hold', 'acceptance', 'distribution_security_update', 'held_binaries', 'candidate', 'unfinished_binaries')
 # Hosts per IN (...) query: within SQLite's oldest parameter limit (999).
 _CHUNK = 500
+# Shared findings whose stored parts one pass keeps (a few hundred bytes each): past this many it starts again.
+_STORED_PARTS_LIMIT = 200000
 _TABLES = ('meta', 'hosts', 'history', 'register', 'runs', 'risk_results', 'findings', 'plans', 'patch_outcomes', 'match_views',
            'update_sightings')
 
@@ -546,7 +548,8 @@ class AssetStore:
         is not written again (the same context decides the same detail for a
         key).  Returns ``{host: {'opened': n,
         'closed': n}}`` and sets each finding's stored ``first_seen`` and
-        ``status`` in ``results``.
+        ``status`` in ``results``.  A finding dict met again in one call (the
+        engine shares one between hosts) is taken to be unchanged since.
         """
         now = now or utc_now()
         details = {} if details is None else details  # the engine's dict, empty until the first host is classified
@@ -562,6 +565,9 @@ class AssetStore:
             counts = FindingCounts()
             # Each kind of row goes in one statement per host (results: per hundred hosts) - a round trip on PostgreSQL.
             results_rows, plan_rows = [], []
+            # The engine shares one finding dict between the hosts that have it alike (risk.RiskEngine.classify): what is
+            # stored of it besides status and first seen is worked out once per dict, not once per host.
+            stored_parts = {}
             for item in pairs:
                 if written is None:
                     # Read with the first host: a pass that skips every host pays nothing for it.
@@ -587,18 +593,27 @@ class AssetStore:
                         first_seen = stored[1]
                     status = finding['status'] = finding.get('status') or 'open'
                     finding['first_seen'] = first_seen
-                    detail_key = finding.get('detail_key')
-                    if detail_key is None:
-                        # Not decided by an engine: the finding's own fields, under no context, written by every pass.
-                        detail_key = '%s|%s|%s' % (host, key[0], key[1])
-                        if detail_key not in written:
-                            detail_rows.append((detail_key, _dumps(_shared_part(finding)), None))
+                    known_parts = stored_parts.get(id(finding))
+                    if known_parts is not None:
+                        stored_as = known_parts[1]
+                    else:
+                        detail_key = finding.get('detail_key')
+                        if detail_key is None:
+                            # Not decided by an engine: the finding's own fields, under no context, written by every pass.
+                            detail_key = '%s|%s|%s' % (host, key[0], key[1])
+                            if detail_key not in written:
+                                detail_rows.append((detail_key, _dumps(_shared_part(finding)), None))
+                                written.add(detail_key)
+                        elif detail_key not in written:
+                            detail_rows.append((detail_key, _dumps(details.get(detail_key) or _shared_part(finding)), decided_under))
                             written.add(detail_key)
-                    elif detail_key not in written:
-                        detail_rows.append((detail_key, _dumps(details.get(detail_key) or _shared_part(finding)), decided_under))
-                        written.add(detail_key)
-                    row = (status, first_seen, finding.get('kind', 'os'), finding.get('tier'), finding.get('due'), detail_key,
-                           _host_extra_text(finding))
+                        stored_as = (finding.get('kind', 'os'), finding.get('tier'), finding.get('due'), detail_key, _host_extra_text(finding))
+                        if finding.get('detail_key') is not None:
+                            if len(stored_parts) >= _STORED_PARTS_LIMIT:
+                                stored_parts.clear()
+                            # The finding is kept with its parts: while it is, no other object can have its id.
+                            stored_parts[id(finding)] = (finding, stored_as)
+                    row = (status, first_seen, *stored_as)
                     if stored is None or row != stored[:7]:  # a steady fleet rewrites nothing
                         rows.append((host, key[0], key[1], *row))
                         if stored is not None:

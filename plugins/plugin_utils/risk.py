@@ -52,6 +52,8 @@ TIER_ORDER = {'none': 0, 'low': 1, 'medium': 2, 'high': 3, 'critical': 4}
 # start again between two hosts, so a large and varied fleet is decided in bounded memory.  What was shared is
 # worked out again when met again; a 1,000-host fleet of ~1,000 findings per host keeps ~80,000.
 _MEMO_LIMIT = 150000
+# A finding's fields that belong to its host (see classify's ``extra``), never to the detail hosts share.
+_HOST_OWN_FIELDS = frozenset(('distribution_security_update', 'held_binaries', 'candidate', 'unfinished_binaries'))
 # Debian tracker urgency that the security team itself rates as no real risk.
 _CAPPED_URGENCY = {'unimportant': 'low'}
 
@@ -124,6 +126,7 @@ class RiskEngine:
         self._outcomes = {}
         self._raw = {}
         self._dues = {}
+        self._days = {}
         # detail_key -> the shared part of a finding (see _detail); the store writes each once.
         self.details = {}
         # (exposure, criticality) -> {id(raw finding): detail}: the raw findings are shared and kept for the
@@ -133,9 +136,11 @@ class RiskEngine:
         self._shared_findings = {}
         # id(detail) -> whether an acceptance or hold of one host names it.
         self._excepted = {}
-        # id(raw finding) -> the points its advisory data decides; (exposure, criticality) -> the points the register decides.
-        self._finding_points = {}
+        # id(raw finding) -> what it gives each of its details (_item_part); (exposure, criticality) -> the points the
+        # register decides; (finding's points, register class) -> all points and the tables' outcomes (_decide).
+        self._item_parts = {}
         self._register_points = {}
+        self._decided = {}
 
     def _lookup(self, table, points):
         """The table's outcome for ``points`` and the reason line that says so, once per distinct input values."""
@@ -148,6 +153,13 @@ class RiskEngine:
         return known
 
     def _due_days(self, due_class, tier):
+        """The days a finding of ``due_class`` and ``tier`` is due in, and the reason line: once per pair."""
+        known = self._days.get((due_class, tier))
+        if known is None:
+            known = self._days[(due_class, tier)] = self._days_for(due_class, tier)
+        return known
+
+    def _days_for(self, due_class, tier):
         if due_class in self.policy['due_days']:
             return self.policy['due_days'][due_class], 'due class %s: %d days' % (due_class, self.policy['due_days'][due_class])
         if due_class == 'FSU':
@@ -155,6 +167,33 @@ class RiskEngine:
                 self.policy['upgrade_horizon_days'])
         days = self.policy['sla_days'].get(tier)
         return days, 'due class %s has no days in the policy: SLA for %s, %s days' % (due_class, tier, days)
+
+    def _item_part(self, item):
+        """What a raw finding gives each of its details, once per raw finding whatever its hosts' register classes:
+        its fields without a host's own, the points its advisory data decides (as sorted pairs) with their reasons, its score."""
+        part = self._item_parts.get(id(item))
+        if part is None:
+            points, reasons = finding_points(
+                {'cvss': item.get('cvss'), 'epss': (item.get('epss') or {}).get('score'), 'kev': item.get('kev'),
+                 'vulnrichment': item.get('vulnrichment'), 'exploit_public': item.get('exploit_public')},
+                self.policy['epss_threshold'], self.policy['point_defaults'])
+            fields = {name: value for name, value in item.items() if name not in _HOST_OWN_FIELDS}
+            part = self._item_parts[id(item)] = (fields, tuple(sorted(points.items())), reasons, finding_score(item))
+        return part
+
+    def _decide(self, points, register_entry, register_class):
+        """The SSVC points of one finding's point values on one register class, the tables' outcomes and their reasons."""
+        by_register = self._register_points.get(register_class)
+        if by_register is None:
+            by_register = self._register_points[register_class] = register_points(register_entry, self.policy['point_defaults'])
+        points.update(by_register[0])
+        for point, value in self.policy['point_defaults'].items():
+            # Points of a user's own table that the data cannot supply at all.
+            points.setdefault(point, value)
+        decision, decision_reason = self._lookup(self.decision_table, points)
+        due_class, due_class_reason = self._lookup(self.due_table, points)
+        # Shared by every detail with these values, as each detail is shared by its findings: read, never changed.
+        return points, by_register[1], decision, decision_reason, due_class, due_class_reason
 
     def _detail(self, item, register_entry):
         """The shared part of a finding: advisory facts, SSVC inputs and outcomes, base tier, reasons.
@@ -172,30 +211,16 @@ class RiskEngine:
         detail = self.details.get(key)
         if detail is not None:
             return detail
-        reasons = []
-        # A raw finding is met once per register class: what its advisory data decides is worked out once.
-        by_finding = self._finding_points.get(id(item))
-        if by_finding is None:
-            by_finding = self._finding_points[id(item)] = finding_points(
-                {'cvss': item.get('cvss'), 'epss': (item.get('epss') or {}).get('score'), 'kev': item.get('kev'),
-                 'vulnrichment': item.get('vulnrichment'), 'exploit_public': item.get('exploit_public')},
-                self.policy['epss_threshold'], self.policy['point_defaults'])
+        fields, by_finding, finding_reasons, score = self._item_part(item)
         register_class = (register_entry.get('exposure'), register_entry.get('criticality'))
-        by_register = self._register_points.get(register_class)
-        if by_register is None:
-            by_register = self._register_points[register_class] = register_points(register_entry, self.policy['point_defaults'])
-        points = dict(by_finding[0])
-        points.update(by_register[0])
-        for point, value in self.policy['point_defaults'].items():
-            # Points of a user's own table that the data cannot supply at all.
-            points.setdefault(point, value)
-        reasons.extend(by_finding[1])
-        reasons.extend(by_register[1])
-        decision, decision_reason = self._lookup(self.decision_table, points)
+        # The table outcomes follow from the point values alone: the raw findings of a fleet have a few dozen distinct ones.
+        outcome_key = (by_finding, register_class)
+        decided = self._decided.get(outcome_key)
+        if decided is None:
+            decided = self._decided[outcome_key] = self._decide(dict(by_finding), register_entry, register_class)
+        points, register_reasons, decision, decision_reason, due_class, due_class_reason = decided
         tier = self.policy['tiers'][decision]
-        due_class, due_class_reason = self._lookup(self.due_table, points)
-        reasons.append(decision_reason)
-        reasons.append(due_class_reason)
+        reasons = [*finding_reasons, *register_reasons, decision_reason, due_class_reason]
         capped = _CAPPED_URGENCY.get(item.get('urgency'))
         if capped and TIER_ORDER[tier] > TIER_ORDER[capped]:
             reasons.append('tier %s capped at %s: Debian rates it %s' % (tier, capped, item['urgency']))
@@ -208,11 +233,8 @@ class RiskEngine:
             reasons.append('no fix yet')
         if item['source'] == 'distribution':
             reasons.append('no advisory in the database names it; the distribution marks the update as a security fix')
-        detail = dict(item, detail_key=key, decision=decision, due_class=due_class, tier=tier, days=days,
-                      incident=due_class in self.policy['forensic_triage_outcomes'], ssvc=points, reasons=reasons,
-                      score=finding_score(item))
-        for host_field in ('distribution_security_update', 'held_binaries', 'candidate', 'unfinished_binaries'):
-            detail.pop(host_field, None)
+        detail = dict(fields, detail_key=key, decision=decision, due_class=due_class, tier=tier, days=days,
+                      incident=due_class in self.policy['forensic_triage_outcomes'], ssvc=points, reasons=reasons, score=score)
         self.details[key] = detail
         return detail
 
@@ -276,7 +298,7 @@ class RiskEngine:
         Between two hosts only, so the details of the host just classified (which the store writes
         from ``details`` after ``classify`` returns) are all present; the dict objects stay the same.
         """
-        for memo in (self._raw, self.details, self._details_by_class, self._shared_findings, self._excepted, self._finding_points):
+        for memo in (self._raw, self.details, self._details_by_class, self._shared_findings, self._excepted, self._item_parts):
             memo.clear()
 
     def _host_excepted(self, detail):
