@@ -120,6 +120,22 @@ def _write_results(db, rows, plan_rows):
     _write_plans(db, plan_rows)
 
 
+def _plan_text(plan):
+    """A plan as stored: without its run id, which the row's ``run_id`` column keeps (``_with_run_id`` puts it back).
+
+    A pass that keeps a plan moves the run id on; in the column alone, it does not rewrite the plan (tens of kB).
+    """
+    return _dumps({name: value for name, value in plan.items() if name != 'run_id'} if isinstance(plan, dict) else plan)
+
+
+def _with_run_id(text, run_id):
+    """The stored plan ``text`` as the plan it was made as, with the run id of its row (see ``_plan_text``)."""
+    plan = json.loads(text)
+    if isinstance(plan, dict):
+        plan['run_id'] = run_id
+    return plan
+
+
 def _write_plans(db, rows):
     if rows:
         db.executemany('INSERT OR REPLACE INTO plans (host, run_id, created_at, plan, brief) VALUES (?, ?, ?, ?, ?)', rows)
@@ -576,7 +592,7 @@ class AssetStore:
                 known = item[2] if len(item) > 2 and item[2] is not None else self.finding_rows(host)
                 if len(item) > 3:
                     plan, brief = item[3]
-                    plan_rows.append((host, run_id, now, _dumps(plan), None if brief is None else _dumps(brief)))
+                    plan_rows.append((host, run_id, now, _plan_text(plan), None if brief is None else _dumps(brief)))
                 current = set()
                 rows, detail_rows = [], []
                 opened = 0
@@ -732,7 +748,7 @@ class AssetStore:
         briefs = briefs or {}
 
         def work(db):
-            _write_plans(db, [(host, run_id, now, _dumps(plan), _dumps(briefs[host]) if host in briefs else None)
+            _write_plans(db, [(host, run_id, now, _plan_text(plan), _dumps(briefs[host]) if host in briefs else None)
                               for host, plan in sorted(plans.items())])
             return len(plans)
 
@@ -753,22 +769,19 @@ class AssetStore:
                 db.executemany("UPDATE risk_results SET assessed_at = ?, run_id = ?, result = jsonb_set(jsonb_set(result::jsonb, "
                                "'{run_id}', coalesce(to_jsonb(?::text), 'null')), '{assessed_on}', to_jsonb(?::text))::text WHERE host = ?",
                                [(now, run_id, run_id, assessed_on, host) for host in hosts])
-                db.executemany("UPDATE plans SET created_at = ?, run_id = ?, "
-                               "plan = jsonb_set(plan::jsonb, '{run_id}', coalesce(to_jsonb(?::text), 'null'))::text "
-                               'WHERE host = ?', [(now, run_id, run_id, host) for host in hosts])
-                return len(hosts)
-            # json_set rewrites the stored documents inside SQLite: a fleet's plans are not parsed and dumped again.
-            db.executemany("UPDATE risk_results SET assessed_at = ?, run_id = ?, result = json_set(result, '$.run_id', ?, '$.assessed_on', ?) "
-                           'WHERE host = ?', [(now, run_id, run_id, assessed_on, host) for host in hosts])
-            db.executemany("UPDATE plans SET created_at = ?, run_id = ?, plan = json_set(plan, '$.run_id', ?) WHERE host = ?",
-                           [(now, run_id, run_id, host) for host in hosts])
+            else:
+                # json_set rewrites the stored documents inside SQLite: a fleet's results are not parsed and dumped again.
+                db.executemany("UPDATE risk_results SET assessed_at = ?, run_id = ?, result = json_set(result, '$.run_id', ?, '$.assessed_on', ?) "
+                               'WHERE host = ?', [(now, run_id, run_id, assessed_on, host) for host in hosts])
+            # A plan's run id is its row's (_plan_text): the plan itself stays as it is.
+            db.executemany('UPDATE plans SET created_at = ?, run_id = ? WHERE host = ?', [(now, run_id, host) for host in hosts])
             return len(hosts)
 
         return self._write(work, check_mode)
 
     def plan(self, host):
-        row = self._db.execute('SELECT plan FROM plans WHERE host = ?', (host,)).fetchone()
-        return json.loads(row[0]) if row else None
+        row = self._db.execute('SELECT plan, run_id FROM plans WHERE host = ?', (host,)).fetchone()
+        return _with_run_id(*row) if row else None
 
     # -- frozen patch sets (patch_sets.py) ------------------------------------------------
 
@@ -846,7 +859,7 @@ class AssetStore:
         if row is None:
             return None
         try:
-            plan = json.loads(row[0])
+            plan = _with_run_id(row[0], row[2])
         except (TypeError, ValueError):
             plan = row[0]
         return {'plan': plan, 'created_at': row[1], 'run_id': row[2]}

@@ -213,7 +213,7 @@ class RiskEngine:
             return detail
         fields, by_finding, finding_reasons, score = self._item_part(item)
         register_class = (register_entry.get('exposure'), register_entry.get('criticality'))
-        # The table outcomes follow from the point values alone: the raw findings of a fleet have a few dozen distinct ones.
+        # The tables' outcomes follow from the point values alone, and a fleet's raw findings have a few dozen distinct ones.
         outcome_key = (by_finding, register_class)
         decided = self._decided.get(outcome_key)
         if decided is None:

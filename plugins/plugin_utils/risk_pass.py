@@ -21,6 +21,7 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils import maintena
 from ansible_collections.patchwise.patching.plugins.plugin_utils import patch_plan as planning
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_record_check import RECORD_SCHEMA
 from ansible_collections.patchwise.patching.plugins.plugin_utils.code_identity import source_digest
+from ansible_collections.patchwise.patching.plugins.plugin_utils.collector_pause import cyclic_collector_paused
 from ansible_collections.patchwise.patching.plugins.plugin_utils.maintenance_windows import in_window
 from ansible_collections.patchwise.patching.plugins.plugin_utils.patch_plan import patch_plan
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import TIER_ORDER, RiskEngine
@@ -95,6 +96,7 @@ def _window_open(policy, register_entry, moment):
     return bool(window and in_window(window, moment))
 
 
+@cyclic_collector_paused()
 def assess_fleet(store, advisories, policy, register, hosts, **options):
     """Classify ``hosts`` (names in the asset DB); store results and plans unless ``check_mode``.
 
@@ -103,6 +105,7 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
     all as at its last assessment keeps that assessment: it is skipped (and counted in
     ``unchanged``) unless ``force``.  Hosts are classified and written one at a time inside one
     transaction with their plans, so memory holds one host's findings and plan, not the fleet's.
+    The cyclic garbage collector is paused meanwhile: nothing the pass makes forms a reference cycle.
     Returns {hosts: {host: summary}, tiers, missing, skipped, unchanged, ranked, open_findings,
     lifecycle: {host: {opened, closed}}, changed}.
     """

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import sqlite3
@@ -142,8 +143,30 @@ def test_a_plan_handed_with_its_result_is_stored_in_the_same_transaction(asset_d
         store.store_risk_results(iter(items), run_id='r1', now='2026-11-02T00:00:00Z', check_mode=True)
         assert store.plan('web01') is None, 'check mode stores no plan'
         store.store_risk_results(iter(items), run_id='r1', now='2026-11-02T00:00:00Z')
-        assert store.plan('web01') == plan and store.plan('db01') is None
+        # The row's run id comes with the plan: the stored document leaves it to the row (kept plans move it on).
+        assert store.plan('web01') == dict(plan, run_id='r1') and store.plan('db01') is None
         assert store.kept_assessments(['web01']) == {'web01': (store.risk_result('web01', with_findings=False), brief)}
+
+
+def test_a_confirmed_assessment_moves_its_run_id_and_leaves_its_plan_document_as_it_is(asset_db):
+    """A pass that keeps a host's assessment moves the run id and time of its result and plan; the plan (tens of kB on
+    a real host) is not written again: its run id is the row's."""
+    plan = {'schema': 1, 'host': 'web01', 'run_id': 'r1', 'system': {'mode': 'security', 'packages': [{'name': 'openssl', 'target': '3.0.15-1'}]}}
+    brief = {'mode': 'security', 'packages': ['openssl']}
+    result = {'tier': 'high', 'run_id': 'r1', 'assessed_on': '2026-11-02', 'findings': []}
+    with AssetStore(asset_db) as store:
+        store.store_records({'web01': record()})
+        store.store_risk_results(iter([('web01', result, None, (plan, brief))]), run_id='r1', now='2026-11-02T00:00:00Z')
+        document = store._db.execute('SELECT plan FROM plans WHERE host = ?', ('web01',)).fetchone()[0]
+        assert 'run_id' not in json.loads(document), 'one copy of the run id: the row\'s'
+        store.confirm_assessments(['web01'], run_id='r2', assessed_on='2026-11-03', now='2026-11-03T00:00:00Z', check_mode=True)
+        assert store.stored_plan('web01')['run_id'] == 'r1' and store.plan('web01') == plan
+        store.confirm_assessments(['web01'], run_id='r2', assessed_on='2026-11-03', now='2026-11-03T00:00:00Z')
+        assert store.stored_plan('web01') == {'plan': dict(plan, run_id='r2'), 'created_at': '2026-11-03T00:00:00Z', 'run_id': 'r2'}
+        assert store.plan('web01') == dict(plan, run_id='r2')
+        assert store._db.execute('SELECT plan FROM plans WHERE host = ?', ('web01',)).fetchone()[0] == document
+        confirmed = store.risk_result('web01', with_findings=False)
+        assert (confirmed['run_id'], confirmed['assessed_on'], confirmed['tier']) == ('r2', '2026-11-03', 'high')
 
 
 def test_findings_lifecycle(asset_db):
