@@ -38,8 +38,9 @@ _HOST_FIELDS = frozenset(('status', 'first_seen', 'closed', 'due', 'tier', 'hold
 _HOST_EXTRAS = ('hold', 'acceptance', 'distribution_security_update', 'held_binaries', 'candidate', 'unfinished_binaries')
 # Hosts per IN (...) query: within SQLite's oldest parameter limit (999).
 _CHUNK = 500
-# Shared findings whose stored parts one pass keeps (a few hundred bytes each): past this many it starts again.
-_STORED_PARTS_LIMIT = 200000
+# Shared findings whose stored parts one pass keeps: past this many it starts again.  Kept with their findings (a
+# couple of kB each), which the engine may have let go of (risk._MEMO_LIMIT): this bounds what they add to memory.
+_STORED_PARTS_LIMIT = 50000
 _TABLES = ('meta', 'hosts', 'history', 'register', 'runs', 'risk_results', 'findings', 'plans', 'patch_outcomes', 'match_views',
            'update_sightings')
 

@@ -169,6 +169,29 @@ def test_a_confirmed_assessment_moves_its_run_id_and_leaves_its_plan_document_as
         assert (confirmed['run_id'], confirmed['assessed_on'], confirmed['tier']) == ('r2', '2026-11-03', 'high')
 
 
+@pytest.mark.parametrize('limit', [1, 2, 50000])
+def test_findings_shared_between_hosts_are_stored_for_each_host(tmp_path, monkeypatch, limit):
+    """The engine hands hosts that have a finding alike one dict: each host gets its row, with its own first seen, also
+    when the parts the store works out once per dict are forgotten between hosts (a small limit)."""
+    monkeypatch.setattr(asset_store_module, '_STORED_PARTS_LIMIT', limit)
+    shared = {'id': 'CVE-2099-0001', 'package': 'openssl', 'kind': 'os', 'tier': 'high', 'due': '2026-11-20', 'detail_key': 'k1'}
+    other = {'id': 'CVE-2099-0002', 'package': 'bash', 'kind': 'os', 'tier': 'low', 'due': '2027-01-01', 'detail_key': 'k2'}
+    held = dict(other, hold={'until': None, 'reason': 'vendor fix pending'}, detail_key='k2')
+    hosts = ['web%02d' % index for index in range(4)]
+    with AssetStore(str(tmp_path / 'assets.db')) as store:
+        store.store_records({host: record(host) for host in hosts})
+        store.store_risk_results(iter([('web00', {'tier': 'high', 'findings': [shared]})]), now='2026-11-01T00:00:00Z')
+        items = [(host, {'tier': 'high', 'findings': [shared, held if host == 'web02' else other]}) for host in hosts]
+        store.store_risk_results(iter(items), now='2026-11-02T00:00:00Z')
+        rows = {(host, fid): (first_seen, tier, detail_key, extra) for host, fid, first_seen, tier, detail_key, extra in store._db.execute(
+            'SELECT host, finding_id, first_seen, tier, detail_key, extra FROM findings')}
+    assert rows[('web00', 'CVE-2099-0001')] == ('2026-11-01T00:00:00Z', 'high', 'k1', None)
+    for host in hosts[1:]:
+        assert rows[(host, 'CVE-2099-0001')] == ('2026-11-02T00:00:00Z', 'high', 'k1', None)
+    assert json.loads(rows[('web02', 'CVE-2099-0002')][3])['hold'] == {'until': None, 'reason': 'vendor fix pending'}
+    assert [rows[(host, 'CVE-2099-0002')][3] for host in hosts if host != 'web02'] == [None] * 3
+
+
 def test_findings_lifecycle(asset_db):
     finding = {'id': 'CVE-2099-0001', 'package': 'openssl', 'kind': 'os', 'tier': 'high', 'due': '2026-11-20'}
     other = {'id': 'CVE-2099-0002', 'package': 'bash', 'kind': 'os', 'tier': 'low', 'due': '2027-01-01'}
