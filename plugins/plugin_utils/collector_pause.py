@@ -7,7 +7,7 @@ Reference counting frees such objects as soon as they are dropped; the cyclic co
 only looks for garbage that reference counting cannot free.  It starts a pass every few
 hundred new containers and now and then walks every live one: over a fleet's risk pass
 (about a million findings, their rows and details) those walks found nothing to free
-and took a sixth to a quarter of the pass.
+and took a tenth to a quarter of the pass.
 """
 
 from __future__ import annotations

@@ -259,7 +259,7 @@ def test_a_skipped_host_keeps_a_fresh_plan(fleet):
 
 
 def test_hosts_are_classified_with_the_cyclic_collector_paused_and_it_runs_again_after(fleet, monkeypatch):
-    """The pass makes millions of objects and no reference cycles: the collector's walks over them are a sixth of its time."""
+    """The pass makes millions of objects and no reference cycles: the collector's walks over them took up to a quarter of it."""
     states = []
     plan = risk_pass.patch_plan
 
