@@ -54,7 +54,8 @@ class ActionModule(ActionBase):
         missing = [path for path, exists in ((args['advisory_db'], os.path.exists), (args['asset_db'], asset_db_exists)) if not exists(path)]
         if missing and self._task.check_mode:
             # A check run on a fresh environment: the databases this run would build do not exist yet.
-            result.update(changed=False, hosts={}, tiers=dict.fromkeys(TIER_ORDER, 0), missing=[], skipped={}, ranked=[], open_findings=0, unchanged=0,
+            result.update(changed=False, hosts={}, tiers=dict.fromkeys(TIER_ORDER, 0), missing=[], skipped={}, ranked=[], open_findings=0,
+                          unchanged=0, unaffected=0,
                           lifecycle={}, run_id=run_id, advisory_db={'path': args['advisory_db'], 'built_at': None, 'stale': None},
                           msg='nothing assessed in check mode: %s does not exist yet' % ' and '.join(missing))
             return result

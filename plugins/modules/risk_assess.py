@@ -79,6 +79,9 @@ options:
         in RV(unchanged) - when its record, its register entry, its maintenance window's state, the policy, the contents
         of its decision tables, the change reference, the advisory database and the collection's code that matches,
         decides and plans are all as at its last assessment (and, for a policy with acceptances or holds, the day too).
+      - A host whose record changed in nothing its findings are made from (a package no advisory names, a service,
+        a listening port) is matched again and, when its findings come out as they were, skipped too (counted in
+        RV(unchanged) and RV(unaffected)).
     type: bool
     default: false
   busy_timeout:
@@ -137,6 +140,12 @@ open_findings:
   type: int
 unchanged:
   description: How many hosts were skipped because nothing their assessment depends on changed (see O(force)).
+  returned: always
+  type: int
+unaffected:
+  description:
+    - How many of the RV(unchanged) hosts had a changed record, but not in anything their findings are made from;
+      they were matched again and kept their result and plan.
   returned: always
   type: int
 lifecycle:

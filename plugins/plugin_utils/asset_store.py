@@ -116,8 +116,8 @@ def _shared_part(finding):
 
 def _write_results(db, rows, plan_rows):
     if rows:
-        db.executemany('INSERT OR REPLACE INTO risk_results (host, run_id, assessed_at, tier, score, decision, due, result, inputs) '
-                       'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
+        db.executemany('INSERT OR REPLACE INTO risk_results (host, run_id, assessed_at, tier, score, decision, due, result, inputs, '
+                       'match_inputs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
     _write_plans(db, plan_rows)
 
 
@@ -650,9 +650,9 @@ class AssetStore:
                         before.append(stored)
                         after.append(('fixed', *stored[1:7], now))
                 counts.count(host, before, after)
-                summary = {name: value for name, value in result.items() if name not in ('findings', 'inputs')}
+                summary = {name: value for name, value in result.items() if name not in ('findings', 'inputs', 'match_inputs')}
                 results_rows.append((host, run_id, now, result.get('tier', 'none'), result.get('score'), result.get('decision'),
-                                     result.get('due'), _dumps(summary), result.get('inputs')))
+                                     result.get('due'), _dumps(summary), result.get('inputs'), result.get('match_inputs')))
                 if len(results_rows) >= 100:
                     _write_results(db, results_rows, plan_rows)
                     results_rows, plan_rows = [], []
@@ -693,12 +693,14 @@ class AssetStore:
         return rows
 
     def assessment_state(self):
-        """``{host: (record digest, inputs of its last assessment or None)}``, in one query for the fleet.
+        """``{host: (record digest, inputs of its last assessment, its match inputs)}``, in one query for the fleet.
 
-        The inputs are None when the host has no stored result or no plan with its brief: it is assessed again.
+        The inputs (of the record, of what the record's findings were matched as: see ``risk_pass``) are None when the
+        host has no stored result or no plan with its brief: it is assessed again.
         """
-        return {host: (digest, inputs) for host, digest, inputs in self._db.execute(
-            'SELECT h.name, h.digest, CASE WHEN p.brief IS NULL THEN NULL ELSE r.inputs END FROM hosts h '
+        return {host: (digest, inputs, match_inputs) for host, digest, inputs, match_inputs in self._db.execute(
+            'SELECT h.name, h.digest, CASE WHEN p.brief IS NULL THEN NULL ELSE r.inputs END, '
+            'CASE WHEN p.brief IS NULL THEN NULL ELSE r.match_inputs END FROM hosts h '
             'LEFT JOIN risk_results r ON r.host = h.name LEFT JOIN plans p ON p.host = h.name')}
 
     def kept_assessments(self, hosts):
@@ -755,25 +757,28 @@ class AssetStore:
 
         return self._write(work, check_mode)
 
-    def confirm_assessments(self, hosts, run_id=None, assessed_on=None, now=None, check_mode=False):
+    def confirm_assessments(self, hosts, run_id=None, assessed_on=None, now=None, check_mode=False, *, inputs=None):
         """Mark the stored results and plans of ``hosts`` as confirmed by this pass (nothing they depend on changed).
 
         Their time and run id move on, so a plan that still describes its host does not age out of
         ``plan_max_age_days`` while incremental passes keep skipping the host.  ``assessed_on``: the
-        pass's date (as the engine writes it into a result), today by default.
+        pass's date (as the engine writes it into a result), today by default.  ``inputs``: {host: the
+        inputs its result now stands for}, of the hosts whose record changed in nothing the result depends on.
         """
         now = now or utc_now()
         assessed_on = assessed_on or now[:10]
+        inputs = inputs or {}
 
         def work(db):
+            rows = [(now, run_id, run_id, assessed_on, inputs.get(host), host) for host in hosts]
             if db.dialect == 'postgresql':
                 db.executemany("UPDATE risk_results SET assessed_at = ?, run_id = ?, result = jsonb_set(jsonb_set(result::jsonb, "
-                               "'{run_id}', coalesce(to_jsonb(?::text), 'null')), '{assessed_on}', to_jsonb(?::text))::text WHERE host = ?",
-                               [(now, run_id, run_id, assessed_on, host) for host in hosts])
+                               "'{run_id}', coalesce(to_jsonb(?::text), 'null')), '{assessed_on}', to_jsonb(?::text))::text, "
+                               'inputs = coalesce(?, inputs) WHERE host = ?', rows)
             else:
                 # json_set rewrites the stored documents inside SQLite: a fleet's results are not parsed and dumped again.
-                db.executemany("UPDATE risk_results SET assessed_at = ?, run_id = ?, result = json_set(result, '$.run_id', ?, '$.assessed_on', ?) "
-                               'WHERE host = ?', [(now, run_id, run_id, assessed_on, host) for host in hosts])
+                db.executemany("UPDATE risk_results SET assessed_at = ?, run_id = ?, result = json_set(result, '$.run_id', ?, '$.assessed_on', ?), "
+                               'inputs = coalesce(?, inputs) WHERE host = ?', rows)
             # A plan's run id is its row's (_plan_text): the plan itself stays as it is.
             db.executemany('UPDATE plans SET created_at = ?, run_id = ? WHERE host = ?', [(now, run_id, host) for host in hosts])
             return len(hosts)

@@ -263,7 +263,16 @@ ALTER TABLE finding_details ADD COLUMN decided_under TEXT;
 CREATE INDEX finding_details_by_context ON finding_details (decided_under, detail_key);
 """
 
-MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5, _SCHEMA_6, _SCHEMA_7, _SCHEMA_8, _SCHEMA_9, _SCHEMA_10, _SCHEMA_11)
+# Schema 12: beside each result's inputs, the same digest with what the host's record was matched as (its findings'
+# raw parts, OS facts and what could not be matched) in place of the whole record: a record that changed in nothing
+# its findings are made from (a package no advisory names, a service) keeps its result without being classified again.
+# Null for results stored before: those hosts are classified again once their record changes.
+_SCHEMA_12 = """
+ALTER TABLE risk_results ADD COLUMN match_inputs TEXT;
+"""
+
+MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5, _SCHEMA_6, _SCHEMA_7, _SCHEMA_8, _SCHEMA_9, _SCHEMA_10, _SCHEMA_11,
+              _SCHEMA_12)
 SCHEMA = len(MIGRATIONS)
 
 # PostgreSQL runs the same migrations (asset_db_connection.translate turns SQLite's upserts, identity columns

@@ -83,6 +83,11 @@ def decision_context(policy, tables, advisories):
                                      getattr(advisories, 'identity', None), deciding_code()])).hexdigest()
 
 
+def _raw_key(item):
+    """What tells one raw finding from another under one decision context (its detail key without the host's register class)."""
+    return '%s|%s|%s|%s|%s|%s' % (item['id'], item['ecosystem'], item['package'], item['installed'], item['fixed'], ','.join(item['binary_packages']))
+
+
 def finding_score(finding):
     """A number that orders findings within the same outcome: CVSS (5.0 when unknown) + 10 x EPSS + 10 for KEV."""
     cvss = (finding.get('cvss') or {}).get('score')
@@ -141,6 +146,8 @@ class RiskEngine:
         self._item_parts = {}
         self._register_points = {}
         self._decided = {}
+        # id(raw finding) -> its line in a host's match digest (match_digest).
+        self._digest_lines = {}
 
     def _lookup(self, table, points):
         """The table's outcome for ``points`` and the reason line that says so, once per distinct input values."""
@@ -203,8 +210,7 @@ class RiskEngine:
         share one detail, computed once per pass and stored once.
         """
         register_entry = register_entry or {}
-        key = '%s|%s|%s|%s|%s|%s|%s|%s' % (item['id'], item['ecosystem'], item['package'], item['installed'], item['fixed'],
-                                           ','.join(item['binary_packages']), register_entry.get('exposure'), register_entry.get('criticality'))
+        key = '%s|%s|%s' % (_raw_key(item), register_entry.get('exposure'), register_entry.get('criticality'))
         if item['source'] == 'distribution':
             # The same pending update from another archive (its origin is in the summary) is another finding.
             key += '|' + item['summary']
@@ -298,8 +304,48 @@ class RiskEngine:
         Between two hosts only, so the details of the host just classified (which the store writes
         from ``details`` after ``classify`` returns) are all present; the dict objects stay the same.
         """
-        for memo in (self._raw, self.details, self._details_by_class, self._shared_findings, self._excepted, self._item_parts):
+        for memo in (self._raw, self.details, self._details_by_class, self._shared_findings, self._excepted, self._item_parts,
+                     self._digest_lines):
             memo.clear()
+
+    def forget_if_full(self):
+        """Empty the per-pass memos when they hold more details than ``_MEMO_LIMIT``.
+
+        Call it between hosts only, when no matched items (``match``) are held that the memos do not keep alive:
+        the memos key raw findings by identity.  ``classify`` without ``matched`` calls it itself.
+        """
+        if len(self.details) > _MEMO_LIMIT:
+            self._forget()
+
+    def match(self, record):
+        """``(items, skipped)``: the raw findings of ``record`` (or its match view), for ``classify(matched=...)``.
+
+        The raw findings are the pass's shared ones (kept until the memos are emptied): read, never changed.
+        """
+        return record_matches(record, self.advisories, self._raw)
+
+    def match_digest(self, record, matched):
+        """The digest of what ``classify`` reads of ``record`` besides its register entry: its schema and OS facts, the
+        findings ``matched`` (``match``) and what could not be matched.
+
+        Two records with the same digest, classified by engines with the same decision context (the advisory
+        database among it) with the same register entry, lifecycle and date, get the same result: a package
+        change that touches no finding (most of a record's changes) leaves it as it was.  A raw finding counts
+        by its key, as its detail does (same key and context, same detail), and its host's own fields whole.
+        """
+        items, skipped = matched
+        known = self._digest_lines
+        lines = []
+        for base, extra in items:
+            line = known.get(id(base))
+            if line is None:
+                # Kept while the memos are: the raw finding is kept alive by _raw until both are emptied together.
+                line = known[id(base)] = '%s|%s|%s|%s' % (_raw_key(base), base['source'], base['kind'], base['summary'])
+            lines.append(line if extra is None else line + '\t' + canonical(extra).decode('utf-8'))
+        digest = hashlib.sha256(canonical([record.get('schema'), record.get('os'), skipped]))
+        digest.update(b'\n')
+        digest.update('\n'.join(lines).encode('utf-8'))
+        return digest.hexdigest()
 
     def _host_excepted(self, detail):
         """Whether an acceptance or hold of one host names this finding: then it is decided per host.
@@ -329,18 +375,20 @@ class RiskEngine:
         finding['reasons'] = [*detail['reasons'], *finding['host_reasons']]
         return (-TIER_ORDER[finding['tier']], finding['due'], -finding['score'], finding['id'], finding['package']), finding
 
-    def classify(self, host, record, register_entry=None, lifecycle=None, run_id=None):
+    def classify(self, host, record, register_entry=None, lifecycle=None, run_id=None, *, matched=None):
         """The risk result of one host.  ``lifecycle``: {(id, package): first_seen} of findings already known.
 
         A finding with nothing of its host in it (no pending update, held or unfinished binary, custom rule,
         acceptance or hold of that host) is one dict shared by every host with the same detail and first-seen date, so a
         caller reads the findings and does not change them.  (The asset store sets the status and first seen it wrote,
-        which are the same for every host that shares one.)
+        which are the same for every host that shares one.)  ``matched``: what ``match`` gave for ``record``, when the
+        caller matched it already (to compare ``match_digest``).
         """
         lifecycle = lifecycle or {}
-        if len(self.details) > _MEMO_LIMIT:
-            self._forget()
-        items, skipped = record_matches(record, self.advisories, self._raw)
+        if matched is None:
+            self.forget_if_full()
+            matched = self.match(record)
+        items, skipped = matched
         today = self.today.isoformat()
         host_context = {'name': host, 'register': register_entry or {}, 'os': record.get('os') or {}}
         register_class = ((register_entry or {}).get('exposure'), (register_entry or {}).get('criticality'))

@@ -103,11 +103,14 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
     Options: run_id, change_ref, check_mode, now (aware datetime), today (date), force.
     A host whose record, register entry, window state, the policy and the advisory database are
     all as at its last assessment keeps that assessment: it is skipped (and counted in
-    ``unchanged``) unless ``force``.  Hosts are classified and written one at a time inside one
-    transaction with their plans, so memory holds one host's findings and plan, not the fleet's.
+    ``unchanged``) unless ``force``.  So does a host whose record changed in nothing its findings
+    are made from (``RiskEngine.match_digest``: a package no advisory names, a service): it is
+    matched again, not classified, and counted in ``unchanged`` and ``unaffected``.  Hosts are
+    classified and written one at a time inside one transaction with their plans, so memory
+    holds one host's findings and plan, not the fleet's.
     The cyclic garbage collector is paused meanwhile: nothing the pass makes forms a reference cycle.
-    Returns {hosts: {host: summary}, tiers, missing, skipped, unchanged, ranked, open_findings,
-    lifecycle: {host: {opened, closed}}, changed}.
+    Returns {hosts: {host: summary}, tiers, missing, skipped, unchanged, unaffected, ranked,
+    open_findings, lifecycle: {host: {opened, closed}}, changed}.
     """
     now = options.get('now') or datetime.datetime.now(datetime.timezone.utc)
     today = options.get('today') or now.date()
@@ -117,6 +120,8 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
     common = pass_inputs(engine, options.get('change_ref'), today)
     summaries, missing, skipped, candidates = {}, [], {}, []
     moved, unchanged = [], []
+    # Hosts whose record changed in nothing their findings are made from: {host: the inputs their result now stands for}.
+    unaffected = {}
     totals = {'open': 0}
 
     sightings = store.update_sightings()
@@ -128,23 +133,30 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
         state = store.assessment_state()
         assessed = []
         for host in hosts:
-            digest, known_inputs = state.get(host, (None, None))
-            inputs = host_inputs(common, digest, register.get(host), _window_open(policy, register.get(host), now))
+            digest, known_inputs, known_match_inputs = state.get(host, (None, None, None))
+            register_entry = register.get(host)
+            window_open = _window_open(policy, register_entry, now)
+            inputs = host_inputs(common, digest, register_entry, window_open)
             if digest is not None and known_inputs == inputs and not options.get('force'):
                 # Nothing this host's assessment depends on changed: its stored result and plan stand.
                 unchanged.append(host)
             else:
-                assessed.append((host, inputs))
+                assessed.append((host, inputs, known_match_inputs, register_entry, window_open))
         for start in range(0, len(assessed), _READ_AHEAD):
             batch = assessed[start:start + _READ_AHEAD]
-            # What the batch's hosts are matched on, and their finding rows, read a few queries for the batch (each
-            # query is a round trip on PostgreSQL); the rows serve the lifecycle here and are handed on to the store.
-            matching = store.matching_inputs([host for host, _inputs in batch])
-            finding_rows = store.finding_rows_of([host for host, _inputs in batch])
-            yield from classified_batch(batch, matching, finding_rows, before)
+            # The memos key the pass's shared raw findings by identity: emptied before a batch is matched, never while
+            # one's matched findings wait to be classified.
+            engine.forget_if_full()
+            # What the batch's hosts are matched on, then the finding rows of those whose matched findings changed, read
+            # a few queries for the batch (each query is a round trip on PostgreSQL); the rows serve the lifecycle here
+            # and are handed on to the store.
+            matching = store.matching_inputs([item[0] for item in batch])
+            to_classify = list(matched_batch(batch, matching))
+            finding_rows = store.finding_rows_of([item[0] for item in to_classify])
+            yield from classified_batch(to_classify, finding_rows, before)
 
-    def classified_batch(batch, matching, finding_rows, before):
-        for host, inputs in batch:
+    def matched_batch(batch, matching):
+        for host, inputs, known_match_inputs, register_entry, window_open in batch:
             record = matching[host]
             if record is None:
                 missing.append(host)
@@ -152,9 +164,21 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
             if record.get('schema') != RECORD_SCHEMA:
                 skipped[host] = ['asset record schema %r; run discovery again to refresh it' % record.get('schema')]
                 continue
+            matched = engine.match(record)
+            match_inputs = host_inputs(common, engine.match_digest(record, matched), register_entry, window_open)
+            if known_match_inputs == match_inputs and not options.get('force'):
+                # The record changed, but not in anything its findings are made from (a package no advisory names):
+                # the stored result and plan stand, and the next pass compares the record as it is now.
+                unchanged.append(host)
+                unaffected[host] = inputs
+                continue
+            yield host, inputs, match_inputs, record, matched
+
+    def classified_batch(batch, finding_rows, before):
+        for host, inputs, match_inputs, record, matched in batch:
             rows = finding_rows[host]
             lifecycle = {key: row[1] for key, row in rows.items() if row[0] != 'fixed'}
-            result = engine.classify(host, record, register.get(host), lifecycle, run_id=run_id)
+            result = engine.classify(host, record, register.get(host), lifecycle, run_id=run_id, matched=matched)
             if result['skipped']:
                 skipped[host] = result['skipped']
             if before.get(host, (None, None)) != (result['tier'], result['due']):
@@ -168,6 +192,7 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
             # Findings come ranked per host: a host's first few are all it can add to the fleet's top.
             result['top'] = [_ranked_entry(host, f) for f in open_findings[:_TOP_FINDINGS]]
             result['inputs'] = inputs
+            result['match_inputs'] = match_inputs
             candidates.extend(result['top'])
             # The plan goes to the store with the result, written in the same transaction: not kept for the fleet.
             yield host, result, rows, (plan, brief)
@@ -190,7 +215,8 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
             skipped[host] = result['skipped']
         lifecycle_changes.setdefault(host, {'opened': 0, 'closed': 0})
     if unchanged:
-        store.confirm_assessments(unchanged, run_id=run_id, assessed_on=today.isoformat(), now=stamp, check_mode=check_mode)
+        store.confirm_assessments(unchanged, run_id=run_id, assessed_on=today.isoformat(), now=stamp, check_mode=check_mode,
+                                  inputs=unaffected)
     ranked = [dict(entry) for entry in sorted(candidates, key=_rank_key)[:_TOP_FINDINGS]]
     for finding in ranked:
         finding['line'] = '%-8s due %s  %s  %s %s %s -> %s%s' % (
@@ -204,6 +230,7 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
         'missing': missing,
         'skipped': skipped,
         'unchanged': len(unchanged),
+        'unaffected': len(unaffected),
         'ranked': ranked,
         'open_findings': totals['open'],
         'lifecycle': lifecycle_changes,

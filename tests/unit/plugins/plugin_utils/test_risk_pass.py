@@ -71,7 +71,8 @@ def _build(path, feed_dir, advisories, kev):
     build(path, [{'type': 'osv', 'src': str(feed)}, {'type': 'kev', 'src': str(kev_path)}])
 
 
-def _host_record(name, versions, rng):
+def _host_record(name, versions, rng, tools=None):
+    """A record with ``versions`` of PACKAGES and ``tools`` ({name: version}), packages no advisory names (drawing nothing from ``rng``)."""
     packages = [{'name': package, 'version': version, 'arch': 'amd64', 'source_name': package, 'source_version': version}
                 for package, version in sorted(versions.items())]
     for package in packages:
@@ -82,6 +83,8 @@ def _host_record(name, versions, rng):
             package['state'] = 'half-configured'
     updates = [{'name': package, 'current': version, 'available': '1.0-7', 'security': True, 'origin': 'Debian-Security:bookworm-security'}
                for package, version in sorted(versions.items()) if rng.random() < 0.3]
+    packages.extend({'name': tool, 'version': version, 'arch': 'amd64', 'source_name': tool, 'source_version': version}
+                    for tool, version in sorted((tools or {}).items()))
     return record(name, packages=packages, updates=updates)
 
 
@@ -123,6 +126,23 @@ def _stored(path, hosts):
                 result['findings'] = day(result['findings'])
             results[host] = result
         return results, day(store.findings()), {host: store.plan(host) for host in hosts}
+
+
+class _ReferencePassEngine(ReferenceRiskEngine):
+    """The reference engine with what the pass asks of an engine besides ``classify``; it matches in ``classify``."""
+
+    def forget_if_full(self):
+        """Nothing to forget: the reference engine's memos grow with the pass."""
+
+    def match(self, record):
+        return record
+
+    def match_digest(self, record, matched):
+        # The reference passes are forced: no host is kept on its match digest.
+        return None
+
+    def classify(self, host, record, register_entry=None, lifecycle=None, run_id=None, *, matched=None):
+        return super().classify(host, record, register_entry, lifecycle, run_id=run_id)
 
 
 def _pass(path, advisory_path, policy, hosts, *, moment, run_id, force=False, engine=None):
@@ -172,11 +192,21 @@ def test_incremental_passes_store_what_full_passes_store(tmp_path, seed, asset_d
 
     moment, skipped_total = NOW, 0
     # Every kind of change once per fleet, in a random order, and passes where nothing changed.
-    changes = ['upgrade', 'register', 'advisory', 'days', 'window', 'nothing', 'nothing', rng.choice(['upgrade', 'register', 'days']),
-               rng.choice(['upgrade', 'advisory'])]
+    changes = ['upgrade', 'register', 'advisory', 'days', 'window', 'nothing', 'nothing', 'unrelated', rng.choice(['upgrade', 'register', 'days']),
+               rng.choice(['upgrade', 'advisory', 'unrelated'])]
     rng.shuffle(changes)
-    changes.extend(['days', 'upgrade', 'upgrade'])
+    changes.extend(['days', 'upgrade', 'unrelated', 'upgrade'])
+    # Per host, the seed of its stored record (what is held, half-installed, pending) and its packages no advisory names.
+    seeds, tools = {host: host for host in hosts}, {host: {} for host in hosts}
     for step, change in enumerate(changes):
+        if change == 'unrelated':
+            # A package no advisory names installed or upgraded, the rest of the record as it was: the record changed,
+            # its findings did not.
+            for host in rng.sample(hosts, 2):
+                tools[host]['tool%d' % rng.randint(1, 2)] = _version(rng)
+                for path in paths.values():
+                    with AssetStore(path) as store:
+                        store.store_records({host: _host_record(host, fleet[host], random.Random(seeds[host]), tools[host])})
         if change == 'upgrade':
             for host in rng.sample(hosts, 2):
                 package = rng.choice(sorted(fleet[host]))
@@ -184,9 +214,10 @@ def test_incremental_passes_store_what_full_passes_store(tmp_path, seed, asset_d
                 # on this pass's day with the same detail as one first seen before.
                 others = sorted({fleet[other][package] for other in hosts if package in fleet[other]} - {fleet[host][package]})
                 fleet[host][package] = rng.choice(['1.0-7', *others])
+                seeds[host] = host + str(step)
                 for path in paths.values():
                     with AssetStore(path) as store:
-                        store.store_records({host: _host_record(host, fleet[host], random.Random(host + str(step)))})
+                        store.store_records({host: _host_record(host, fleet[host], random.Random(seeds[host]), tools[host])})
         elif change == 'register':
             register[rng.choice(hosts)] = _register_entry(rng)
             for path in paths.values():
@@ -204,11 +235,18 @@ def test_incremental_passes_store_what_full_passes_store(tmp_path, seed, asset_d
         summaries = {}
         for label, path in paths.items():
             summaries[label] = _pass(path, advisory_path, _policy(acceptances, rules), hosts, moment=moment, run_id='run%d' % step,
-                                     force=label != 'incremental', engine=ReferenceRiskEngine if label == 'reference' else None)
+                                     force=label != 'incremental', engine=_ReferencePassEngine if label == 'reference' else None)
         assert summaries['full']['unchanged'] == summaries['reference']['unchanged'] == 0
         skipped_total += summaries['incremental']['unchanged']
         if change == 'nothing' and step:
             assert summaries['incremental']['unchanged'] == len(hosts), 'nothing changed, yet hosts were assessed again'
+        if change == 'unrelated' and step:
+            # The changed records were matched again and kept: the property below says their results are still right.
+            assert summaries['incremental']['unchanged'] == len(hosts), 'only packages no advisory names changed, yet hosts were classified again'
+            assert 1 <= summaries['incremental']['unaffected'] <= 2
+        elif change != 'upgrade':
+            # Only a host whose record changed can be kept on what its findings are made from.
+            assert summaries['incremental']['unaffected'] == 0
         stored = {label: _stored(path, hosts) for label, path in paths.items()}
         for label in ('incremental', 'full'):
             for key in ('hosts', 'tiers', 'missing', 'skipped', 'ranked', 'open_findings', 'lifecycle', 'changed'):
@@ -272,6 +310,83 @@ def test_hosts_are_classified_with_the_cyclic_collector_paused_and_it_runs_again
     _pass(fleet['path'], fleet['advisories'], _policy([]), fleet['hosts'], moment=NOW, run_id='r1')
     assert states == [False] * len(fleet['hosts'])
     assert gc.isenabled()
+
+
+def _store_record(fleet, host, changed):
+    """Store ``host``'s record as the fleet fixture made it, then ``changed`` (a function of the record) applied to it."""
+    made = _host_record(host, fleet['versions'][host], random.Random(host))
+    changed(made)
+    with AssetStore(fleet['path']) as store:
+        store.store_records({host: made})
+
+
+def test_a_record_change_no_finding_depends_on_keeps_the_result_and_the_next_pass_skips_the_host(fleet):
+    policy = _policy([])
+    first = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r1')
+    # A package no advisory names: the record's digest moves, what its findings are made from does not.
+    _store_record(fleet, 'web02', lambda made: made['packages'].append(
+        {'name': 'tool1', 'version': '2.0-1', 'arch': 'amd64', 'source_name': 'tool1', 'source_version': '2.0-1'}))
+    second = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r2')
+    assert (second['unchanged'], second['unaffected']) == (3, 1)
+    for key in ('hosts', 'tiers', 'ranked', 'open_findings', 'skipped', 'missing'):
+        assert second[key] == first[key]
+    assert second['changed'] is False and second['lifecycle']['web02'] == {'opened': 0, 'closed': 0}
+    with AssetStore(fleet['path']) as store:
+        assert store.risk_result('web02', with_findings=False)['run_id'] == 'r2'
+        assert store.stored_plan('web02')['run_id'] == 'r2'
+        kept = _stored(fleet['path'], fleet['hosts'])
+    # The result kept is the one a pass that classifies the host again makes.
+    forced = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r2', force=True)
+    assert forced['hosts'] == second['hosts'] and _stored(fleet['path'], fleet['hosts']) == kept
+    # The kept result now stands for the record as it is: the next pass skips the host without matching it.
+    _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r3')
+    _store_record(fleet, 'web02', lambda made: made['packages'].append(
+        {'name': 'tool1', 'version': '2.0-2', 'arch': 'amd64', 'source_name': 'tool1', 'source_version': '2.0-2'}))
+    matched = []
+    engine = risk_pass.RiskEngine
+
+    class Counting(engine):
+        def match(self, record):
+            matched.append(record['keys'])
+            return super().match(record)
+
+    risk_pass.RiskEngine = Counting
+    try:
+        fourth = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r4')
+        again = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r5')
+    finally:
+        risk_pass.RiskEngine = engine
+    assert (fourth['unchanged'], fourth['unaffected'], again['unchanged'], again['unaffected']) == (3, 1, 3, 0)
+    assert len(matched) == 1 and 'tool1\t2.0-2' in matched[0]
+
+
+@pytest.mark.parametrize('change', ['held', 'half-installed', 'pending update', 'os'])
+def test_a_record_change_a_finding_or_rule_reads_classifies_the_host_again(fleet, change):
+    """What a finding holds of its host (held or half-installed binaries, a pending update) and the OS facts a rule reads."""
+    policy = _policy([])
+    _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r1')
+    with AssetStore(fleet['path']) as store:
+        finding = next(f for f in store.findings(host='web02') if f['status'] == 'open' and not f.get('held_binaries'))
+    package = finding['package']
+
+    def changed(made):
+        entry = next(p for p in made['packages'] if p['name'] == package)
+        if change == 'held':
+            entry['held'] = not entry.get('held')
+        elif change == 'half-installed':
+            entry['state'] = 'half-configured' if entry.get('state', 'installed') == 'installed' else 'installed'
+        elif change == 'pending update':
+            others = [u for u in made['updates'] if u['name'] != package]
+            made['updates'] = others if len(others) < len(made['updates']) else [*others, {
+                'name': package, 'current': entry['version'], 'available': '1.0-9', 'security': True, 'origin': 'Debian-Security:bookworm-security'}]
+        else:
+            made['os'] = dict(made['os'], arch='arm64')
+
+    _store_record(fleet, 'web02', changed)
+    second = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r2')
+    assert (second['unchanged'], second['unaffected']) == (2, 0)
+    forced = _pass(fleet['path'], fleet['advisories'], policy, fleet['hosts'], moment=NOW, run_id='r2', force=True)
+    assert forced['hosts'] == second['hosts']
 
 
 def test_only_changed_hosts_are_assessed_again(fleet):
