@@ -615,7 +615,8 @@ class AssetStore:
                         stored_as = known_parts[1]
                     else:
                         detail_key = finding.get('detail_key')
-                        if detail_key is None:
+                        decided = detail_key is not None
+                        if not decided:
                             # Not decided by an engine: the finding's own fields, under no context, written by every pass.
                             detail_key = '%s|%s|%s' % (host, key[0], key[1])
                             if detail_key not in written:
@@ -625,7 +626,7 @@ class AssetStore:
                             detail_rows.append((detail_key, _dumps(details.get(detail_key) or _shared_part(finding)), decided_under))
                             written.add(detail_key)
                         stored_as = (finding.get('kind', 'os'), finding.get('tier'), finding.get('due'), detail_key, _host_extra_text(finding))
-                        if finding.get('detail_key') is not None:
+                        if decided:
                             if len(stored_parts) >= _STORED_PARTS_LIMIT:
                                 stored_parts.clear()
                             # The finding is kept with its parts: while it is, no other object can have its id.
