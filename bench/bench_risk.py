@@ -8,9 +8,11 @@ a criticality.
 
 Figures, each beside its baseline or target:
 - the classification pass itself (risk_pass.assess_fleet: classify, store results,
-  findings and plans) for the 1,000 hosts on two fleets: hosts lagging several security
-  updates (~1,000 open findings each) and hosts that keep up (1.5 % of packages one
-  update behind).  For each: the first pass (target < 5 s), the next pass with nothing
+  findings and plans) for the 1,000 hosts on three fleets: hosts lagging several security
+  updates (~1,000 open findings each), hosts that keep up (1.5 % of packages one
+  update behind), and hosts cloned from 20 images lagging as the first, 50 alike per image
+  and in one register class (the first of each is classified and planned, the others take
+  copies: what a fleet of autoscaling groups gives).  For each: the first pass (target < 5 s), the next pass with nothing
   changed (target < 1 s) and a pass after 10 % of the hosts changed a package (target
   < 2 s), the last two beside the baseline of a forced pass that assesses every host.  A
   package is changed at random: most have no advisory, so most changed hosts are matched again
@@ -49,6 +51,7 @@ FORKS = 20
 from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import AdvisoryDB, build  # noqa: E402
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore  # noqa: E402
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy  # noqa: E402
+from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import RiskEngine  # noqa: E402
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_pass import assess_fleet  # noqa: E402
 from bench_advisory_db import _installed_version, _upstream, make_feed, median  # noqa: E402
 from figures import write_figures  # noqa: E402
@@ -90,6 +93,22 @@ def make_fleet(work, names, rng, installed=_installed_version, label='assets', *
     return path, hosts
 
 
+def make_image_fleet(work, names, rng, *, images=20, count=HOSTS):
+    """Hosts cloned from ``images`` images lagging several updates, each image's hosts alike (the same packages at the same
+    versions) and in one register class, as the web or database servers of an autoscaling group."""
+    base = [(name, _installed_version(name, rng)) for name in rng.sample(names, 2000)]
+    made = [[(name, version if rng.random() < 0.9 else _installed_version(name, rng)) for name, version in base] for _image in range(images)]
+    classes = [{'exposure': rng.choice(['internet', 'internal', 'isolated']), 'criticality': rng.choice(['low', 'medium', 'high', 'very_high'])}
+               for _image in range(images)]
+    hosts = ['host%04d' % index for index in range(count)]
+    path = os.path.join(work, 'images.db')
+    with AssetStore(path) as store:
+        for start in range(0, len(hosts), 100):
+            store.store_records({host: _record(host, made[index % images]) for index, host in enumerate(hosts[start:start + 100], start)})
+        store.replace_register({host: dict(classes[index % images]) for index, host in enumerate(hosts)}, 'bench')
+    return path, hosts
+
+
 def _timed_pass(path, advisory_path, policy, hosts, force=False):
     advisories = AdvisoryDB(advisory_path)
     try:
@@ -102,8 +121,21 @@ def _timed_pass(path, advisory_path, policy, hosts, force=False):
         advisories.close()
 
 
-def _passes(path, advisory_path, policy, hosts, *, rng, what):
-    """First pass, a pass with nothing changed, one after 10 % of hosts changed, each beside a forced full pass."""
+def _apart_pass(path, advisory_path, policy, hosts):
+    """A forced pass with every host matched, classified and planned on its own, as before hosts alike shared them."""
+    shares, reads = RiskEngine.result_is_own, AssetStore.matching_inputs
+    RiskEngine.result_is_own = lambda engine, host: True
+    # Each host's view parsed apart: no two hosts have the same view object, so none shares another's match.
+    AssetStore.matching_inputs = lambda store, hosts, parsed=None: reads(store, hosts)
+    try:
+        return _timed_pass(path, advisory_path, policy, hosts, force=True)[0]
+    finally:
+        RiskEngine.result_is_own, AssetStore.matching_inputs = shares, reads
+
+
+def _passes(path, advisory_path, policy, hosts, *, rng, what, alike=False):
+    """First pass, a pass with nothing changed, one after 10 % of hosts changed, each beside a forced full pass (and, for
+    a fleet of hosts ``alike``, the forced pass beside one with every host classified on its own)."""
     first, summary = _timed_pass(path, advisory_path, policy, hosts)
     findings = summary['open_findings']
     lines = ['classification pass, %d %s, 2,000 packages each, %d open findings (%.0f per host): first pass %.2f s (target < 5 s)'
@@ -112,6 +144,9 @@ def _passes(path, advisory_path, policy, hosts, *, rng, what):
     forced, _summary = _timed_pass(path, advisory_path, policy, hosts, force=True)
     lines.append('  next pass, nothing changed: %.2f s, %d hosts skipped (target < 1 s); baseline, every host assessed again (force): %.2f s'
                  % (unchanged, summary['unchanged'], forced))
+    if alike:
+        lines.append('  every host assessed again (force): %.2f s; baseline, the same with every host matched, classified and planned on its own: %.2f s'
+                     % (forced, _apart_pass(path, advisory_path, policy, hosts)))
     changed = rng.sample(hosts, len(hosts) // 10)
     with AssetStore(path) as store:
         records = {}
@@ -151,9 +186,11 @@ def main():
 
         policy = load_policy()
         patched_path, _hosts = make_fleet(work, names, rng, installed=_current_version, label='patched')
+        images_path, _hosts = make_image_fleet(work, names, rng)
         for path, what in ((asset_path, 'hosts lagging several security updates (synthetic worst case)'),
-                           (patched_path, 'hosts keeping up with security updates')):
-            lines.extend(_passes(path, advisory_path, policy, hosts, rng=rng, what=what))
+                           (patched_path, 'hosts keeping up with security updates'),
+                           (images_path, 'hosts cloned from 20 images lagging several updates, 50 alike per image')):
+            lines.extend(_passes(path, advisory_path, policy, hosts, rng=rng, what=what, alike=path == images_path))
 
         if os.environ.get('BENCH_PASS_ONLY'):
             lines.append('assess playbook: not run (BENCH_PASS_ONLY is set)')

@@ -476,12 +476,23 @@ class AssetStore:
                 return view
         return self.record(host)
 
-    def matching_inputs(self, hosts):
-        """``{host: matching_input(host)}`` for ``hosts``, their match views read a few queries for the lot."""
+    def matching_inputs(self, hosts, *, parsed=None):
+        """``{host: matching_input(host)}`` for ``hosts``, their match views read a few queries for the lot.
+
+        ``parsed``: ``{view text: view}``, kept by the caller across calls: a view whose text is in it is that
+        same object, so hosts alike (the same view) can be told by identity; each view parsed is added to it.
+        Read the views, never change them.
+        """
         views = dict(_rows_for_hosts(self._db, 'SELECT host, view FROM match_views WHERE host IN', hosts))
+        parsed = {} if parsed is None else parsed
         inputs = {}
         for host in hosts:
-            view = json.loads(views[host]) if host in views else None
+            text = views.get(host)
+            view = None if text is None else parsed.get(text)
+            if view is None and text is not None:
+                view = json.loads(text)
+                if is_match_view(view):
+                    parsed[text] = view
             # No view (or one of an older form): the full record, as matching_input reads it.
             inputs[host] = view if view is not None and is_match_view(view) else self.record(host)
         return inputs

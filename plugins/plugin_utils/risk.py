@@ -148,6 +148,8 @@ class RiskEngine:
         self._decided = {}
         # id(raw finding) -> its line in a host's match digest (match_digest).
         self._digest_lines = {}
+        # The hosts an acceptance or hold names: each of them gets a result of its own (result_is_own).
+        self._named_hosts = frozenset(entry['host'] for entry in (*policy['acceptances'], *policy['holds']) if entry.get('host'))
 
     def _lookup(self, table, points):
         """The table's outcome for ``points`` and the reason line that says so, once per distinct input values."""
@@ -316,6 +318,15 @@ class RiskEngine:
         """
         if len(self.details) > _MEMO_LIMIT:
             self._forget()
+
+    def result_is_own(self, host):
+        """Whether ``classify`` may give ``host`` a result that another host's same inputs would not give.
+
+        Custom rules see the host (its name among it); an acceptance or hold may name it.  Otherwise two
+        hosts with the same match digest (``match_digest``), register entry and lifecycle get the same
+        result but for its ``host``.
+        """
+        return bool(self.policy['rules']) or host in self._named_hosts
 
     def match(self, record):
         """``(items, skipped)``: the raw findings of ``record`` (or its match view), for ``classify(matched=...)``.

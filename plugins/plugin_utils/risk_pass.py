@@ -29,6 +29,9 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import TIE
 _TOP_FINDINGS = 15
 # Hosts whose inputs and finding rows are read together: memory holds this many hosts' rows at once.
 _READ_AHEAD = 50
+# Distinct match views, and assessments, a pass keeps for the hosts alike that follow (see assess_fleet): past this
+# many it starts again.  Each holds one host's view and matched findings, or its result and plan, a few hundred kB.
+_SHARED_LIMIT = 32
 
 
 def plan_brief(plan):
@@ -105,9 +108,12 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
     all as at its last assessment keeps that assessment: it is skipped (and counted in
     ``unchanged``) unless ``force``.  So does a host whose record changed in nothing its findings
     are made from (``RiskEngine.match_digest``: a package no advisory names, a service): it is
-    matched again, not classified, and counted in ``unchanged`` and ``unaffected``.  Hosts are
+    matched again, not classified, and counted in ``unchanged`` and ``unaffected``.  Hosts with the
+    same match view are matched once; hosts alike (the same match inputs and lifecycle, and nothing
+    in the policy that sees the host: see ``RiskEngine.result_is_own``) are classified and planned
+    once, and the others take copies.  Hosts are
     classified and written one at a time inside one transaction with their plans, so memory
-    holds one host's findings and plan, not the fleet's.
+    holds one host's findings and plan (and a few distinct ones kept for hosts alike), not the fleet's.
     The cyclic garbage collector is paused meanwhile: nothing the pass makes forms a reference cycle.
     Returns {hosts: {host: summary}, tiers, missing, skipped, unchanged, unaffected, ranked,
     open_findings, lifecycle: {host: {opened, closed}}, changed}.
@@ -125,6 +131,9 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
     totals = {'open': 0}
 
     sightings = store.update_sightings()
+    # Hosts alike have the same match view, parsed once by the store into one object ({view text: view}): each distinct
+    # view is matched once, {id(view): (view, matched, match digest)}.
+    views, matches = {}, {}
 
     def classified():
         # Tier and due of every host before this pass, in one query inside the store's transaction:
@@ -147,10 +156,13 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
             # The memos key the pass's shared raw findings by identity: emptied before a batch is matched, never while
             # one's matched findings wait to be classified.
             engine.forget_if_full()
+            if len(views) > _SHARED_LIMIT or len(matches) > _SHARED_LIMIT:
+                views.clear()
+                matches.clear()
             # What the batch's hosts are matched on, then the finding rows of those whose matched findings changed, read
             # a few queries for the batch (each query is a round trip on PostgreSQL); the rows serve the lifecycle here
             # and are handed on to the store.
-            matching = store.matching_inputs([item[0] for item in batch])
+            matching = store.matching_inputs([item[0] for item in batch], parsed=views)
             to_classify = list(matched_batch(batch, matching))
             finding_rows = store.finding_rows_of([item[0] for item in to_classify])
             yield from classified_batch(to_classify, finding_rows, before)
@@ -164,8 +176,13 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
             if record.get('schema') != RECORD_SCHEMA:
                 skipped[host] = ['asset record schema %r; run discovery again to refresh it' % record.get('schema')]
                 continue
-            matched = engine.match(record)
-            match_inputs = host_inputs(common, engine.match_digest(record, matched), register_entry, window_open)
+            known = matches.get(id(record))
+            if known is None:
+                matched = engine.match(record)
+                # The record is kept with what it was matched as: while it is, no other object can have its id.
+                known = matches[id(record)] = (record, matched, engine.match_digest(record, matched))
+            _record, matched, match_digest = known
+            match_inputs = host_inputs(common, match_digest, register_entry, window_open)
             if known_match_inputs == match_inputs and not options.get('force'):
                 # The record changed, but not in anything its findings are made from (a package no advisory names):
                 # the stored result and plan stand, and the next pass compares the record as it is now.
@@ -178,14 +195,11 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
         for host, inputs, match_inputs, record, matched in batch:
             rows = finding_rows[host]
             lifecycle = {key: row[1] for key, row in rows.items() if row[0] != 'fixed'}
-            result = engine.classify(host, record, register.get(host), lifecycle, run_id=run_id, matched=matched)
+            result, plan, brief = assessment(host, match_inputs, record, matched, lifecycle)
             if result['skipped']:
                 skipped[host] = result['skipped']
             if before.get(host, (None, None)) != (result['tier'], result['due']):
                 moved.append(host)
-            plan = patch_plan(result, policy, register.get(host), change_ref=options.get('change_ref'), moment=now, run_id=run_id,
-                              sightings=sightings)
-            brief = plan_brief(plan)
             summaries[host] = host_summary(result, brief)
             open_findings = [f for f in result['findings'] if f['status'] == 'open']
             totals['open'] += len(open_findings)
@@ -196,6 +210,30 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
             candidates.extend(result['top'])
             # The plan goes to the store with the result, written in the same transaction: not kept for the fleet.
             yield host, result, rows, (plan, brief)
+
+    # Hosts alike - built from one image, patched alike, in one register class and window - have the same match inputs,
+    # and when their findings were first seen alike too, the same result and plan but for the host's name: the first
+    # such host is classified and planned, the others take copies.  {(match inputs, lifecycle): (result, plan, brief)}.
+    shared = {}
+
+    def assessment(host, match_inputs, record, matched, lifecycle):
+        register_entry = register.get(host)
+        key = None if engine.result_is_own(host) else (match_inputs, frozenset(lifecycle.items()))
+        known = shared.get(key) if key is not None else None
+        if known is not None:
+            result, plan, brief = known
+            # The findings list and its dicts are shared, as the engine shares findings between hosts: read, never changed
+            # but for the status and first seen the store sets, which are the same for hosts with the same lifecycle.
+            return dict(result, host=host), dict(plan, host=host), brief
+        result = engine.classify(host, record, register_entry, lifecycle, run_id=run_id, matched=matched)
+        plan = patch_plan(result, policy, register_entry, change_ref=options.get('change_ref'), moment=now, run_id=run_id,
+                          sightings=sightings)
+        brief = plan_brief(plan)
+        if key is not None:
+            if len(shared) >= _SHARED_LIMIT:
+                shared.clear()
+            shared[key] = (result, plan, brief)
+        return result, plan, brief
 
     # The store's times (first seen, closed, plan made) are the pass's moment, the same clock the engine dated with.
     stamp = now.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')

@@ -127,3 +127,20 @@ def test_pass_over_views_stores_what_a_pass_over_records_stores(tmp_path):
         assert set(_views(paths['views'])) == set(records)
     views, records_only = _stored_results(paths['views']), _stored_results(paths['records'])
     assert views == records_only
+
+
+def test_hosts_with_the_same_view_get_one_object_from_the_texts_the_caller_keeps(tmp_path):
+    """The risk pass keeps the views it read ({text: view}): hosts alike get the same object, told apart by identity."""
+    path = str(tmp_path / 'assets.db')
+    other = [dict(PACKAGES[0]), dict(PACKAGES[1], version='1.0-3', source_version='1.0-3')]
+    with AssetStore(path) as store:
+        store.store_records({'web01': record(hostname='web01', packages=PACKAGES), 'web02': record(hostname='web02', packages=PACKAGES),
+                             'db01': record(hostname='db01', packages=other)})
+        parsed = {}
+        first = store.matching_inputs(['web01', 'db01'], parsed=parsed)
+        assert len(parsed) == 2 and first['web01'] is not first['db01']
+        second = store.matching_inputs(['web02', 'db01'], parsed=parsed)
+        assert second['web02'] is first['web01'] and second['db01'] is first['db01']
+        assert second['web02'] == match_view(record(hostname='web02', packages=PACKAGES))
+        # Without the caller's texts, each call parses its own.
+        assert store.matching_inputs(['web02'])['web02'] is not first['web01']

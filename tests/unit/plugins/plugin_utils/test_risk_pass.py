@@ -141,6 +141,10 @@ class _ReferencePassEngine(ReferenceRiskEngine):
         # The reference passes are forced: no host is kept on its match digest.
         return None
 
+    def result_is_own(self, host):
+        # Every host classified on its own, as the engine did before hosts alike shared one assessment.
+        return True
+
     def classify(self, host, record, register_entry=None, lifecycle=None, run_id=None, *, matched=None):
         return super().classify(host, record, register_entry, lifecycle, run_id=run_id)
 
@@ -172,6 +176,12 @@ def test_incremental_passes_store_what_full_passes_store(tmp_path, seed, asset_d
     fleet = {host: dict(image) if rng.random() < 0.5 else {package: _version(rng) for package in rng.sample(PACKAGES, rng.randint(3, 8))}
              for host in hosts}
     register = {host: _register_entry(rng) for host in hosts}
+    # Two more hosts each the twin of one above (the same record but for its name, the same register entry), as hosts
+    # cloned from one image and patched alike: assessed once for the three while they stay alike.
+    twins = {'host12': 'host00', 'host13': 'host00'}
+    for twin, original in twins.items():
+        fleet[twin], register[twin] = dict(fleet[original]), dict(register[original])
+    hosts.extend(twins)
     advisories = _advisories(rng, 12)
     kev = {'CVE-2099-0001'}
     acceptances = [{'finding': 'CVE-2099-{:04d}'.format(index), 'owner': 'secops', 'reason': 'mitigated',
@@ -181,13 +191,15 @@ def test_incremental_passes_store_what_full_passes_store(tmp_path, seed, asset_d
     acceptances.insert(0, {'package': rng.choice(sorted(image)), 'host': rng.choice(alike), 'owner': 'ops',
                            'reason': 'isolated lab host', 'expires': datetime.date(2099, 3, 3)})
     rules = RULES[seed % 3] if seed % 3 < len(RULES) else []
+    # Per host, the seed of its stored record (what is held, half-installed, pending) and its packages no advisory names.
+    seeds, tools = {host: twins.get(host, host) for host in hosts}, {host: {} for host in hosts}
     # The incremental passes on each backend; full passes with this engine and with the reference engine on SQLite.
     paths = {'incremental': asset_db, 'full': str(tmp_path / 'full.db'), 'reference': str(tmp_path / 'reference.db')}
     advisory_path = str(tmp_path / 'advisories.db')
     _build(advisory_path, tmp_path, advisories, kev)
     for path in paths.values():
         with AssetStore(path) as store:
-            store.store_records({host: _host_record(host, fleet[host], random.Random(host)) for host in hosts})
+            store.store_records({host: _host_record(host, fleet[host], random.Random(seeds[host])) for host in hosts})
             store.replace_register(register, 'test')
 
     moment, skipped_total = NOW, 0
@@ -196,8 +208,6 @@ def test_incremental_passes_store_what_full_passes_store(tmp_path, seed, asset_d
                rng.choice(['upgrade', 'advisory', 'unrelated'])]
     rng.shuffle(changes)
     changes.extend(['days', 'upgrade', 'unrelated', 'upgrade'])
-    # Per host, the seed of its stored record (what is held, half-installed, pending) and its packages no advisory names.
-    seeds, tools = {host: host for host in hosts}, {host: {} for host in hosts}
     for step, change in enumerate(changes):
         if change == 'unrelated':
             # A package no advisory names installed or upgraded, the rest of the record as it was: the record changed,
@@ -541,3 +551,84 @@ def test_new_code_assesses_every_host_again(fleet, monkeypatch):
     again = _details(fleet['path'])
     assert {context for _detail, context in again.values()} == {_context(policy, fleet['advisories'])}
     assert {context for _detail, context in again.values()}.isdisjoint(context for _detail, context in first.values())
+
+
+@pytest.fixture
+def twins(tmp_path):
+    """Hosts a1, a2 and a3 cloned from one image (the same record but for the name, the same register entry); b1 the
+    same image in another register class.  On two SQLite databases, to pass with and without sharing."""
+    advisory_path = str(tmp_path / 'advisories.db')
+    _build(advisory_path, tmp_path, _advisories(random.Random(11), 10), {'CVE-2099-0002'})
+    versions = {package: '1.0-1' for package in PACKAGES}
+    register = {host: {'exposure': 'internal', 'criticality': 'high', 'window': 'nights'} for host in ('a1', 'a2', 'a3')}
+    register['b1'] = {'exposure': 'internet', 'criticality': 'high', 'window': 'nights'}
+    paths = {'shared': str(tmp_path / 'shared.db'), 'apart': str(tmp_path / 'apart.db')}
+    for path in paths.values():
+        with AssetStore(path) as store:
+            store.store_records({host: _host_record(host, versions, random.Random('image')) for host in register})
+            store.replace_register(register, 'test')
+    return {'paths': paths, 'advisories': advisory_path, 'hosts': sorted(register), 'versions': versions}
+
+
+def _passes_with_and_without_sharing(twins, monkeypatch, policy, *, moment, run_id, force=False):
+    """One pass on each database, the second with every host classified on its own; the hosts each classified."""
+    classified = {}
+    classify = risk.RiskEngine.classify
+
+    def counted(engine, host, *args, **kwargs):
+        classified[label].append(host)
+        return classify(engine, host, *args, **kwargs)
+
+    summaries = {}
+    for label, path in twins['paths'].items():
+        classified[label] = []
+        with monkeypatch.context() as patched:
+            patched.setattr(risk.RiskEngine, 'classify', counted)
+            if label == 'apart':
+                patched.setattr(risk.RiskEngine, 'result_is_own', lambda engine, host: True)
+            summaries[label] = _pass(path, twins['advisories'], policy, twins['hosts'], moment=moment, run_id=run_id, force=force)
+    assert summaries['shared'] == summaries['apart']
+    assert _stored(twins['paths']['shared'], twins['hosts']) == _stored(twins['paths']['apart'], twins['hosts'])
+    return classified['shared']
+
+
+@pytest.mark.parametrize('policy, classified', [
+    ({}, ['a1', 'b1']),
+    # An acceptance that names a3 decides a3's findings apart; a rule sees every host (its name among it).
+    ({'acceptances': [{'package': 'pkg0*', 'host': 'a3', 'owner': 'ops', 'reason': 'lab', 'expires': datetime.date(2099, 3, 3)}]},
+     ['a1', 'a3', 'b1']),
+    ({'rules': [{'name': 'a2 is high', 'when': "host.name == 'a2' && finding.tier == 'medium'", 'tier': 'high'}]}, ['a1', 'a2', 'a3', 'b1']),
+], ids=['plain', 'host acceptance', 'rule'])
+def test_hosts_alike_are_classified_once_and_each_stored_as_if_classified_alone(twins, monkeypatch, policy, classified):
+    """The first of hosts alike is classified and planned; the others take its result and plan under their own name."""
+    policy = load_policy(dict({'windows': WINDOWS}, **policy))
+    matched = []
+    match = risk.RiskEngine.match
+    monkeypatch.setattr(risk.RiskEngine, 'match', lambda engine, record: matched.append(record) or match(engine, record))
+    assert _passes_with_and_without_sharing(twins, monkeypatch, policy, moment=NOW, run_id='r1') == classified
+    # The four hosts have one match view (b1 is another register class): matched once in each pass.
+    assert len(matched) == 2
+    with AssetStore(twins['paths']['shared']) as store:
+        assert [store.plan(host)['host'] for host in twins['hosts']] == twins['hosts']
+        assert [store.risk_result(host)['host'] for host in twins['hosts']] == twins['hosts']
+
+
+def test_hosts_alike_whose_findings_were_first_seen_apart_are_classified_apart(twins, monkeypatch):
+    """A host that was fixed and went back to the vulnerable version has the same packages as its twins, but its
+    findings were opened again later, so their due dates are later: it is classified on its own."""
+    policy = load_policy({'windows': WINDOWS})
+    _passes_with_and_without_sharing(twins, monkeypatch, policy, moment=NOW, run_id='r1')
+    for day, version in ((1, '1.0-9'), (2, '1.0-1')):
+        for path in twins['paths'].values():
+            with AssetStore(path) as store:
+                store.store_records({'a2': _host_record('a2', dict(twins['versions'], pkg00='1.0-9' if version == '1.0-9' else '1.0-1'),
+                                                        random.Random('image'))})
+        moment = NOW + datetime.timedelta(days=day)
+        assert _passes_with_and_without_sharing(twins, monkeypatch, policy, moment=moment, run_id='r%d' % (day + 1)) == ['a2']
+    with AssetStore(twins['paths']['shared']) as store:
+        first_seen = {host: {f['id']: f['first_seen'][:10] for f in store.risk_result(host)['findings'] if f['package'] == 'pkg00'}
+                      for host in ('a1', 'a2')}
+    assert first_seen['a1'] and set(first_seen['a1'].values()) == {'2099-03-02'} and set(first_seen['a2'].values()) == {'2099-03-04'}
+    # Every host again (as after new advisory data): a1 and a3 alike still, a2 apart.
+    moment = NOW + datetime.timedelta(days=3)
+    assert _passes_with_and_without_sharing(twins, monkeypatch, policy, moment=moment, run_id='r4', force=True) == ['a1', 'a2', 'b1']
