@@ -4,12 +4,13 @@
 """The fleet pass: incremental passes skip exactly the hosts whose inputs did not change, and the
 engine that shares its per-finding work decides as the engine that built every finding apart did.
 
-The property test runs three passes over randomised fleets through a series of changes (packages
-upgraded, packages no advisory names installed or upgraded, register entries edited, advisories
-added and fixed, acceptances expiring, windows opening): the incremental pass, the same pass with ``force`` (every host classified again), and
-forced passes with the reference engine (``reference_risk_engine``, the engine as it was before
-issue 19).  It compares what each stored: risk results, findings with their lifecycle dates, and
-plans.
+The property test runs three passes over randomised fleets, with hosts alike among them, through a
+series of changes (packages upgraded, packages no advisory names installed or upgraded, register
+entries edited, advisories added and fixed, acceptances expiring, windows opening): the incremental
+pass, the same pass with ``force`` (every host classified again), and forced passes with the
+reference engine (``reference_risk_engine``, the engine as it was before issue 19, every host
+matched and classified on its own).  It compares what each stored: risk results, findings with
+their lifecycle dates, and plans.
 """
 
 from __future__ import annotations
@@ -176,8 +177,8 @@ def test_incremental_passes_store_what_full_passes_store(tmp_path, seed, asset_d
     fleet = {host: dict(image) if rng.random() < 0.5 else {package: _version(rng) for package in rng.sample(PACKAGES, rng.randint(3, 8))}
              for host in hosts}
     register = {host: _register_entry(rng) for host in hosts}
-    # Two more hosts each the twin of one above (the same record but for its name, the same register entry), as hosts
-    # cloned from one image and patched alike: assessed once for the three while they stay alike.
+    # Two more hosts, twins of host00 (the same record but for the name, the same register entry), as hosts cloned from
+    # one image and patched alike: matched, classified and planned once for the three while they stay alike.
     twins = {'host12': 'host00', 'host13': 'host00'}
     for twin, original in twins.items():
         fleet[twin], register[twin] = dict(fleet[original]), dict(register[original])
@@ -621,8 +622,7 @@ def test_hosts_alike_whose_findings_were_first_seen_apart_are_classified_apart(t
     for day, version in ((1, '1.0-9'), (2, '1.0-1')):
         for path in twins['paths'].values():
             with AssetStore(path) as store:
-                store.store_records({'a2': _host_record('a2', dict(twins['versions'], pkg00='1.0-9' if version == '1.0-9' else '1.0-1'),
-                                                        random.Random('image'))})
+                store.store_records({'a2': _host_record('a2', dict(twins['versions'], pkg00=version), random.Random('image'))})
         moment = NOW + datetime.timedelta(days=day)
         assert _passes_with_and_without_sharing(twins, monkeypatch, policy, moment=moment, run_id='r%d' % (day + 1)) == ['a2']
     with AssetStore(twins['paths']['shared']) as store:
