@@ -311,13 +311,17 @@ class RiskEngine:
             memo.clear()
 
     def forget_if_full(self):
-        """Empty the per-pass memos when they hold more details than ``_MEMO_LIMIT``.
+        """Empty the per-pass memos when they hold more details than ``_MEMO_LIMIT``; whether it did.
 
         Call it between hosts only, when no matched items (``match``) are held that the memos do not keep alive:
-        the memos key raw findings by identity.  ``classify`` without ``matched`` calls it itself.
+        the memos key raw findings by identity.  After it emptied them, drop every matched item held from before
+        (match again): the memos keep raw findings alive, and only so long is no other object given their ids.
+        ``classify`` without ``matched`` calls it itself.
         """
         if len(self.details) > _MEMO_LIMIT:
             self._forget()
+            return True
+        return False
 
     def result_is_own(self, host):
         """Whether ``classify`` may give ``host`` a result that another host's same inputs would not give.

@@ -154,9 +154,9 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
         for start in range(0, len(assessed), _READ_AHEAD):
             batch = assessed[start:start + _READ_AHEAD]
             # The memos key the pass's shared raw findings by identity: emptied before a batch is matched, never while
-            # one's matched findings wait to be classified.
-            engine.forget_if_full()
-            if len(views) > _SHARED_LIMIT or len(matches) > _SHARED_LIMIT:
+            # one's matched findings wait to be classified.  The views matched before go with them: their matched
+            # findings are not in the memos any more, which kept them alive, so their ids could be another's.
+            if engine.forget_if_full() or len(views) > _SHARED_LIMIT or len(matches) > _SHARED_LIMIT:
                 views.clear()
                 matches.clear()
             # What the batch's hosts are matched on, then the finding rows of those whose matched findings changed, read

@@ -134,6 +134,7 @@ class _ReferencePassEngine(ReferenceRiskEngine):
 
     def forget_if_full(self):
         """Nothing to forget: the reference engine's memos grow with the pass."""
+        return False
 
     def match(self, record):
         return record
@@ -632,3 +633,34 @@ def test_hosts_alike_whose_findings_were_first_seen_apart_are_classified_apart(t
     # Every host again (as after new advisory data): a1 and a3 alike still, a2 apart.
     moment = NOW + datetime.timedelta(days=3)
     assert _passes_with_and_without_sharing(twins, monkeypatch, policy, moment=moment, run_id='r4', force=True) == ['a1', 'a2', 'b1']
+
+
+def test_views_matched_before_the_engine_empties_its_memos_are_matched_again(twins, monkeypatch):
+    """The engine's memos keep the raw findings alive that they key by identity; matched findings held from before they
+    were emptied could share an id with a new one.  So a pass drops them too: every host is classified on findings
+    matched since the memos were last emptied, and still stored as without sharing."""
+    monkeypatch.setattr(risk_pass, '_READ_AHEAD', 1)     # a batch per host: the memos may be emptied between two hosts
+    monkeypatch.setattr(risk, '_MEMO_LIMIT', 0)          # and are, before every batch after a host was classified
+    generation, made, checked = [0], {}, []
+    forget, match, classify = risk.RiskEngine.forget_if_full, risk.RiskEngine.match, risk.RiskEngine.classify
+
+    def forgets(engine):
+        emptied = forget(engine)
+        generation[0] += emptied
+        return emptied
+
+    def matches(engine, record):
+        found = match(engine, record)
+        made[id(found)] = (found, generation[0])
+        return found
+
+    def classifies(engine, host, *args, matched=None, **kwargs):
+        assert made[id(matched)][1] == generation[0], '%s classified on findings matched before the memos were emptied' % host
+        checked.append(host)
+        return classify(engine, host, *args, matched=matched, **kwargs)
+
+    monkeypatch.setattr(risk.RiskEngine, 'forget_if_full', forgets)
+    monkeypatch.setattr(risk.RiskEngine, 'match', matches)
+    monkeypatch.setattr(risk.RiskEngine, 'classify', classifies)
+    assert _passes_with_and_without_sharing(twins, monkeypatch, load_policy({'windows': WINDOWS}), moment=NOW, run_id='r1') == ['a1', 'b1']
+    assert generation[0] >= 3 and checked == ['a1', 'b1', 'a1', 'a2', 'a3', 'b1']
