@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 
 def descendants(pid):
@@ -39,11 +40,37 @@ def _signal(pid, number):
         pass
 
 
+def _state(pid):
+    """The one-letter state of ``pid`` (``T`` stopped, ``Z`` zombie ...), or None once it is gone."""
+    try:
+        with open('/proc/%d/stat' % pid, encoding='utf-8') as handle:
+            return handle.read().rsplit(')', 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def _wait_until_stopped(pids, timeout=10.0):
+    """Return once every process in ``pids`` is stopped, a zombie or gone.
+
+    SIGSTOP is delivered asynchronously: a process signalled a moment ago may still be running on another core and
+    fork a worker after the tree was listed. Only a stopped process has no child to come.
+    """
+    deadline = time.monotonic() + timeout
+    running = list(pids)
+    while running:
+        running = [pid for pid in running if _state(pid) not in (None, 'T', 't', 'Z', 'X')]
+        if running and time.monotonic() > deadline:
+            raise AssertionError('processes %s did not stop within %.0f s of SIGSTOP' % (running, timeout))
+        if running:
+            time.sleep(0.001)
+
+
 def kill_tree(pid):
     """SIGKILL ``pid`` and every process below it; returns their pids.
 
-    The tree is stopped first (SIGSTOP), again and again until no new process appears: a worker forked between
-    listing the tree and killing its parent would otherwise be reparented out of reach.
+    The tree is stopped first (SIGSTOP), and listed again once every signalled process has stopped, until no new
+    process appears: a worker forked between listing the tree and killing its parent would otherwise be reparented
+    out of reach, and live on after the tests.
     """
     stopped = []
     while True:
@@ -53,6 +80,7 @@ def kill_tree(pid):
         for child in pending:
             _signal(child, signal.SIGSTOP)
             stopped.append(child)
+        _wait_until_stopped(pending)
     for child in stopped:
         _signal(child, signal.SIGKILL)
     return stopped
