@@ -177,6 +177,38 @@ def _details_decided_under(db, context):
     return {key for (key,) in db.execute('SELECT detail_key FROM finding_details WHERE decided_under = ?', (context,))}
 
 
+def _delete_unnamed_details(db, keys):
+    """Delete the finding details among ``keys`` that no finding row names any more; returns how many went.
+
+    A row's detail key moves when its host installs another version that is still vulnerable, or changes register
+    class: the detail it named would stay behind for good unless another row names it.  The finding counts, kept in
+    this transaction and keyed by detail first, say at an index look-up which keys are still named; the keys they
+    say are not are confirmed against the rows themselves (counts changed by hand must not cost a detail), in one
+    scan of the findings and only when there are any.
+    """
+    keys = sorted(keys)
+    unnamed = set()
+    for start in range(0, len(keys), _CHUNK):
+        part = keys[start:start + _CHUNK]
+        # Only placeholders are joined into the statement; the keys go as parameters.
+        counted = {key for (key,) in db.execute('SELECT DISTINCT detail_key FROM finding_counts WHERE detail_key IN (%s)'  # noqa: S608
+                                                 % ', '.join('?' * len(part)), part)}
+        unnamed.update(key for key in part if key not in counted)
+    if not unnamed:
+        return 0
+    # The keys go in a table of their own, so that one scan of the findings looks each row's key up in it: a list of
+    # keys in the statement would take a scan per few hundred keys (a register class changed moves thousands).
+    # Made and dropped in the pass's transaction: a pass that fails rolls it back with the rest.
+    db.execute('CREATE TEMPORARY TABLE unnamed_details (detail_key TEXT PRIMARY KEY)')
+    db.executemany('INSERT INTO unnamed_details (detail_key) VALUES (?)', [(key,) for key in sorted(unnamed)])
+    unnamed.difference_update(key for (key,) in db.execute(
+        'SELECT DISTINCT detail_key FROM findings WHERE detail_key IN (SELECT detail_key FROM unnamed_details)'))
+    db.execute('DROP TABLE unnamed_details')
+    if unnamed:
+        db.executemany('DELETE FROM finding_details WHERE detail_key = ?', [(key,) for key in sorted(unnamed)])
+    return len(unnamed)
+
+
 def _known_digests(db, names):
     """``{host: (digest, has a match view)}`` of the stored hosts among ``names``."""
     rows = _rows_for_hosts(db, 'SELECT name, digest, (SELECT count(*) FROM match_views WHERE host = name) FROM hosts WHERE name IN', names)
@@ -488,13 +520,16 @@ class AssetStore:
         inputs = {}
         for host in hosts:
             text = views.get(host)
+            # Only match views go into ``parsed``: a view found there is one.
             view = None if text is None else parsed.get(text)
             if view is None and text is not None:
                 view = json.loads(text)
                 if is_match_view(view):
                     parsed[text] = view
+                else:
+                    view = None
             # No view (or one of an older form): the full record, as matching_input reads it.
-            inputs[host] = view if view is not None and is_match_view(view) else self.record(host)
+            inputs[host] = view if view is not None else self.record(host)
         return inputs
 
     def history(self, host=None, kind=None, since=None, run_id=None):
@@ -574,7 +609,8 @@ class AssetStore:
         engine keeps them) is written once, with the engine's ``decided_under``
         (its decision context); a detail already stored under the same context
         is not written again (the same context decides the same detail for a
-        key).  Returns ``{host: {'opened': n,
+        key).  A detail no row names any more once a pass moved its rows to
+        other keys is deleted with it.  Returns ``{host: {'opened': n,
         'closed': n}}`` and sets each finding's stored ``first_seen`` and
         ``status`` in ``results``.  A finding dict met again in one call (the
         engine shares one between hosts) is taken to be unchanged since.
@@ -596,6 +632,8 @@ class AssetStore:
             # The engine shares one finding dict between the hosts that have it alike (risk.RiskEngine.classify): what is
             # stored of it besides status and first seen is worked out once per dict, not once per host.
             stored_parts = {}
+            # The detail keys rows of this pass named before and name no more: their details may be left unnamed.
+            moved_from = set()
             for item in pairs:
                 if written is None:
                     # Read with the first host: a pass that skips every host pays nothing for it.
@@ -647,6 +685,8 @@ class AssetStore:
                         rows.append((host, key[0], key[1], *row))
                         if stored is not None:
                             before.append(stored)
+                            if stored[5] is not None and stored[5] != row[5]:
+                                moved_from.add(stored[5])
                         after.append((*row, None))
                 if detail_rows:
                     db.executemany('INSERT OR REPLACE INTO finding_details (detail_key, detail, decided_under) VALUES (?, ?, ?)', detail_rows)
@@ -671,6 +711,9 @@ class AssetStore:
                 outcome[host] = {'opened': opened, 'closed': len(gone)}
             _write_results(db, results_rows, plan_rows)
             counts.write(db)
+            if moved_from:
+                # After the counts are written: they then count every row this pass wrote.
+                _delete_unnamed_details(db, moved_from)
             db.execute('INSERT OR REPLACE INTO runs (run_id, stage, at, hosts, changed) VALUES (?, ?, ?, ?, ?)',
                        (run_id or '', 'assess', now, len(outcome), sum(1 for item in outcome.values() if item['opened'] or item['closed'])))
             return outcome

@@ -23,7 +23,7 @@ import random
 import zipfile
 
 import pytest
-from ansible_collections.patchwise.patching.plugins.plugin_utils import risk, risk_pass, ssvc
+from ansible_collections.patchwise.patching.plugins.plugin_utils import asset_store, risk, risk_pass, ssvc
 from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import AdvisoryDB, build
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy
@@ -664,3 +664,47 @@ def test_views_matched_before_the_engine_empties_its_memos_are_matched_again(twi
     monkeypatch.setattr(risk.RiskEngine, 'classify', classifies)
     assert _passes_with_and_without_sharing(twins, monkeypatch, load_policy({'windows': WINDOWS}), moment=NOW, run_id='r1') == ['a1', 'b1']
     assert generation[0] >= 3 and checked == ['a1', 'b1', 'a1', 'a2', 'a3', 'b1']
+
+
+def _detail_keys(path, hosts, package):
+    """``{host: {detail keys of its findings in package}}``, and the keys every finding row names and every detail stored."""
+    with AssetStore(path) as store:
+        rows = list(store._db.execute('SELECT host, package, status, detail_key FROM findings'))
+        stored = {key for (key,) in store._db.execute('SELECT detail_key FROM finding_details')}
+    by_host = {host: {(key, status) for row_host, row_package, status, key in rows if row_host == host and row_package == package} for host in hosts}
+    return by_host, {row[3] for row in rows}, stored
+
+
+@pytest.mark.parametrize('counts, chunk', [('kept', 500), ('changed by hand', 500), ('changed by hand', 1)],
+                         ids=['counts kept', 'counts changed by hand', 'more keys than a query takes'])
+def test_a_detail_no_finding_names_any_more_is_deleted_and_one_still_named_is_kept(twins, monkeypatch, counts, chunk):
+    """b1 (alone in its register class) and a2 install another version of pkg00 that is still vulnerable: their pkg00
+    findings name new details.  b1's old details are named by no row any more and go; a2's are still named by a1's and
+    a3's rows and stay, also when the finding counts were changed by hand to say they are not; b1's pkg07 findings,
+    fixed, keep theirs (the report shows what was fixed)."""
+    path, hosts = twins['paths']['shared'], twins['hosts']
+    # A query per key: the keys the counts say are unnamed are more than one query takes, and the rows are read whole.
+    monkeypatch.setattr(asset_store, '_CHUNK', chunk)
+    policy = load_policy({'windows': WINDOWS})
+    _pass(path, twins['advisories'], policy, hosts, moment=NOW, run_id='r1')
+    before, _named, _stored_keys = _detail_keys(path, hosts, 'pkg00')
+    fixed_before, _named, _stored_keys = _detail_keys(path, ['b1'], 'pkg07')
+    assert before['b1'] and before['a2'] == before['a1'] and fixed_before['b1']
+    assert {key for key, _status in before['b1']}.isdisjoint(key for key, _status in before['a1'])
+    if counts == 'changed by hand':
+        with AssetStore(path) as store:
+            # Counted as if a2 alone named them: once a2's rows move, the counts say no row names them.
+            store._db.executemany('UPDATE finding_counts SET findings = 1 WHERE detail_key = ?', [(key,) for key, _status in before['a2']])
+    with AssetStore(path) as store:
+        # 1.0-1+1 sorts before every fixed version (1.0-2 and later): still vulnerable to all that 1.0-1 was; 1.0-9 fixes
+        # every advisory that names pkg07.
+        store.store_records({host: _host_record(host, dict(twins['versions'], pkg00='1.0-1+1', pkg07='1.0-9'), random.Random('image'))
+                             for host in ('a2', 'b1')})
+    _pass(path, twins['advisories'], policy, hosts, moment=NOW + datetime.timedelta(days=1), run_id='r2')
+    after, named, stored = _detail_keys(path, hosts, 'pkg00')
+    fixed_after, _named, _stored_keys = _detail_keys(path, ['b1'], 'pkg07')
+    assert {key for key, _status in after['b1']}.isdisjoint(key for key, _status in before['b1']), 'b1 names new details'
+    assert stored.isdisjoint(key for key, _status in before['b1']), 'the details only b1 named are deleted'
+    assert {key for key, _status in before['a2']} <= stored, 'the details a1 and a3 still name are kept'
+    assert {key for key, status in fixed_after['b1'] if status == 'fixed'} == {key for key, _status in fixed_before['b1']} <= stored
+    assert named <= stored, 'every finding row names a stored detail'
