@@ -159,11 +159,12 @@ def _sightings(record):
             if isinstance(update, dict) and isinstance(update.get('name'), str) and isinstance(update.get('available'), str)}
 
 
-def _rows_for_hosts(db, select, hosts):
-    """The rows of ``select``, a statement ending in ``IN``, for ``hosts``: a query per _CHUNK hosts, not one per host."""
-    for start in range(0, len(hosts), _CHUNK):
-        part = hosts[start:start + _CHUNK]
-        # Only placeholders are joined into the statement; the host names go as parameters.
+def _rows_in(db, select, values):
+    """The rows of ``select``, a statement ending in ``IN``, for ``values`` (a list of host names or keys): a query per
+    _CHUNK values, not one per value."""
+    for start in range(0, len(values), _CHUNK):
+        part = values[start:start + _CHUNK]
+        # Only placeholders are joined into the statement; the values go as parameters.
         yield from db.execute('%s (%s)' % (select, ', '.join('?' * len(part))), part)
 
 
@@ -186,32 +187,26 @@ def _delete_unnamed_details(db, keys):
     say are not are confirmed against the rows themselves (counts changed by hand must not cost a detail), in one
     scan of the findings and only when there are any.
     """
-    keys = sorted(keys)
-    unnamed = set()
-    for start in range(0, len(keys), _CHUNK):
-        part = keys[start:start + _CHUNK]
-        # Only placeholders are joined into the statement; the keys go as parameters.
-        counted = {key for (key,) in db.execute('SELECT DISTINCT detail_key FROM finding_counts WHERE detail_key IN (%s)'  # noqa: S608
-                                                 % ', '.join('?' * len(part)), part)}
-        unnamed.update(key for key in part if key not in counted)
+    counted = {key for (key,) in _rows_in(db, 'SELECT DISTINCT detail_key FROM finding_counts WHERE detail_key IN', sorted(keys))}
+    unnamed = set(keys).difference(counted)
     if not unnamed:
         return 0
     # The keys go in a table of their own, so that one scan of the findings looks each row's key up in it: a list of
     # keys in the statement would take a scan per few hundred keys (a register class changed moves thousands).
     # Made and dropped in the pass's transaction: a pass that fails rolls it back with the rest.
     db.execute('CREATE TEMPORARY TABLE unnamed_details (detail_key TEXT PRIMARY KEY)')
-    db.executemany('INSERT INTO unnamed_details (detail_key) VALUES (?)', [(key,) for key in sorted(unnamed)])
+    db.executemany('INSERT INTO unnamed_details (detail_key) VALUES (?)', [(key,) for key in unnamed])
     unnamed.difference_update(key for (key,) in db.execute(
         'SELECT DISTINCT detail_key FROM findings WHERE detail_key IN (SELECT detail_key FROM unnamed_details)'))
     db.execute('DROP TABLE unnamed_details')
     if unnamed:
-        db.executemany('DELETE FROM finding_details WHERE detail_key = ?', [(key,) for key in sorted(unnamed)])
+        db.executemany('DELETE FROM finding_details WHERE detail_key = ?', [(key,) for key in unnamed])
     return len(unnamed)
 
 
 def _known_digests(db, names):
     """``{host: (digest, has a match view)}`` of the stored hosts among ``names``."""
-    rows = _rows_for_hosts(db, 'SELECT name, digest, (SELECT count(*) FROM match_views WHERE host = name) FROM hosts WHERE name IN', names)
+    rows = _rows_in(db, 'SELECT name, digest, (SELECT count(*) FROM match_views WHERE host = name) FROM hosts WHERE name IN', names)
     return {name: (digest, views) for name, digest, views in rows}
 
 
@@ -515,7 +510,7 @@ class AssetStore:
         same object, so hosts alike (the same view) can be told by identity; each view parsed is added to it.
         Read the views, never change them.
         """
-        views = dict(_rows_for_hosts(self._db, 'SELECT host, view FROM match_views WHERE host IN', hosts))
+        views = dict(_rows_in(self._db, 'SELECT host, view FROM match_views WHERE host IN', hosts))
         parsed = {} if parsed is None else parsed
         inputs = {}
         for host in hosts:
@@ -742,8 +737,8 @@ class AssetStore:
     def finding_rows_of(self, hosts):
         """``{host: finding_rows(host)}`` for ``hosts``, read a few queries for the lot (every host has an entry)."""
         rows = {host: {} for host in hosts}
-        for row in _rows_for_hosts(self._db, 'SELECT host, finding_id, package, status, first_seen, kind, tier, due, detail_key, extra, closed '
-                                   'FROM findings WHERE host IN', hosts):
+        for row in _rows_in(self._db, 'SELECT host, finding_id, package, status, first_seen, kind, tier, due, detail_key, extra, closed '
+                            'FROM findings WHERE host IN', hosts):
             rows[row[0]][(row[1], row[2])] = row[3:]
         return rows
 
