@@ -7,6 +7,11 @@ cd "$(dirname "$0")/../.." || exit 1
 declare -a names times results
 overall=0
 suite_start=$(date +%s)
+# The tests that failed, one line each (tests/tools/ansible-test.sh writes them): printed last, where a log cut to its
+# tail still shows them.
+PATCHWISE_SUITE_FAILURES=$(mktemp "${TMPDIR:-/tmp}/patchwise-suite-failures.XXXXXX") || exit 1
+export PATCHWISE_SUITE_FAILURES
+trap 'rm -f "$PATCHWISE_SUITE_FAILURES"' EXIT
 # run_step NAME COMMAND...: run COMMAND, record its time and result under NAME.
 run_step() {
   local name=$1 start result
@@ -30,4 +35,9 @@ for i in "${!names[@]}"; do
   printf '  %-10s %6ss  %s\n' "${names[$i]}" "${times[$i]}" "${results[$i]}"
 done
 printf '  %-10s %6ss\n' total "$(( $(date +%s) - suite_start ))"
+if [[ -s $PATCHWISE_SUITE_FAILURES ]]; then
+  echo
+  echo "=== failed tests ($(wc -l < "$PATCHWISE_SUITE_FAILURES"); the first 40)"
+  head -n 40 "$PATCHWISE_SUITE_FAILURES"
+fi
 exit $overall
