@@ -201,7 +201,8 @@ def test_events_of_a_run_with_the_endpoint_down_are_delivered_first_by_the_next_
     assert not webhook_receiver.events()
 
     webhook_receiver.start()
-    second = _playbook(tmp_path, SHORT_PLAYBOOK, env)
+    # The endpoint is up: the flush ends once everything is delivered, and a short timeout would only fail a loaded machine.
+    second = _playbook(tmp_path, SHORT_PLAYBOOK, dict(env, PATCHWISE_AUDIT_WEBHOOK_FLUSH_TIMEOUT='60', PATCHWISE_AUDIT_WEBHOOK_TIMEOUT='30'))
     output = second.communicate(timeout=120)[0]
     assert second.returncode == 0 and 'not yet delivered' not in output, output
     records = _records(tmp_path / 'audit' / 'log.jsonl')

@@ -70,7 +70,8 @@ def test_a_job_sends_first_what_an_earlier_job_kept_in_the_database(tmp_path, as
     assert webhook_receiver.url not in json.dumps(kept)
 
     webhook_receiver.start()
-    output, second = _run(tmp_path, 'job-2', env)
+    # The endpoint is up: the flush ends once everything is delivered, and a short timeout would only fail a loaded machine.
+    output, second = _run(tmp_path, 'job-2', dict(env, PATCHWISE_AUDIT_WEBHOOK_FLUSH_TIMEOUT='60', PATCHWISE_AUDIT_WEBHOOK_TIMEOUT='30'))
     assert 'not yet delivered' not in output, output
     expected = ['job-1:%d' % r['seq'] for r in first] + ['job-1:head'] + ['job-2:%d' % r['seq'] for r in second] + ['job-2:head']
     assert [event['event_id'] for event in deduplicated(webhook_receiver.events())] == expected
