@@ -58,10 +58,10 @@ sanity: sanity-2.19 sanity-2.18
 # Without --python, ansible-test runs its multi-version tests (compile, import)
 # on every supported interpreter on PATH: PYTHONS above puts 3.9-3.13 there.
 sanity-2.19: setup
-	tests/tools/ansible-test.sh $(VENV) sanity --venv --color no
+	tests/tools/ansible-test.sh $(VENV) sanity --venv --color no --junit
 
 sanity-2.18: setup
-	tests/tools/ansible-test.sh $(CORE218) sanity --venv --color no
+	tests/tools/ansible-test.sh $(CORE218) sanity --venv --color no --junit
 
 lint: setup
 	tests/tools/lint.sh

@@ -1,4 +1,4 @@
-"""Print one line per failed or erroring test case of pytest's JUnit XML reports.
+"""Print one line per failed or erroring test case of the JUnit XML reports of pytest and ansible-test sanity.
 
 The suite's summary (run-suite.sh) ends with these lines: a CI log that keeps only its tail still names what failed.
 Usage: junit-failures.py LABEL REPORT.xml...
@@ -8,6 +8,18 @@ import sys
 from xml.etree import ElementTree
 
 _MESSAGE_LENGTH = 300
+
+
+def _first_line(element):
+    """The first line of a failure's message; when the message only announces what follows (ansible-test sanity's
+    "failed with N errors:"), with the first line of what follows."""
+    message = (element.get('message') or '').strip().splitlines()
+    text = (element.text or '').strip().splitlines()
+    if not message:
+        return text[0] if text else ''
+    if message[0].endswith(':') and text:
+        return '%s %s' % (message[0], text[0])
+    return message[0]
 
 
 def failures(path):
@@ -23,8 +35,7 @@ def failures(path):
             element = case.find(outcome)
             if element is not None:
                 test_id = '%s::%s' % (case.get('classname', '?'), case.get('name', '?'))
-                lines = (element.get('message') or element.text or '').strip().splitlines()
-                yield test_id, outcome, (lines[0] if lines else '')[:_MESSAGE_LENGTH]
+                yield test_id, outcome, _first_line(element)[:_MESSAGE_LENGTH]
 
 
 def main(label, paths):

@@ -67,9 +67,9 @@ def _wait_until_stopped(pids, timeout=5.0):
 def kill_tree(pid):
     """SIGKILL ``pid`` and every process below it; returns their pids.
 
-    The tree is stopped first (SIGSTOP), and listed again once every signalled process has stopped, until no new
-    process appears: a worker forked between listing the tree and killing its parent would otherwise be reparented
-    out of reach, and live on after the tests.
+    The tree is stopped first (SIGSTOP), and listed again once every signalled process has stopped (or after
+    ``_wait_until_stopped`` gave up on one that cannot stop), until no new process appears: a worker forked between
+    listing the tree and killing its parent would otherwise be reparented out of reach, and live on after the tests.
     """
     stopped = []
     try:
