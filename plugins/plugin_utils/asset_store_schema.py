@@ -271,8 +271,20 @@ _SCHEMA_12 = """
 ALTER TABLE risk_results ADD COLUMN match_inputs TEXT;
 """
 
+# Schema 13: the findings' status index holds only the findings that are not open (fixed, accepted): the few rows the
+# readers look up by status.  Open findings are most rows (a thousand per host), read by scans or by host, never
+# through this index; indexing them made each row the risk pass writes update a second b-tree (the 1.03 million open
+# rows of a first pass over 1,000 hosts lagging updates, inserted a host at a time as the pass does: 4.8-4.9 s instead
+# of 5.9-6.0 s, and 44 MB less).  A query for fixed or accepted findings names the index's condition (status <> 'open'), which
+# SQLite needs to see to use a partial index; open findings are counted as all findings less the others
+# (finding_counts.counts_agree).
+_SCHEMA_13 = """
+DROP INDEX findings_by_status;
+CREATE INDEX findings_not_open ON findings (status, tier) WHERE status <> 'open';
+"""
+
 MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5, _SCHEMA_6, _SCHEMA_7, _SCHEMA_8, _SCHEMA_9, _SCHEMA_10, _SCHEMA_11,
-              _SCHEMA_12)
+              _SCHEMA_12, _SCHEMA_13)
 SCHEMA = len(MIGRATIONS)
 
 # PostgreSQL runs the same migrations (asset_db_connection.translate turns SQLite's upserts, identity columns

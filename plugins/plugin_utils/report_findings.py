@@ -89,10 +89,13 @@ class SideReader:
             overdue = {host: (count, oldest) for host, count, oldest in db.execute(
                 "SELECT host, count(*), min(due{c}) FROM findings NOT INDEXED WHERE status = 'open' AND due < ?{hosts} GROUP BY host",
                 (self.today,))}
+            # status <> 'open' names the condition of the partial index of the findings not open (asset schema 13).
             fixed_by_host = db.execute(
-                "SELECT host, closed, min(due{c}) FROM findings WHERE status = 'fixed' AND due < closed{hosts} GROUP BY host, closed").fetchall()
+                "SELECT host, closed, min(due{c}) FROM findings WHERE status <> 'open' AND status = 'fixed' AND due < closed{hosts} "
+                "GROUP BY host, closed").fetchall()
             fixed = db.execute(
-                "SELECT tier, first_seen, closed, count(*) FROM findings WHERE status = 'fixed'{hosts} GROUP BY tier, first_seen, closed").fetchall()
+                "SELECT tier, first_seen, closed, count(*) FROM findings WHERE status <> 'open' AND status = 'fixed'{hosts} "
+                "GROUP BY tier, first_seen, closed").fetchall()
             if db.dialect == 'sqlite':
                 opened = collections.Counter(db.execute("SELECT tier, first_seen FROM findings NOT INDEXED WHERE status = 'open'{hosts}"))
             else:

@@ -87,6 +87,37 @@ def test_counts_that_no_longer_add_up_are_told(tmp_path):
         assert not counts_agree(store._db)
 
 
+@pytest.mark.parametrize('status', ['accepted', 'fixed', 'withdrawn'])
+def test_a_status_changed_by_hand_is_told(tmp_path, status):
+    """Open findings are counted as all findings less those not open: one open finding given another status by hand,
+    known or not, makes the counts disagree all the same."""
+    with AssetStore(str(tmp_path / 'assets.db')) as store:
+        store.store_risk_results(random_pass(random.Random(5), ['a', 'b', 'c']), now=TIMES[0])
+        assert counts_agree(store._db)
+        store._db.execute("UPDATE findings SET status = ? WHERE rowid = (SELECT min(rowid) FROM findings WHERE status = 'open')", (status,))
+        assert not counts_agree(store._db)
+
+
+def test_the_status_index_holds_the_findings_not_open(tmp_path):
+    """Asset schema 13: the status index has an entry per finding not open and none for the open ones (most rows), and a
+    query for the fixed findings that names its condition, as the report's do, is answered from it."""
+    rng = random.Random(11)
+    with AssetStore(str(tmp_path / 'assets.db')) as store:
+        for now in TIMES[:4]:
+            store.store_risk_results(random_pass(rng, ['a', 'b', 'c']), run_id=now, now=now)
+        db = store._db
+        statuses = dict(db.execute('SELECT status, count(*) FROM findings GROUP BY status').fetchall())
+        assert statuses.get('open') and statuses.get('fixed'), statuses
+        indexed = db.execute("SELECT count(*) FROM findings INDEXED BY findings_not_open WHERE status <> 'open'").fetchone()[0]
+        assert indexed == sum(count for name, count in statuses.items() if name != 'open')
+        assert db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'findings_by_status'").fetchone()[0] == 0
+        plan = ' '.join(row[-1] for row in db.execute(
+            "EXPLAIN QUERY PLAN SELECT tier, first_seen, closed, count(*) FROM findings WHERE status <> 'open' AND status = 'fixed' "
+            'GROUP BY tier, first_seen, closed'))
+        assert 'USING INDEX findings_not_open' in plan, plan
+        assert counts_agree(db)
+
+
 def test_changes_add_up_before_they_are_written():
     counts = FindingCounts()
     old = ('open', TIMES[0], 'os', 'high', '2026-11-10', 'd1', None, None)
@@ -100,3 +131,4 @@ def test_changes_add_up_before_they_are_written():
     no_tier = ('accepted', TIMES[0], 'app', None, None, None, '{}', None)
     counts.count('db03', [], [no_tier])
     assert counts.changes()[0][('', '', 'accepted', '', TIMES[0], '')] == 1, 'an empty column counts as the empty text'
+
