@@ -38,6 +38,9 @@ _HOST_FIELDS = frozenset(('status', 'first_seen', 'closed', 'due', 'tier', 'hold
 _HOST_EXTRAS = ('hold', 'acceptance', 'distribution_security_update', 'held_binaries', 'candidate', 'unfinished_binaries')
 # Hosts per IN (...) query: within SQLite's oldest parameter limit (999).
 _CHUNK = 500
+# Findings lists of hosts alike whose rows one pass keeps for the hosts that share them (a host's rows each): past
+# this many it starts again.  As many as the risk pass shares results (risk_pass._SHARED_LIMIT).
+_ALIKE_LIMIT = 32
 # Shared findings whose stored parts one pass keeps: past this many it starts again.  Kept with their findings (a
 # couple of kB each), which the engine may have let go of (risk._MEMO_LIMIT): this bounds what they add to memory.
 _STORED_PARTS_LIMIT = 50000
@@ -114,6 +117,86 @@ def _shared_part(finding):
     return {name: value for name, value in finding.items() if name not in _HOST_FIELDS}
 
 
+class _HostRows:
+    """What one host's findings write (``_rows_to_write``), kept for the hosts alike that share its findings list.
+
+    The list is kept with it, so that no other list can have its id meanwhile.  ``tally``: the rows counted once
+    (``FindingCounts.tally``), from the second host that writes them on.
+    """
+
+    __slots__ = ('after', 'before', 'findings', 'gone', 'known', 'opened', 'rows', 'tally')
+
+    def __init__(self, findings, known, *, rows, gone, before, after, opened):
+        self.findings, self.known, self.rows, self.gone = findings, known, rows, gone
+        self.before, self.after, self.opened, self.tally = before, after, opened, None
+
+
+def _rows_to_write(host, findings, known, *, now, written, details, decided_under, stored_parts, moved_from):
+    """What storing ``host``'s ``findings`` over its ``known`` rows writes: ``(rows, detail_rows, gone, before, after,
+    opened, decided)``.
+
+    ``rows``: the finding rows to insert or replace (those unchanged are left as they are); ``detail_rows``: the
+    details not ``written`` yet; ``gone``: the keys of the known rows not fixed that no finding names any more;
+    ``before`` and ``after``: the counted rows as stored and as written (``FindingCounts.count``); ``opened``: how
+    many findings are (re)opened; ``decided``: whether an engine decided every detail (the rows name no detail of
+    this host's own).  Sets each finding's status and first seen; adds to ``written``, ``stored_parts`` and
+    ``moved_from`` (the detail keys rows no longer name).
+    """
+    current = set()
+    rows, detail_rows = [], []
+    opened = 0
+    all_decided = True
+    # The counts of this host's rows as stored (before) and as written (after), for the finding counts.
+    before, after = [], []
+    for finding in findings:
+        key = (finding['id'], finding['package'])
+        current.add(key)
+        stored = known.get(key)
+        if stored is None or stored[0] == 'fixed':
+            first_seen = now
+            opened += 1
+        else:
+            first_seen = stored[1]
+        status = finding['status'] = finding.get('status') or 'open'
+        finding['first_seen'] = first_seen
+        known_parts = stored_parts.get(id(finding))
+        if known_parts is not None:
+            stored_as = known_parts[1]
+        else:
+            detail_key = finding.get('detail_key')
+            decided = detail_key is not None
+            if not decided:
+                # Not decided by an engine: the finding's own fields, under no context, written by every pass.
+                all_decided = False
+                detail_key = '%s|%s|%s' % (host, key[0], key[1])
+                if detail_key not in written:
+                    detail_rows.append((detail_key, _dumps(_shared_part(finding)), None))
+                    written.add(detail_key)
+            elif detail_key not in written:
+                detail_rows.append((detail_key, _dumps(details.get(detail_key) or _shared_part(finding)), decided_under))
+                written.add(detail_key)
+            stored_as = (finding.get('kind', 'os'), finding.get('tier'), finding.get('due'), detail_key, _host_extra_text(finding))
+            if decided:
+                if len(stored_parts) >= _STORED_PARTS_LIMIT:
+                    stored_parts.clear()
+                # The finding is kept with its parts: while it is, no other object can have its id.
+                stored_parts[id(finding)] = (finding, stored_as)
+        row = (status, first_seen, *stored_as)
+        if stored is None or row != stored[:7]:  # a steady fleet rewrites nothing
+            rows.append((host, key[0], key[1], *row))
+            if stored is not None:
+                before.append(stored)
+                if stored[5] is not None and stored[5] != row[5]:
+                    moved_from.add(stored[5])
+            after.append((*row, None))
+    gone = [key for key, stored in known.items() if key not in current and stored[0] != 'fixed']
+    for fid, pkg in gone:
+        stored = known[(fid, pkg)]
+        before.append(stored)
+        after.append(('fixed', *stored[1:7], now))
+    return rows, detail_rows, gone, before, after, opened, all_decided
+
+
 def _write_results(db, rows, plan_rows):
     if rows:
         db.executemany('INSERT OR REPLACE INTO risk_results (host, run_id, assessed_at, tier, score, decision, due, result, inputs, '
@@ -127,6 +210,46 @@ def _plan_text(plan):
     A pass that keeps a plan moves the run id on; in the column alone, it does not rewrite the plan (tens of kB).
     """
     return _dumps({name: value for name, value in plan.items() if name != 'run_id'} if isinstance(plan, dict) else plan)
+
+
+class _PlanTexts:
+    """The stored texts (``_plan_text``) of the plans and briefs one call stores.
+
+    Hosts alike take copies of one plan that differ by their host alone, and one brief (risk_pass): a plan is tens
+    of kB of JSON, encoded once here with a mark where the host goes; each copy's text is that with its host's name.
+    """
+
+    _MARK = '\x00patchwise: the host of a plan\x00'
+
+    def __init__(self):
+        # {id(a plan's system part): (the plan, its text before the host, after it)}, {id(brief): (brief, text)}: each
+        # kept with its object, so that no other object can have its id meanwhile.
+        self._plans, self._briefs = {}, {}
+
+    def plan(self, plan):
+        system = plan.get('system') if isinstance(plan, dict) and 'host' in plan else None
+        if not isinstance(system, dict):
+            return _plan_text(plan)
+        known = self._plans.get(id(system))
+        if known is None or known[0].keys() != plan.keys() or any(
+                value is not known[0][name] for name, value in plan.items() if name not in ('host', 'run_id')):
+            before, mark, after = _plan_text(dict(plan, host=self._MARK)).partition(_dumps(self._MARK))
+            if not mark or mark in after:
+                return _plan_text(plan)
+            if len(self._plans) >= _ALIKE_LIMIT:
+                self._plans.clear()
+            known = self._plans[id(system)] = (plan, before, after)
+        return known[1] + _dumps(plan['host']) + known[2]
+
+    def brief(self, brief):
+        if brief is None:
+            return None
+        known = self._briefs.get(id(brief))
+        if known is None:
+            if len(self._briefs) >= _ALIKE_LIMIT:
+                self._briefs.clear()
+            known = self._briefs[id(brief)] = (brief, _dumps(brief))
+        return known[1]
 
 
 def _with_run_id(text, run_id):
@@ -608,7 +731,12 @@ class AssetStore:
         other keys is deleted with it.  Returns ``{host: {'opened': n,
         'closed': n}}`` and sets each finding's stored ``first_seen`` and
         ``status`` in ``results``.  A finding dict met again in one call (the
-        engine shares one between hosts) is taken to be unchanged since.
+        engine shares one between hosts) is taken to be unchanged since, and
+        so is a findings list (the risk pass gives hosts alike one): a host
+        whose stored rows are those of the first host with that list writes
+        that host's rows under its own name, without going through its findings.
+        Likewise a plan's parts and a brief met again (the copies of one plan
+        the risk pass gives hosts alike) are encoded once.
         """
         now = now or utc_now()
         details = {} if details is None else details  # the engine's dict, empty until the first host is classified
@@ -629,6 +757,9 @@ class AssetStore:
             stored_parts = {}
             # The detail keys rows of this pass named before and name no more: their details may be left unnamed.
             moved_from = set()
+            # {id(findings list): _HostRows}: what the first of the hosts alike that share a findings list wrote.
+            alike = {}
+            plan_texts = _PlanTexts()
             for item in pairs:
                 if written is None:
                     # Read with the first host: a pass that skips every host pays nothing for it.
@@ -637,66 +768,36 @@ class AssetStore:
                 known = item[2] if len(item) > 2 and item[2] is not None else self.finding_rows(host)
                 if len(item) > 3:
                     plan, brief = item[3]
-                    plan_rows.append((host, run_id, now, _plan_text(plan), None if brief is None else _dumps(brief)))
-                current = set()
-                rows, detail_rows = [], []
-                opened = 0
-                # The counts of this host's rows as stored (before) and as written (after), for the finding counts.
-                before, after = [], []
-                for finding in result.get('findings') or []:
-                    key = (finding['id'], finding['package'])
-                    current.add(key)
-                    stored = known.get(key)
-                    if stored is None or stored[0] == 'fixed':
-                        first_seen = now
-                        opened += 1
-                    else:
-                        first_seen = stored[1]
-                    status = finding['status'] = finding.get('status') or 'open'
-                    finding['first_seen'] = first_seen
-                    known_parts = stored_parts.get(id(finding))
-                    if known_parts is not None:
-                        stored_as = known_parts[1]
-                    else:
-                        detail_key = finding.get('detail_key')
-                        decided = detail_key is not None
-                        if not decided:
-                            # Not decided by an engine: the finding's own fields, under no context, written by every pass.
-                            detail_key = '%s|%s|%s' % (host, key[0], key[1])
-                            if detail_key not in written:
-                                detail_rows.append((detail_key, _dumps(_shared_part(finding)), None))
-                                written.add(detail_key)
-                        elif detail_key not in written:
-                            detail_rows.append((detail_key, _dumps(details.get(detail_key) or _shared_part(finding)), decided_under))
-                            written.add(detail_key)
-                        stored_as = (finding.get('kind', 'os'), finding.get('tier'), finding.get('due'), detail_key, _host_extra_text(finding))
-                        if decided:
-                            if len(stored_parts) >= _STORED_PARTS_LIMIT:
-                                stored_parts.clear()
-                            # The finding is kept with its parts: while it is, no other object can have its id.
-                            stored_parts[id(finding)] = (finding, stored_as)
-                    row = (status, first_seen, *stored_as)
-                    if stored is None or row != stored[:7]:  # a steady fleet rewrites nothing
-                        rows.append((host, key[0], key[1], *row))
-                        if stored is not None:
-                            before.append(stored)
-                            if stored[5] is not None and stored[5] != row[5]:
-                                moved_from.add(stored[5])
-                        after.append((*row, None))
-                if detail_rows:
-                    db.executemany('INSERT OR REPLACE INTO finding_details (detail_key, detail, decided_under) VALUES (?, ?, ?)', detail_rows)
+                    plan_rows.append((host, run_id, now, plan_texts.plan(plan), plan_texts.brief(brief)))
+                findings = result.get('findings') or []
+                copied = alike.get(id(findings)) if findings else None
+                if copied is not None and copied.known == known:
+                    # Hosts alike (risk_pass) share one findings list: with the same stored rows, this host's rows are
+                    # the first one's under its own name, and its details are written already.
+                    rows = [(host, *row[1:]) for row in copied.rows]
+                    gone, opened = copied.gone, copied.opened
+                    if copied.tally is None:
+                        copied.tally = FindingCounts.tally(copied.before, copied.after)
+                    counts.count_tally(host, copied.tally)
+                else:
+                    rows, detail_rows, gone, before, after, opened, decided = _rows_to_write(
+                        host, findings, known, now=now, written=written, details=details, decided_under=decided_under,
+                        stored_parts=stored_parts, moved_from=moved_from)
+                    if detail_rows:
+                        db.executemany('INSERT OR REPLACE INTO finding_details (detail_key, detail, decided_under) VALUES (?, ?, ?)',
+                                       detail_rows)
+                    counts.count(host, before, after)
+                    if decided and findings:
+                        # Only rows whose every detail an engine decided: another host's undecided details have keys of its own.
+                        if len(alike) >= _ALIKE_LIMIT:
+                            alike.clear()
+                        alike[id(findings)] = _HostRows(findings, known, rows=rows, gone=gone, before=before, after=after, opened=opened)
                 if rows:
                     db.executemany('INSERT OR REPLACE INTO findings (host, finding_id, package, status, first_seen, kind, tier, due, '
                                    'detail_key, extra, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)', rows)
-                gone = [key for key, stored in known.items() if key not in current and stored[0] != 'fixed']
                 if gone:
                     db.executemany("UPDATE findings SET status = 'fixed', closed = ? WHERE host = ? AND finding_id = ? AND package = ?",
                                    [(now, host, fid, pkg) for fid, pkg in gone])
-                    for fid, pkg in gone:
-                        stored = known[(fid, pkg)]
-                        before.append(stored)
-                        after.append(('fixed', *stored[1:7], now))
-                counts.count(host, before, after)
                 summary = {name: value for name, value in result.items() if name not in ('findings', 'inputs', 'match_inputs')}
                 results_rows.append((host, run_id, now, result.get('tier', 'none'), result.get('score'), result.get('decision'),
                                      result.get('due'), _dumps(summary), result.get('inputs'), result.get('match_inputs')))

@@ -39,6 +39,8 @@ class FindingCounts:
 
     def __init__(self):
         self._added, self._removed = (collections.Counter(), collections.Counter()), (collections.Counter(), collections.Counter())
+        # {id(tally): [tally, hosts counted with it]}: the per-detail counts of hosts alike are added up once, in changes().
+        self._tallied = {}
 
     def count(self, host, before, after):
         """``before``: ``host``'s stored rows that its pass rewrites; ``after``: the rows it writes (new ones included)."""
@@ -47,8 +49,27 @@ class FindingCounts:
                 by_detail.update([(row[5] or '', row[3] or '', row[0], row[4] or '', row[1], row[7] or '') for row in rows])
                 by_host.update([(host, row[0], row[4] or '', row[7] or '') for row in rows])
 
+    @staticmethod
+    def tally(before, after):
+        """``before`` and ``after`` (as ``count`` takes them) counted once, for hosts alike that rewrite the same rows."""
+        return tuple((collections.Counter([(row[5] or '', row[3] or '', row[0], row[4] or '', row[1], row[7] or '') for row in rows]),
+                      collections.Counter([(row[0], row[4] or '', row[7] or '') for row in rows])) for rows in (before, after))
+
+    def count_tally(self, host, tally):
+        """``count(host, before, after)`` for a host whose rows are those ``tally`` counted: its per-host counts now (a
+        few keys), the per-detail ones once for all the hosts counted with the same tally."""
+        for (_by_detail, by_host), (_detail_counts, host_counts) in zip((self._removed, self._added), tally):
+            for key, number in host_counts.items():
+                by_host[(host, *key)] += number
+        self._tallied.setdefault(id(tally), [tally, 0])[1] += 1
+
     def changes(self):
         """``(by_detail, by_host)``: each count's net change, those that moved only."""
+        for tally, hosts in self._tallied.values():
+            for (by_detail, _by_host), (detail_counts, _host_counts) in zip((self._removed, self._added), tally):
+                for key, number in detail_counts.items():
+                    by_detail[key] += number * hosts
+        self._tallied.clear()
         netted = []
         for added, removed in zip(self._added, self._removed):
             change = dict(added)

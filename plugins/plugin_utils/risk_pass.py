@@ -195,13 +195,12 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
         for host, inputs, match_inputs, record, matched in batch:
             rows = finding_rows[host]
             lifecycle = {key: row[1] for key, row in rows.items() if row[0] != 'fixed'}
-            result, plan, brief = assessment(host, match_inputs, record, matched, lifecycle)
+            result, plan, brief, open_findings = assessment(host, match_inputs, record, matched, lifecycle)
             if result['skipped']:
                 skipped[host] = result['skipped']
             if before.get(host, (None, None)) != (result['tier'], result['due']):
                 moved.append(host)
             summaries[host] = host_summary(result, brief)
-            open_findings = [f for f in result['findings'] if f['status'] == 'open']
             totals['open'] += len(open_findings)
             # Findings come ranked per host: a host's first few are all it can add to the fleet's top.
             result['top'] = [_ranked_entry(host, f) for f in open_findings[:_TOP_FINDINGS]]
@@ -213,7 +212,8 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
 
     # Hosts alike - built from one image, patched alike, in one register class and window - have the same match inputs,
     # and when their findings were first seen alike too, the same result and plan but for the host's name: the first
-    # such host is classified and planned, the others take copies.  {(match inputs, lifecycle): (result, plan, brief)}.
+    # such host is classified and planned, the others take copies.  {(match inputs, lifecycle): (result, plan, brief, open
+    # findings)}.
     shared = {}
 
     def assessment(host, match_inputs, record, matched, lifecycle):
@@ -221,19 +221,21 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
         key = None if engine.result_is_own(host) else (match_inputs, frozenset(lifecycle.items()))
         known = shared.get(key) if key is not None else None
         if known is not None:
-            result, plan, brief = known
+            result, plan, brief, open_findings = known
             # The findings list and its dicts are shared, as the engine shares findings between hosts: read, never changed
             # but for the status and first seen the store sets, which are the same for hosts with the same lifecycle.
-            return dict(result, host=host), dict(plan, host=host), brief
+            return dict(result, host=host), dict(plan, host=host), brief, open_findings
         result = engine.classify(host, record, register_entry, lifecycle, run_id=run_id, matched=matched)
         plan = patch_plan(result, policy, register_entry, change_ref=options.get('change_ref'), moment=now, run_id=run_id,
                           sightings=sightings)
         brief = plan_brief(plan)
+        # What each copy counts and ranks: listed once (a thousand findings), not once per host.
+        open_findings = [f for f in result['findings'] if f['status'] == 'open']
         if key is not None:
             if len(shared) >= _SHARED_LIMIT:
                 shared.clear()
-            shared[key] = (result, plan, brief)
-        return result, plan, brief
+            shared[key] = (result, plan, brief, open_findings)
+        return result, plan, brief, open_findings
 
     # The store's times (first seen, closed, plan made) are the pass's moment, the same clock the engine dated with.
     stamp = now.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')

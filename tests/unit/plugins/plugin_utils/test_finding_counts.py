@@ -132,3 +132,26 @@ def test_changes_add_up_before_they_are_written():
     counts.count('db03', [], [no_tier])
     assert counts.changes()[0][('', '', 'accepted', '', TIMES[0], '')] == 1, 'an empty column counts as the empty text'
 
+
+@pytest.mark.parametrize('seed', range(3))
+def test_hosts_counted_with_one_tally_count_as_counted_one_by_one(seed):
+    """Hosts alike rewrite the same rows: counted once (``tally``) and added per host (``count_tally``), mixed with hosts
+    counted on their own, the changes are those of counting every host's rows."""
+    rng = random.Random(seed)
+
+    def rows(number):
+        return [(rng.choice(('open', 'accepted', 'fixed')), rng.choice(TIMES[:3]), 'os', rng.choice(('high', None)),
+                 rng.choice(('2026-11-10', None)), 'd%d' % rng.randrange(5), None, rng.choice((None, TIMES[3]))) for _row in range(number)]
+
+    one_by_one, tallied = FindingCounts(), FindingCounts()
+    for group in range(3):
+        before, after = rows(rng.randrange(6)), rows(rng.randrange(8))
+        tally = FindingCounts.tally(before, after)
+        for host in ['alike%d-%d' % (group, number) for number in range(rng.randint(1, 4))]:
+            one_by_one.count(host, before, after)
+            tallied.count_tally(host, tally)
+        apart_before, apart_after = rows(3), rows(4)
+        one_by_one.count('apart%d' % group, apart_before, apart_after)
+        tallied.count('apart%d' % group, apart_before, apart_after)
+    assert tallied.changes() == one_by_one.changes()
+    assert tallied.changes() == one_by_one.changes(), 'asked again, the same changes'
