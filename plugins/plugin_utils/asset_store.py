@@ -29,21 +29,16 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_record_ch
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import SCHEMA, migration_statements
 from ansible_collections.patchwise.patching.plugins.plugin_utils.database_kind import ASSET, database_kind, describe
 from ansible_collections.patchwise.patching.plugins.plugin_utils.finding_counts import FindingCounts
+from ansible_collections.patchwise.patching.plugins.plugin_utils.finding_rows import rows_to_write
+from ansible_collections.patchwise.patching.plugins.plugin_utils.plan_texts import PlanTexts, plan_text, with_run_id
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_findings import is_match_view, match_view
+from ansible_collections.patchwise.patching.plugins.plugin_utils.stored_json import dumps
 
-# Fields of a finding that belong to one host; everything else is shared by the hosts with the same detail_key.
-_HOST_FIELDS = frozenset(('status', 'first_seen', 'closed', 'due', 'tier', 'hold', 'acceptance', 'distribution_security_update',
-                          'held_binaries', 'host_reasons', 'reasons', 'host', 'candidate', 'unfinished_binaries'))
-# The host's own fields a finding row keeps in ``extra`` when set (with host_reasons when there is more than the due date's).
-_HOST_EXTRAS = ('hold', 'acceptance', 'distribution_security_update', 'held_binaries', 'candidate', 'unfinished_binaries')
 # Hosts per IN (...) query: within SQLite's oldest parameter limit (999).
 _CHUNK = 500
 # Findings lists of hosts alike whose rows one pass keeps for the hosts that share them (a host's rows each): past
 # this many it starts again.  As many as the risk pass shares results (risk_pass._SHARED_LIMIT).
 _ALIKE_LIMIT = 32
-# Shared findings whose stored parts one pass keeps: past this many it starts again.  Kept with their findings (a
-# couple of kB each), which the engine may have let go of (risk._MEMO_LIMIT): this bounds what they add to memory.
-_STORED_PARTS_LIMIT = 50000
 _TABLES = ('meta', 'hosts', 'history', 'register', 'runs', 'risk_results', 'findings', 'plans', 'patch_outcomes', 'match_views',
            'update_sightings')
 
@@ -65,10 +60,6 @@ def is_stale(last_seen, stale_after_days, now):
     if not stale_after_days:
         return False
     return _parse_time(now) - _parse_time(last_seen) > datetime.timedelta(days=stale_after_days)
-
-
-def _dumps(value):
-    return json.dumps(value, sort_keys=True, separators=(',', ':'), ensure_ascii=False, default=str)
 
 
 # A whole record (thousands of package mappings) as stored: its digest is computed apart (record_digest), so the
@@ -96,105 +87,9 @@ def _stored_view(record):
     record itself and reports what is wrong with it.
     """
     try:
-        return _dumps(match_view(record))
+        return dumps(match_view(record))
     except (AttributeError, KeyError, TypeError, ValueError):
         return None
-
-
-def _host_extra_text(finding):
-    """The stored ``extra`` of a finding: its host's own fields that are set, as JSON, or None (most findings)."""
-    if not (finding.get('hold') or finding.get('acceptance') or finding.get('distribution_security_update') or finding.get('held_binaries')
-            or finding.get('candidate') or finding.get('unfinished_binaries') or len(finding.get('host_reasons') or ()) > 1):
-        return None
-    extra = {name: finding[name] for name in _HOST_EXTRAS if finding.get(name)}
-    if len(finding.get('host_reasons') or ()) > 1:
-        extra['host_reasons'] = finding['host_reasons']
-    return _dumps(extra)
-
-
-def _shared_part(finding):
-    """A finding without its host's own fields: its detail when no engine's detail comes with it."""
-    return {name: value for name, value in finding.items() if name not in _HOST_FIELDS}
-
-
-class _HostRows:
-    """What one host's findings write (``_rows_to_write``), kept for the hosts alike that share its findings list.
-
-    The list is kept with it, so that no other list can have its id meanwhile.  ``tally``: the rows counted once
-    (``FindingCounts.tally``), from the second host that writes them on.
-    """
-
-    __slots__ = ('after', 'before', 'findings', 'gone', 'known', 'opened', 'rows', 'tally')
-
-    def __init__(self, findings, known, *, rows, gone, before, after, opened):
-        self.findings, self.known, self.rows, self.gone = findings, known, rows, gone
-        self.before, self.after, self.opened, self.tally = before, after, opened, None
-
-
-def _rows_to_write(host, findings, known, *, now, written, details, decided_under, stored_parts, moved_from):
-    """What storing ``host``'s ``findings`` over its ``known`` rows writes: ``(rows, detail_rows, gone, before, after,
-    opened, decided)``.
-
-    ``rows``: the finding rows to insert or replace (those unchanged are left as they are); ``detail_rows``: the
-    details not ``written`` yet; ``gone``: the keys of the known rows not fixed that no finding names any more;
-    ``before`` and ``after``: the counted rows as stored and as written (``FindingCounts.count``); ``opened``: how
-    many findings are (re)opened; ``decided``: whether an engine decided every detail (the rows name no detail of
-    this host's own).  Sets each finding's status and first seen; adds to ``written``, ``stored_parts`` and
-    ``moved_from`` (the detail keys rows no longer name).
-    """
-    current = set()
-    rows, detail_rows = [], []
-    opened = 0
-    all_decided = True
-    # The counts of this host's rows as stored (before) and as written (after), for the finding counts.
-    before, after = [], []
-    for finding in findings:
-        key = (finding['id'], finding['package'])
-        current.add(key)
-        stored = known.get(key)
-        if stored is None or stored[0] == 'fixed':
-            first_seen = now
-            opened += 1
-        else:
-            first_seen = stored[1]
-        status = finding['status'] = finding.get('status') or 'open'
-        finding['first_seen'] = first_seen
-        known_parts = stored_parts.get(id(finding))
-        if known_parts is not None:
-            stored_as = known_parts[1]
-        else:
-            detail_key = finding.get('detail_key')
-            decided = detail_key is not None
-            if not decided:
-                # Not decided by an engine: the finding's own fields, under no context, written by every pass.
-                all_decided = False
-                detail_key = '%s|%s|%s' % (host, key[0], key[1])
-                if detail_key not in written:
-                    detail_rows.append((detail_key, _dumps(_shared_part(finding)), None))
-                    written.add(detail_key)
-            elif detail_key not in written:
-                detail_rows.append((detail_key, _dumps(details.get(detail_key) or _shared_part(finding)), decided_under))
-                written.add(detail_key)
-            stored_as = (finding.get('kind', 'os'), finding.get('tier'), finding.get('due'), detail_key, _host_extra_text(finding))
-            if decided:
-                if len(stored_parts) >= _STORED_PARTS_LIMIT:
-                    stored_parts.clear()
-                # The finding is kept with its parts: while it is, no other object can have its id.
-                stored_parts[id(finding)] = (finding, stored_as)
-        row = (status, first_seen, *stored_as)
-        if stored is None or row != stored[:7]:  # a steady fleet rewrites nothing
-            rows.append((host, key[0], key[1], *row))
-            if stored is not None:
-                before.append(stored)
-                if stored[5] is not None and stored[5] != row[5]:
-                    moved_from.add(stored[5])
-            after.append((*row, None))
-    gone = [key for key, stored in known.items() if key not in current and stored[0] != 'fixed']
-    for fid, pkg in gone:
-        stored = known[(fid, pkg)]
-        before.append(stored)
-        after.append(('fixed', *stored[1:7], now))
-    return rows, detail_rows, gone, before, after, opened, all_decided
 
 
 def _write_results(db, rows, plan_rows):
@@ -202,62 +97,6 @@ def _write_results(db, rows, plan_rows):
         db.executemany('INSERT OR REPLACE INTO risk_results (host, run_id, assessed_at, tier, score, decision, due, result, inputs, '
                        'match_inputs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
     _write_plans(db, plan_rows)
-
-
-def _plan_text(plan):
-    """A plan as stored: without its run id, which the row's ``run_id`` column keeps (``_with_run_id`` puts it back).
-
-    A pass that keeps a plan moves the run id on; in the column alone, it does not rewrite the plan (tens of kB).
-    """
-    return _dumps({name: value for name, value in plan.items() if name != 'run_id'} if isinstance(plan, dict) else plan)
-
-
-class _PlanTexts:
-    """The stored texts (``_plan_text``) of the plans and briefs one call stores.
-
-    Hosts alike take copies of one plan that differ by their host alone, and one brief (risk_pass): a plan is tens
-    of kB of JSON, encoded once here with a mark where the host goes; each copy's text is that with its host's name.
-    """
-
-    _MARK = '\x00patchwise: the host of a plan\x00'
-
-    def __init__(self):
-        # {id(a plan's system part): (the plan, its text before the host, after it)}, {id(brief): (brief, text)}: each
-        # kept with its object, so that no other object can have its id meanwhile.
-        self._plans, self._briefs = {}, {}
-
-    def plan(self, plan):
-        system = plan.get('system') if isinstance(plan, dict) and 'host' in plan else None
-        if not isinstance(system, dict):
-            return _plan_text(plan)
-        known = self._plans.get(id(system))
-        if known is None or known[0].keys() != plan.keys() or any(
-                value is not known[0][name] for name, value in plan.items() if name not in ('host', 'run_id')):
-            before, mark, after = _plan_text(dict(plan, host=self._MARK)).partition(_dumps(self._MARK))
-            if not mark or mark in after:
-                return _plan_text(plan)
-            if len(self._plans) >= _ALIKE_LIMIT:
-                self._plans.clear()
-            known = self._plans[id(system)] = (plan, before, after)
-        return known[1] + _dumps(plan['host']) + known[2]
-
-    def brief(self, brief):
-        if brief is None:
-            return None
-        known = self._briefs.get(id(brief))
-        if known is None:
-            if len(self._briefs) >= _ALIKE_LIMIT:
-                self._briefs.clear()
-            known = self._briefs[id(brief)] = (brief, _dumps(brief))
-        return known[1]
-
-
-def _with_run_id(text, run_id):
-    """The stored plan ``text`` as the plan it was made as, with the run id of its row (see ``_plan_text``)."""
-    plan = json.loads(text)
-    if isinstance(plan, dict):
-        plan['run_id'] = run_id
-    return plan
 
 
 def _write_plans(db, rows):
@@ -555,7 +394,7 @@ class AssetStore:
                     touched.append((record['collected_at'], record['collected_at'], record['collected_at'], run_id, host))
                     outcome[host] = {'changed': False, 'new': False, 'changes': []}
                     continue
-                summary = _dumps(record_summary(record))
+                summary = dumps(record_summary(record))
                 if row is None:
                     inserted.append((host, record['collected_at'], record['collected_at'], now, record['collected_at'], run_id, digest, summary,
                                      _record_text(record)))
@@ -566,7 +405,7 @@ class AssetStore:
                     continue
                 # Read before the record is replaced below.
                 changes = _changes_since(db, host, record)
-                history.extend((host, now, run_id, kind, _dumps(detail)) for kind, detail in changes)
+                history.extend((host, now, run_id, kind, dumps(detail)) for kind, detail in changes)
                 rewritten.append((record['collected_at'], record['collected_at'], now, record['collected_at'], run_id, digest, summary,
                                   _record_text(record), host))
                 views.append((host, _stored_view(record)))
@@ -694,7 +533,7 @@ class AssetStore:
             if changed:
                 db.execute('DELETE FROM register')
                 db.executemany('INSERT INTO register (host, entry, source, loaded_at) VALUES (?, ?, ?, ?)',
-                               [(host, _dumps(entry), source, now) for host, entry in sorted(register.items())])
+                               [(host, dumps(entry), source, now) for host, entry in sorted(register.items())])
             return changed
 
         return work
@@ -757,9 +596,9 @@ class AssetStore:
             stored_parts = {}
             # The detail keys rows of this pass named before and name no more: their details may be left unnamed.
             moved_from = set()
-            # {id(findings list): _HostRows}: what the first of the hosts alike that share a findings list wrote.
+            # {id(findings list): HostRows}: what the first of the hosts alike that share a findings list wrote.
             alike = {}
-            plan_texts = _PlanTexts()
+            plan_texts = PlanTexts()
             for item in pairs:
                 if written is None:
                     # Read with the first host: a pass that skips every host pays nothing for it.
@@ -780,18 +619,19 @@ class AssetStore:
                         copied.tally = FindingCounts.tally(copied.before, copied.after)
                     counts.count_tally(host, copied.tally)
                 else:
-                    rows, detail_rows, gone, before, after, opened, decided = _rows_to_write(
+                    written_rows, detail_rows, decided = rows_to_write(
                         host, findings, known, now=now, written=written, details=details, decided_under=decided_under,
                         stored_parts=stored_parts, moved_from=moved_from)
+                    rows, gone, opened = written_rows.rows, written_rows.gone, written_rows.opened
                     if detail_rows:
                         db.executemany('INSERT OR REPLACE INTO finding_details (detail_key, detail, decided_under) VALUES (?, ?, ?)',
                                        detail_rows)
-                    counts.count(host, before, after)
+                    counts.count(host, written_rows.before, written_rows.after)
                     if decided and findings:
                         # Only rows whose every detail an engine decided: another host's undecided details have keys of its own.
                         if len(alike) >= _ALIKE_LIMIT:
                             alike.clear()
-                        alike[id(findings)] = _HostRows(findings, known, rows=rows, gone=gone, before=before, after=after, opened=opened)
+                        alike[id(findings)] = written_rows
                 if rows:
                     db.executemany('INSERT OR REPLACE INTO findings (host, finding_id, package, status, first_seen, kind, tier, due, '
                                    'detail_key, extra, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)', rows)
@@ -800,7 +640,7 @@ class AssetStore:
                                    [(now, host, fid, pkg) for fid, pkg in gone])
                 summary = {name: value for name, value in result.items() if name not in ('findings', 'inputs', 'match_inputs')}
                 results_rows.append((host, run_id, now, result.get('tier', 'none'), result.get('score'), result.get('decision'),
-                                     result.get('due'), _dumps(summary), result.get('inputs'), result.get('match_inputs')))
+                                     result.get('due'), dumps(summary), result.get('inputs'), result.get('match_inputs')))
                 if len(results_rows) >= 100:
                     _write_results(db, results_rows, plan_rows)
                     results_rows, plan_rows = [], []
@@ -902,7 +742,7 @@ class AssetStore:
         briefs = briefs or {}
 
         def work(db):
-            _write_plans(db, [(host, run_id, now, _plan_text(plan), _dumps(briefs[host]) if host in briefs else None)
+            _write_plans(db, [(host, run_id, now, plan_text(plan), dumps(briefs[host]) if host in briefs else None)
                               for host, plan in sorted(plans.items())])
             return len(plans)
 
@@ -930,7 +770,7 @@ class AssetStore:
                 # json_set rewrites the stored documents inside SQLite: a fleet's results are not parsed and dumped again.
                 db.executemany("UPDATE risk_results SET assessed_at = ?, run_id = ?, result = json_set(result, '$.run_id', ?, '$.assessed_on', ?), "
                                'inputs = coalesce(?, inputs) WHERE host = ?', rows)
-            # A plan's run id is its row's (_plan_text): the plan itself stays as it is.
+            # A plan's run id is its row's (plan_texts.plan_text): the plan itself stays as it is.
             db.executemany('UPDATE plans SET created_at = ?, run_id = ? WHERE host = ?', [(now, run_id, host) for host in hosts])
             return len(hosts)
 
@@ -938,7 +778,7 @@ class AssetStore:
 
     def plan(self, host):
         row = self._db.execute('SELECT plan, run_id FROM plans WHERE host = ?', (host,)).fetchone()
-        return _with_run_id(*row) if row else None
+        return with_run_id(*row) if row else None
 
     # -- frozen patch sets (patch_sets.py) ------------------------------------------------
 
@@ -954,7 +794,7 @@ class AssetStore:
                 raise AssetStoreError('patch set %s already exists with other content: a frozen set never changes; freeze under a new id'
                                       % set_id)
             db.execute('INSERT INTO patch_sets (id, stage, created_at, run_id, policy_fingerprint, digest, content) VALUES (?, ?, ?, ?, ?, ?, ?)',
-                       (set_id, stage, now, run_id, policy_fingerprint, digest, _dumps(content)))
+                       (set_id, stage, now, run_id, policy_fingerprint, digest, dumps(content)))
             return True
 
         return self._write(work, check_mode)
@@ -979,7 +819,7 @@ class AssetStore:
 
         def work(db):
             db.execute('INSERT INTO patch_set_promotions (set_id, from_stage, to_stage, at, run_id, operator, change_ref, gates) '
-                       'VALUES (?, ?, ?, ?, ?, ?, ?, ?)', (set_id, from_stage, to_stage, now, run_id, operator, change_ref, _dumps(gates)))
+                       'VALUES (?, ?, ?, ?, ?, ?, ?, ?)', (set_id, from_stage, to_stage, now, run_id, operator, change_ref, dumps(gates)))
             return True
 
         return self._write(work, check_mode)
@@ -1005,7 +845,7 @@ class AssetStore:
             row = db.execute(statement, (name,)).fetchone()
             answer, value = change(_loaded(row[0], None))
             if value is not None:
-                db.execute('UPDATE controller_state SET value = ?, updated_at = ? WHERE name = ?', (_dumps(value), now, name))
+                db.execute('UPDATE controller_state SET value = ?, updated_at = ? WHERE name = ?', (dumps(value), now, name))
             return answer
 
         return self._write(work)
@@ -1016,7 +856,7 @@ class AssetStore:
         if row is None:
             return None
         try:
-            plan = _with_run_id(row[0], row[2])
+            plan = with_run_id(row[0], row[2])
         except (TypeError, ValueError):
             plan = row[0]
         return {'plan': plan, 'created_at': row[1], 'run_id': row[2]}
@@ -1042,7 +882,7 @@ class AssetStore:
             raise AssetStoreError('host %s: patch outcome kind must be system or app, got %r' % (host, kind))
 
         def work(db):
-            values = (host, run_id, kind, now, status, _dumps(detail))
+            values = (host, run_id, kind, now, status, dumps(detail))
             insert = 'INSERT INTO patch_outcomes (host, run_id, kind, at, status, detail) VALUES (?, ?, ?, ?, ?, ?)'
             if db.dialect == 'postgresql':
                 outcome_id = db.execute(insert + ' RETURNING id', values).fetchone()[0]
@@ -1050,7 +890,7 @@ class AssetStore:
                 # RETURNING needs SQLite 3.35; lastrowid works with every version a controller may have.
                 outcome_id = db.execute(insert, values).lastrowid
             db.execute('INSERT INTO history (host, at, run_id, kind, detail) VALUES (?, ?, ?, ?, ?)',
-                       (host, now, run_id, 'patch_' + kind, _dumps(dict(detail, status=status))))
+                       (host, now, run_id, 'patch_' + kind, dumps(dict(detail, status=status))))
             return outcome_id
 
         return work

@@ -19,6 +19,16 @@ _DETAIL_COLUMNS = ('detail_key', 'tier', 'status', 'due', 'first_seen', 'closed'
 _HOST_COLUMNS = ('host', 'status', 'due', 'closed')
 
 
+def _detail_keys(rows):
+    """Each row's key in ``finding_counts`` (``_DETAIL_COLUMNS``)."""
+    return [(row[5] or '', row[3] or '', row[0], row[4] or '', row[1], row[7] or '') for row in rows]
+
+
+def _host_keys(host, rows):
+    """Each row's key in ``host_finding_counts`` (``_HOST_COLUMNS``)."""
+    return [(host, row[0], row[4] or '', row[7] or '') for row in rows]
+
+
 def _upsert(table, columns):
     # Column and table names come from this module's constants, never from data.
     return ('INSERT INTO %s (%s, findings) VALUES (%s, ?) ON CONFLICT (%s) DO UPDATE SET findings = %s.findings + excluded.findings'  # noqa: S608
@@ -46,21 +56,21 @@ class FindingCounts:
         """``before``: ``host``'s stored rows that its pass rewrites; ``after``: the rows it writes (new ones included)."""
         for (by_detail, by_host), rows in ((self._removed, before), (self._added, after)):
             if rows:
-                by_detail.update([(row[5] or '', row[3] or '', row[0], row[4] or '', row[1], row[7] or '') for row in rows])
-                by_host.update([(host, row[0], row[4] or '', row[7] or '') for row in rows])
+                by_detail.update(_detail_keys(rows))
+                by_host.update(_host_keys(host, rows))
 
     @staticmethod
     def tally(before, after):
-        """``before`` and ``after`` (as ``count`` takes them) counted once, for hosts alike that rewrite the same rows."""
-        return tuple((collections.Counter([(row[5] or '', row[3] or '', row[0], row[4] or '', row[1], row[7] or '') for row in rows]),
-                      collections.Counter([(row[0], row[4] or '', row[7] or '') for row in rows])) for rows in (before, after))
+        """``before`` and ``after`` (as ``count`` takes them) counted once, for hosts alike that rewrite the same rows
+        (the per-host keys with None for the host, which ``count_tally`` puts in)."""
+        return tuple((collections.Counter(_detail_keys(rows)), collections.Counter(_host_keys(None, rows))) for rows in (before, after))
 
     def count_tally(self, host, tally):
         """``count(host, before, after)`` for a host whose rows are those ``tally`` counted: its per-host counts now (a
         few keys), the per-detail ones once for all the hosts counted with the same tally."""
         for (_by_detail, by_host), (_detail_counts, host_counts) in zip((self._removed, self._added), tally):
             for key, number in host_counts.items():
-                by_host[(host, *key)] += number
+                by_host[(host, *key[1:])] += number
         self._tallied.setdefault(id(tally), [tally, 0])[1] += 1
 
     def changes(self):

@@ -12,6 +12,7 @@ import stat
 
 import pytest
 from ansible_collections.patchwise.patching.plugins.plugin_utils import asset_store as asset_store_module
+from ansible_collections.patchwise.patching.plugins.plugin_utils import finding_rows
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError, is_stale, validate_record
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import SCHEMA
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.asset_records import BASE, record
@@ -173,7 +174,7 @@ def test_a_confirmed_assessment_moves_its_run_id_and_leaves_its_plan_document_as
 def test_findings_shared_between_hosts_are_stored_for_each_host(tmp_path, monkeypatch, limit):
     """The engine hands hosts that have a finding alike one dict: each host gets its row, with its own first seen, also
     when the parts the store works out once per dict are forgotten between hosts (a small limit)."""
-    monkeypatch.setattr(asset_store_module, '_STORED_PARTS_LIMIT', limit)
+    monkeypatch.setattr(finding_rows, '_STORED_PARTS_LIMIT', limit)
     shared = {'id': 'CVE-2099-0001', 'package': 'openssl', 'kind': 'os', 'tier': 'high', 'due': '2026-11-20', 'detail_key': 'k1'}
     other = {'id': 'CVE-2099-0002', 'package': 'bash', 'kind': 'os', 'tier': 'low', 'due': '2027-01-01', 'detail_key': 'k2'}
     held = dict(other, hold={'until': None, 'reason': 'vendor fix pending'}, detail_key='k2')

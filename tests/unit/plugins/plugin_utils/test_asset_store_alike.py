@@ -1,5 +1,5 @@
-"""asset_store.store_risk_results: hosts alike that share one findings list and copies of one plan (as the risk pass
-gives them) are stored exactly as if each had its own."""
+"""asset_store.store_risk_results: hosts alike that share one findings list (as the risk pass gives them) are stored
+exactly as if each had its own (the copies of one plan: test_plan_texts.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import copy
 import random
 
 import pytest
-from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, _dumps, _plan_text, _PlanTexts
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore
 from ansible_collections.patchwise.patching.plugins.plugin_utils.finding_counts import counts_agree
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.random_findings import TIMES, random_pass
 
@@ -59,26 +59,3 @@ def test_hosts_sharing_a_findings_list_are_stored_as_if_apart(tmp_path, seed, de
             assert opened_shared == opened_apart, now
             assert _contents(shared) == _contents(apart), now
         assert counts_agree(shared._db)
-
-
-def test_copies_of_a_plan_are_stored_as_each_plan_alone():
-    """The copies of one plan that hosts alike take (risk_pass: the same parts under another host) get the text each
-    would get encoded alone, whatever the host's name holds; other plans, and values that are not plans, too."""
-    texts = _PlanTexts()
-    plan = {'schema': 1, 'host': 'web-1', 'run_id': 'r1', 'tier': 'high', 'due': '2026-12-01', 'incident': False,
-            'system': {'mode': 'security', 'packages': [{'name': 'openssl', 'target': '3.0.15-1~deb12u1', 'findings': ['CVE-1']}],
-                       'reasons': ['host "web-1" needs it']},
-            'applications': [], 'application_baseline': {'rejected': [], 'waiting': [], 'not_approved': []}}
-    hosts = ['web-2', 'db "primary"', 'ünïcode-host', 'back\\slash', 'web-1']
-    for host in hosts:
-        copy_of_plan = dict(plan, host=host, run_id='r2')
-        assert texts.plan(copy_of_plan) == _plan_text(copy_of_plan), host
-    # Another plan with the same system part object but another tier is not a copy.
-    other = dict(plan, host='web-9', tier='low')
-    assert texts.plan(other) == _plan_text(other)
-    assert '"tier":"low"' in texts.plan(other)
-    for value in ({'schema': 1, 'system': 'not a plan part'}, {'schema': 1, 'host': 'h'}, ['not', 'a', 'plan'], None):
-        assert texts.plan(value) == _plan_text(value)
-    brief = {'mode': 'security', 'packages': ['openssl'], 'may_run_now': True}
-    assert texts.brief(brief) == texts.brief(brief) == _dumps(brief)
-    assert texts.brief(None) is None
