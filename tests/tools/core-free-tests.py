@@ -76,9 +76,9 @@ def _direct(path):
     return reaches, frozenset(imported)
 
 
-def reaches_core(path, _seen=None):
+def reaches_core(path):
     """Whether ``path`` or what it imports, followed to the end, reaches ansible-core."""
-    seen = set() if _seen is None else _seen
+    seen = set()
     pending = [path]
     while pending:
         current = pending.pop()
