@@ -40,14 +40,14 @@ def _shared_part(finding):
 class HostRows:
     """What one host's findings write (``rows_to_write``), kept for the hosts alike that share its findings list.
 
-    The list is kept with it, so that no other list can have its id meanwhile.  ``tally``: the rows counted once
-    (``FindingCounts.tally``), from the second host that writes them on.
+    The list is kept with it, so that no other list can have its id meanwhile.  ``host``: the host that wrote the
+    rows.  ``tally``: the rows counted once (``FindingCounts.tally``), from the second host that writes them on.
     """
 
-    __slots__ = ('after', 'before', 'findings', 'gone', 'known', 'opened', 'rows', 'tally')
+    __slots__ = ('after', 'before', 'findings', 'gone', 'host', 'known', 'opened', 'rows', 'tally')
 
-    def __init__(self, findings, known, *, rows, gone, before, after, opened):
-        self.findings, self.known, self.rows, self.gone = findings, known, rows, gone
+    def __init__(self, host, findings, known, *, rows, gone, before, after, opened):
+        self.host, self.findings, self.known, self.rows, self.gone = host, findings, known, rows, gone
         self.before, self.after, self.opened, self.tally = before, after, opened, None
 
 
@@ -114,4 +114,4 @@ def rows_to_write(host, findings, known, *, now, written, details, decided_under
         stored = known[(fid, pkg)]
         before.append(stored)
         after.append(('fixed', *stored[1:7], now))
-    return HostRows(findings, known, rows=rows, gone=gone, before=before, after=after, opened=opened), detail_rows, all_decided
+    return HostRows(host, findings, known, rows=rows, gone=gone, before=before, after=after, opened=opened), detail_rows, all_decided
