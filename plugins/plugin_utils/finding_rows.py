@@ -9,13 +9,14 @@ The asset store's risk pass (``AssetStore.store_risk_results``) writes them; hos
 
 from __future__ import annotations
 
+from ansible_collections.patchwise.patching.plugins.plugin_utils.finding_fields import HOST_OWN_FIELDS
 from ansible_collections.patchwise.patching.plugins.plugin_utils.stored_json import dumps
 
+# The host's own fields a finding row keeps in ``extra`` when set (with host_reasons when there is more than the due date's):
+# those the engine keeps out of shared details, and the policy's hold and acceptance of this host.
+_HOST_EXTRAS = ('hold', 'acceptance', *sorted(HOST_OWN_FIELDS))
 # Fields of a finding that belong to one host; everything else is shared by the hosts with the same detail_key.
-_HOST_FIELDS = frozenset(('status', 'first_seen', 'closed', 'due', 'tier', 'hold', 'acceptance', 'distribution_security_update',
-                          'held_binaries', 'host_reasons', 'reasons', 'host', 'candidate', 'unfinished_binaries'))
-# The host's own fields a finding row keeps in ``extra`` when set (with host_reasons when there is more than the due date's).
-_HOST_EXTRAS = ('hold', 'acceptance', 'distribution_security_update', 'held_binaries', 'candidate', 'unfinished_binaries')
+_HOST_FIELDS = frozenset(('status', 'first_seen', 'closed', 'due', 'tier', 'host_reasons', 'reasons', 'host', *_HOST_EXTRAS))
 # Shared findings whose stored parts one pass keeps: past this many it starts again.  Kept with their findings (a
 # couple of kB each), which the engine may have let go of (risk._MEMO_LIMIT): this bounds what they add to memory.
 _STORED_PARTS_LIMIT = 50000
@@ -23,6 +24,8 @@ _STORED_PARTS_LIMIT = 50000
 
 def _host_extra_text(finding):
     """The stored ``extra`` of a finding: its host's own fields that are set, as JSON, or None (most findings)."""
+    # Each of _HOST_EXTRAS spelled out: 0.25 us a finding against 0.44 us for any(map(finding.get, _HOST_EXTRAS)), on a
+    # million findings a pass (test_finding_rows checks that they are the same fields).
     if not (finding.get('hold') or finding.get('acceptance') or finding.get('distribution_security_update') or finding.get('held_binaries')
             or finding.get('candidate') or finding.get('unfinished_binaries') or len(finding.get('host_reasons') or ()) > 1):
         return None

@@ -34,9 +34,10 @@ from operator import itemgetter
 
 from ansible_collections.patchwise.patching.plugins.module_utils import advisories as advisory_ranges
 from ansible_collections.patchwise.patching.plugins.module_utils import osv_ecosystems, versions
-from ansible_collections.patchwise.patching.plugins.plugin_utils import advisory_db, risk_findings, risk_points, ssvc
+from ansible_collections.patchwise.patching.plugins.plugin_utils import advisory_db, finding_fields, risk_findings, risk_points, ssvc
 from ansible_collections.patchwise.patching.plugins.plugin_utils.code_identity import source_digest
 from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerprint import canonical
+from ansible_collections.patchwise.patching.plugins.plugin_utils.finding_fields import HOST_OWN_FIELDS
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import TIERS, JMESPathError
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_findings import record_matches
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_points import DERIVABLE_POINTS, finding_points, register_points
@@ -52,8 +53,6 @@ TIER_ORDER = {'none': 0, 'low': 1, 'medium': 2, 'high': 3, 'critical': 4}
 # start again between two hosts, so a large and varied fleet is decided in bounded memory.  What was shared is
 # worked out again when met again; a 1,000-host fleet of ~1,000 findings per host keeps ~80,000.
 _MEMO_LIMIT = 150000
-# A finding's fields that belong to its host (see classify's ``extra``), never to the detail hosts share.
-_HOST_OWN_FIELDS = frozenset(('distribution_security_update', 'held_binaries', 'candidate', 'unfinished_binaries'))
 # Debian tracker urgency that the security team itself rates as no real risk.
 _CAPPED_URGENCY = {'unimportant': 'low'}
 
@@ -69,7 +68,8 @@ def _date(text):
 @functools.lru_cache(maxsize=None)
 def deciding_code():
     """The digest of the modules a finding detail comes from: matching, versions, SSVC points and tables, this engine."""
-    return source_digest((advisory_ranges, osv_ecosystems, versions, advisory_db, risk_findings, risk_points, ssvc, sys.modules[__name__]))
+    return source_digest((advisory_ranges, osv_ecosystems, versions, advisory_db, finding_fields, risk_findings, risk_points, ssvc,
+                          sys.modules[__name__]))
 
 
 def decision_context(policy, tables, advisories):
@@ -186,7 +186,7 @@ class RiskEngine:
                 {'cvss': item.get('cvss'), 'epss': (item.get('epss') or {}).get('score'), 'kev': item.get('kev'),
                  'vulnrichment': item.get('vulnrichment'), 'exploit_public': item.get('exploit_public')},
                 self.policy['epss_threshold'], self.policy['point_defaults'])
-            fields = {name: value for name, value in item.items() if name not in _HOST_OWN_FIELDS}
+            fields = {name: value for name, value in item.items() if name not in HOST_OWN_FIELDS}
             part = self._item_parts[id(item)] = (fields, tuple(sorted(points.items())), reasons, finding_score(item))
         return part
 

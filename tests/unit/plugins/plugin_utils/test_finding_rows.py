@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.patchwise.patching.plugins.plugin_utils.finding_rows import rows_to_write
+import pytest
+from ansible_collections.patchwise.patching.plugins.plugin_utils.finding_rows import _HOST_EXTRAS, rows_to_write
 
 FIRST, SECOND, THIRD = '2026-12-01T00:00:00Z', '2026-12-02T00:00:00Z', '2026-12-03T00:00:00Z'
 
@@ -63,3 +64,13 @@ def test_a_fixed_finding_seen_again_is_opened_again():
     known[('CVE-2026-1', 'openssl')] = ('fixed', FIRST, *known[('CVE-2026-1', 'openssl')][2:7], SECOND)
     third, _details, _decided = _write(_findings(), known, THIRD, set())
     assert third.opened == 1 and [row[1:5] for row in third.rows] == [('CVE-2026-1', 'openssl', 'open', THIRD)]
+
+
+@pytest.mark.parametrize('field', _HOST_EXTRAS)
+def test_each_host_own_field_goes_in_the_row_not_in_the_detail(field):
+    """Every field of the host's own (finding_fields, the policy's hold and acceptance) set alone on a finding is kept in
+    its row's extra and left out of the detail an undecided finding is stored with (_host_extra_text names each one)."""
+    finding = {'id': 'CVE-2026-3', 'package': 'curl', 'kind': 'os', 'tier': 'low', 'summary': 'from elsewhere', field: ['its value']}
+    host_rows, detail_rows, _decided = _write([finding], {}, FIRST, set())
+    assert json.loads(host_rows.rows[0][9]) == {field: ['its value']}
+    assert field not in json.loads(detail_rows[0][1])
