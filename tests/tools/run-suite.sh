@@ -52,7 +52,13 @@ run_lanes() {
     pids+=($!)
     index=$(( index + 1 ))
   done
-  wait "${pids[@]}"
+  for (( index = 0; index < ${#lanes[@]}; index++ )); do
+    # A lane ends 0 whatever its steps gave (they write their results): anything else is a lane killed midway, whose
+    # last step wrote no result, and must not pass unnoticed.
+    if ! wait "${pids[$index]}"; then
+      echo "$(echo "${lanes[$index]}" | xargs | tr ' ' '+')-lane-killed 0 FAILED" >> "$lanes_dir/$index.results"
+    fi
+  done
   for (( index = 0; index < ${#lanes[@]}; index++ )); do
     note=
     if (( index > 0 )); then
