@@ -391,7 +391,13 @@ class RiskEngine:
         return (-TIER_ORDER[finding['tier']], finding['due'], -finding['score'], finding['id'], finding['package']), finding
 
     def classify(self, host, record, register_entry=None, lifecycle=None, run_id=None, *, matched=None):
-        """The risk result of one host.  ``lifecycle``: {(id, package): first_seen} of findings already known.
+        """The risk result of one host: see ``classify_listing``, whose result it returns."""
+        return self.classify_listing(host, record, register_entry, lifecycle, run_id, matched=matched)[0]
+
+    def classify_listing(self, host, record, register_entry=None, lifecycle=None, run_id=None, *, matched=None):
+        """``(result, open findings)``: the risk result of one host and, ranked, its findings that are open (the fleet pass
+        counts and ranks them: listed once here, not again by the caller).  ``lifecycle``: {(id, package): first_seen}
+        of findings already known.
 
         A finding with nothing of its host in it (no pending update, held or unfinished binary, custom rule,
         acceptance or hold of that host) is one dict shared by every host with the same detail and first-seen date, so a
@@ -432,7 +438,7 @@ class RiskEngine:
         top = open_findings[0] if open_findings else None
         # A thousand findings per host is common: each figure is one pass at C speed (map, Counter), not a generator.
         by_tier = Counter(map(itemgetter('tier'), open_findings))
-        return {
+        return ({
             'schema': RESULT_SCHEMA,
             'host': host,
             'run_id': run_id,
@@ -447,4 +453,4 @@ class RiskEngine:
                            held=sum(map(bool, map(itemgetter('hold'), open_findings)))),
             'findings': findings,
             'skipped': skipped,
-        }
+        }, open_findings)

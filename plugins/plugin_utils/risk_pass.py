@@ -225,12 +225,11 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
             # The findings list and its dicts are shared, as the engine shares findings between hosts: read, never changed
             # but for the status and first seen the store sets, which are the same for hosts with the same lifecycle.
             return dict(result, host=host), dict(plan, host=host), brief, open_findings
-        result = engine.classify(host, record, register_entry, lifecycle, run_id=run_id, matched=matched)
+        # The open findings are what each copy counts and ranks: listed once (a thousand findings), not once per host.
+        result, open_findings = engine.classify_listing(host, record, register_entry, lifecycle, run_id=run_id, matched=matched)
         plan = patch_plan(result, policy, register_entry, change_ref=options.get('change_ref'), moment=now, run_id=run_id,
                           sightings=sightings)
         brief = plan_brief(plan)
-        # What each copy counts and ranks: listed once (a thousand findings), not once per host.
-        open_findings = [f for f in result['findings'] if f['status'] == 'open']
         if key is not None:
             if len(shared) >= _SHARED_LIMIT:
                 shared.clear()

@@ -266,6 +266,10 @@ def test_acceptance_hold_and_rules():
     assert openssl['hold'] == {'until': '2099-04-01', 'reason': 'freeze'}
     assert openssl['tier'] == 'critical' and any("rule 'internet KEV'" in r for r in openssl['reasons'])
     assert result['tier'] == 'critical' and result['counts']['accepted'] == 1 and result['counts']['held'] == 1
+    # The listing the fleet pass counts and ranks: the same result, and of its findings the open ones, ranked.
+    listed, open_findings = _engine(matches, **policy).classify_listing('web01', _only_openssl(), {'exposure': 'internet', 'criticality': 'low'})
+    assert listed == result
+    assert [f['id'] for f in open_findings] == ['CVE-2099-1000'] and open_findings[0] == openssl
 
 
 def test_host_result_summary():

@@ -130,7 +130,7 @@ def _stored(path, hosts):
 
 
 class _ReferencePassEngine(ReferenceRiskEngine):
-    """The reference engine with what the pass asks of an engine besides ``classify``; it matches in ``classify``."""
+    """The reference engine with what the pass asks of an engine (``classify_listing`` among it); it matches in ``classify``."""
 
     def forget_if_full(self):
         """Nothing to forget: the reference engine's memos grow with the pass."""
@@ -147,8 +147,9 @@ class _ReferencePassEngine(ReferenceRiskEngine):
         # Every host classified on its own, as the engine did before hosts alike shared one assessment.
         return True
 
-    def classify(self, host, record, register_entry=None, lifecycle=None, run_id=None, *, matched=None):
-        return super().classify(host, record, register_entry, lifecycle, run_id=run_id)
+    def classify_listing(self, host, record, register_entry=None, lifecycle=None, run_id=None, *, matched=None):
+        result = super().classify(host, record, register_entry, lifecycle, run_id=run_id)
+        return result, [finding for finding in result['findings'] if finding['status'] == 'open']
 
 
 def _pass(path, advisory_path, policy, hosts, *, moment, run_id, force=False, engine=None):
@@ -575,7 +576,7 @@ def twins(tmp_path):
 def _passes_with_and_without_sharing(twins, monkeypatch, policy, *, moment, run_id, force=False):
     """One pass on each database, the second with every host classified on its own; the hosts each classified."""
     classified = {}
-    classify = risk.RiskEngine.classify
+    classify = risk.RiskEngine.classify_listing
 
     def counted(engine, host, *args, **kwargs):
         classified[label].append(host)
@@ -585,7 +586,7 @@ def _passes_with_and_without_sharing(twins, monkeypatch, policy, *, moment, run_
     for label, path in twins['paths'].items():
         classified[label] = []
         with monkeypatch.context() as patched:
-            patched.setattr(risk.RiskEngine, 'classify', counted)
+            patched.setattr(risk.RiskEngine, 'classify_listing', counted)
             if label == 'apart':
                 patched.setattr(risk.RiskEngine, 'result_is_own', lambda engine, host: True)
             summaries[label] = _pass(path, twins['advisories'], policy, twins['hosts'], moment=moment, run_id=run_id, force=force)
@@ -642,7 +643,7 @@ def test_views_matched_before_the_engine_empties_its_memos_are_matched_again(twi
     monkeypatch.setattr(risk_pass, '_READ_AHEAD', 1)     # a batch per host: the memos may be emptied between two hosts
     monkeypatch.setattr(risk, '_MEMO_LIMIT', 0)          # and are, before every batch after a host was classified
     generation, made, checked = [0], {}, []
-    forget, match, classify = risk.RiskEngine.forget_if_full, risk.RiskEngine.match, risk.RiskEngine.classify
+    forget, match, classify = risk.RiskEngine.forget_if_full, risk.RiskEngine.match, risk.RiskEngine.classify_listing
 
     def forgets(engine):
         emptied = forget(engine)
@@ -661,7 +662,7 @@ def test_views_matched_before_the_engine_empties_its_memos_are_matched_again(twi
 
     monkeypatch.setattr(risk.RiskEngine, 'forget_if_full', forgets)
     monkeypatch.setattr(risk.RiskEngine, 'match', matches)
-    monkeypatch.setattr(risk.RiskEngine, 'classify', classifies)
+    monkeypatch.setattr(risk.RiskEngine, 'classify_listing', classifies)
     assert _passes_with_and_without_sharing(twins, monkeypatch, load_policy({'windows': WINDOWS}), moment=NOW, run_id='r1') == ['a1', 'b1']
     assert generation[0] >= 3 and checked == ['a1', 'b1', 'a1', 'a2', 'a3', 'b1']
 
