@@ -14,8 +14,9 @@ from __future__ import annotations
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore, AssetStoreError
 
 # Parents before children: the order a reader of a half-copied database would expect (it never sees one).
-TABLES = ('register', 'hosts', 'match_views', 'history', 'runs', 'finding_details', 'risk_results', 'findings', 'plans', 'patch_outcomes',
-          'update_sightings', 'patch_sets', 'patch_set_promotions', 'controller_state', 'finding_counts', 'host_finding_counts')
+TABLES = ('register', 'hosts', 'match_views', 'history', 'runs', 'finding_advisories', 'finding_decisions', 'finding_details', 'risk_results',
+          'findings', 'plans', 'patch_outcomes', 'update_sightings', 'patch_sets', 'patch_set_promotions', 'controller_state', 'finding_counts',
+          'host_finding_counts')
 # Tables whose integer ids the target must go on counting from.
 _IDENTITY_TABLES = ('history', 'patch_outcomes', 'patch_set_promotions')
 _BATCH = 1000

@@ -29,6 +29,13 @@ from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_record_ch
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import SCHEMA, migration_statements
 from ansible_collections.patchwise.patching.plugins.plugin_utils.database_kind import ASSET, database_kind, describe
 from ansible_collections.patchwise.patching.plugins.plugin_utils.finding_counts import FindingCounts
+from ansible_collections.patchwise.patching.plugins.plugin_utils.finding_details import (
+    DETAIL_COLUMNS,
+    PARTS_JOIN,
+    DetailRows,
+    delete_unnamed_parts,
+    stored_detail,
+)
 from ansible_collections.patchwise.patching.plugins.plugin_utils.finding_rows import rows_to_write
 from ansible_collections.patchwise.patching.plugins.plugin_utils.plan_texts import PlanTexts, plan_text, with_run_id
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_findings import is_match_view, match_view
@@ -130,14 +137,30 @@ def _rows_in(db, select, values):
         yield from db.execute('%s (%s)' % (select, ', '.join('?' * len(part))), part)
 
 
-def _details_decided_under(db, context):
-    """The keys of the finding details stored under the decision ``context`` (none for no context).
+def _stored_details(db, context):
+    """``(decided, parted)``: the keys of the finding details stored under the decision ``context`` (none for no
+    context), and of those stored as parts under another.
 
-    The same context decides the same detail for a key, so the risk pass need not write these again.
+    The same context decides the same detail for a key, so the risk pass need not write the first again; writing
+    one of the others may leave parts that no detail names (``finding_details.delete_unnamed_parts``).
     """
-    if context is None:
-        return set()
-    return {key for (key,) in db.execute('SELECT detail_key FROM finding_details WHERE decided_under = ?', (context,))}
+    decided, parted = set(), set()
+    for key, stored_under, has_parts in db.execute('SELECT detail_key, decided_under, advisory_key IS NOT NULL FROM finding_details'):
+        if context is not None and stored_under == context:
+            decided.add(key)
+        elif has_parts:
+            parted.add(key)
+    return decided, parted
+
+
+def _write_details(db, detail_rows, advisory_rows, decision_rows):
+    """Write finding details, after the parts they name that are new to this pass (a part stored before stays)."""
+    if advisory_rows:
+        db.executemany('INSERT OR IGNORE INTO finding_advisories (advisory_key, part) VALUES (?, ?)', advisory_rows)
+    if decision_rows:
+        db.executemany('INSERT OR IGNORE INTO finding_decisions (decision_key, part) VALUES (?, ?)', decision_rows)
+    db.executemany('INSERT OR REPLACE INTO finding_details (detail_key, detail, decided_under, advisory_key, decision_key) '
+                   'VALUES (?, ?, ?, ?, ?)', detail_rows)
 
 
 def _delete_unnamed_details(db, keys):
@@ -544,7 +567,7 @@ class AssetStore:
 
     # -- risk results, findings and plans (written by the risk pass) ------------------
 
-    def store_risk_results(self, results, run_id=None, now=None, check_mode=False, *, details=None, decided_under=None):
+    def store_risk_results(self, results, run_id=None, now=None, check_mode=False, *, details=None, detail_parts=None, decided_under=None):
         """Store ``{host: risk_result}`` (or an iterable of ``(host, risk_result)``) and keep each finding's lifecycle.
 
         An iterable is consumed inside the transaction, one host at a time, so
@@ -564,10 +587,13 @@ class AssetStore:
         One no longer reported becomes ``fixed``, ``closed`` now.  The shared
         part of each finding (``details``: detail_key -> detail, as the risk
         engine keeps them) is written once, with the engine's ``decided_under``
-        (its decision context); a detail already stored under the same context
-        is not written again (the same context decides the same detail for a
-        key).  A detail no row names any more once a pass moved its rows to
-        other keys is deleted with it.  Returns ``{host: {'opened': n,
+        (its decision context), as the two parts the engine made it of
+        (``detail_parts``: detail_key -> (advisory, decision); see
+        ``finding_details``) or whole when it has none; a detail already stored
+        under the same context is not written again (the same context decides
+        the same detail for a key).  A detail no row names any more once a pass
+        moved its rows to other keys is deleted with it, and so is a part no
+        detail names.  Returns ``{host: {'opened': n,
         'closed': n}}`` and sets each finding's stored ``first_seen`` and
         ``status`` in ``results``.  A finding dict met again in one call (the
         engine shares one between hosts) is taken to be unchanged since, and
@@ -578,7 +604,9 @@ class AssetStore:
         the risk pass gives hosts alike) are encoded once.
         """
         now = now or utc_now()
-        details = {} if details is None else details  # the engine's dict, empty until the first host is classified
+        # The engine's dicts, empty until the first host is classified.
+        details = {} if details is None else details
+        detail_parts = {} if detail_parts is None else detail_parts
 
         pairs = sorted(results.items()) if isinstance(results, dict) else results
 
@@ -587,7 +615,7 @@ class AssetStore:
                 # Row locks alone would let two passes interleave host by host; one pass at a time, as SQLite's single writer.
                 db.advisory_lock('patchwise risk pass')
             outcome = {}
-            written = None
+            detail_writer = None
             counts = FindingCounts()
             # Each kind of row goes in one statement per host (results: per hundred hosts) - a round trip on PostgreSQL.
             results_rows, plan_rows = [], []
@@ -600,9 +628,9 @@ class AssetStore:
             alike = {}
             plan_texts = PlanTexts()
             for item in pairs:
-                if written is None:
+                if detail_writer is None:
                     # Read with the first host: a pass that skips every host pays nothing for it.
-                    written = _details_decided_under(db, decided_under)
+                    detail_writer = DetailRows(details, detail_parts, decided_under, *_stored_details(db, decided_under))
                 host, result = item[:2]
                 known = item[2] if len(item) > 2 and item[2] is not None else self.finding_rows(host)
                 if len(item) > 3:
@@ -627,12 +655,10 @@ class AssetStore:
                     counts.count_tally(host, copied.tally)
                 else:
                     written_rows, detail_rows, decided = rows_to_write(
-                        host, findings, known, now=now, written=written, details=details, decided_under=decided_under,
-                        stored_parts=stored_parts, moved_from=moved_from)
+                        host, findings, known, now=now, details=detail_writer, stored_parts=stored_parts, moved_from=moved_from)
                     rows, gone, opened = written_rows.rows, written_rows.gone, written_rows.opened
                     if detail_rows:
-                        db.executemany('INSERT OR REPLACE INTO finding_details (detail_key, detail, decided_under) VALUES (?, ?, ?)',
-                                       detail_rows)
+                        _write_details(db, detail_rows, *detail_writer.take_parts())
                     counts.count(host, written_rows.before, written_rows.after)
                     if decided and findings:
                         # Only rows whose every detail an engine decided: another host's undecided details have keys of its own.
@@ -658,9 +684,13 @@ class AssetStore:
                 outcome[host] = {'opened': opened, 'closed': len(gone)}
             _write_results(db, results_rows, plan_rows)
             counts.write(db)
+            deleted = 0
             if moved_from:
                 # After the counts are written: they then count every row this pass wrote.
-                _delete_unnamed_details(db, moved_from)
+                deleted = _delete_unnamed_details(db, moved_from)
+            if deleted or (detail_writer is not None and detail_writer.replaced):
+                # A detail written again under another context may name other parts than it did.
+                delete_unnamed_parts(db)
             db.execute('INSERT OR REPLACE INTO runs (run_id, stage, at, hosts, changed) VALUES (?, ?, ?, ?, ?)',
                        (run_id or '', 'assess', now, len(outcome), sum(1 for item in outcome.values() if item['opened'] or item['closed'])))
             return outcome
@@ -735,17 +765,22 @@ class AssetStore:
     def findings(self, host=None, status=None):
         """Findings with their lifecycle: the shared detail plus host, status, tier, due, first_seen, closed and host extras."""
         rows = self._db.execute(
-            'SELECT f.host, f.status, f.tier, f.due, f.first_seen, f.closed, f.extra, d.detail FROM findings f '
-            'LEFT JOIN finding_details d ON d.detail_key = f.detail_key '
-            'WHERE (CAST(? AS TEXT) IS NULL OR f.host = ?) AND (CAST(? AS TEXT) IS NULL OR f.status = ?) ORDER BY f.host, f.finding_id, f.package',
-            (host, host, status, status))
+            'SELECT f.host, f.status, f.tier, f.due, f.first_seen, f.closed, f.extra, f.detail_key, %s FROM findings f '  # noqa: S608
+            'LEFT JOIN finding_details d ON d.detail_key = f.detail_key %s '
+            'WHERE (CAST(? AS TEXT) IS NULL OR f.host = ?) AND (CAST(? AS TEXT) IS NULL OR f.status = ?) ORDER BY f.host, f.finding_id, f.package'
+            % (DETAIL_COLUMNS, PARTS_JOIN), (host, host, status, status))
         found = []
-        for h, s, tier, due, first, closed, extra, detail in rows:
-            item = json.loads(detail) if detail else {}
+        for h, s, tier, due, first, closed, extra, detail_key, *detail in rows:
+            item = stored_detail(detail_key, *detail, json.loads)
             item.update(json.loads(extra) if extra else {})
             item.update(host=h, status=s, tier=tier, due=due, first_seen=first, closed=closed)
             found.append(item)
         return found
+
+    def finding_details(self):
+        """``{detail_key: (detail, decided_under)}``: every stored shared detail, whole (see ``finding_details``)."""
+        return {key: (stored_detail(key, *detail, json.loads), context) for key, context, *detail in self._db.execute(
+            'SELECT d.detail_key, d.decided_under, %s FROM finding_details d %s' % (DETAIL_COLUMNS, PARTS_JOIN))}  # noqa: S608
 
     def store_plans(self, plans, run_id=None, now=None, check_mode=False, briefs=None):
         """Store ``{host: plan}``, replacing each host's previous plan; ``briefs``: ``{host: brief}`` kept beside them."""

@@ -54,17 +54,18 @@ class HostRows:
         self.before, self.after, self.opened, self.tally = before, after, opened, None
 
 
-def rows_to_write(host, findings, known, *, now, written, details, decided_under, stored_parts, moved_from):
+def rows_to_write(host, findings, known, *, now, details, stored_parts, moved_from):
     """What storing ``host``'s ``findings`` over its ``known`` rows writes: ``(HostRows, detail_rows, decided)``.
 
     The ``HostRows``: ``rows``, the finding rows to insert or replace (those unchanged are left as they are);
     ``gone``, the keys of the known rows not fixed that no finding names any more; ``before`` and ``after``, the
     counted rows as stored and as written (``FindingCounts.count``); ``opened``, how many findings are (re)opened.
-    ``detail_rows``: the details not ``written`` yet (not kept with the rows: hosts alike find them written);
-    ``decided``: whether an engine decided every detail (the rows name no detail of this host's own).  Sets each
-    finding's status and first seen; adds to ``written``, ``stored_parts`` and ``moved_from`` (the detail keys rows
-    no longer name).
+    ``detail_rows``: the ``finding_details`` rows not written yet (``details``, a ``finding_details.DetailRows``,
+    knows which; not kept with the rows: hosts alike find them written); ``decided``: whether an engine decided
+    every detail (the rows name no detail of this host's own).  Sets each finding's status and first seen; adds to
+    ``stored_parts`` and ``moved_from`` (the detail keys rows no longer name).
     """
+    written = details.written
     current = set()
     rows, detail_rows = [], []
     opened = 0
@@ -93,11 +94,9 @@ def rows_to_write(host, findings, known, *, now, written, details, decided_under
                 all_decided = False
                 detail_key = '%s|%s|%s' % (host, key[0], key[1])
                 if detail_key not in written:
-                    detail_rows.append((detail_key, dumps(_shared_part(finding)), None))
-                    written.add(detail_key)
+                    detail_rows.append(details.undecided(detail_key, _shared_part(finding)))
             elif detail_key not in written:
-                detail_rows.append((detail_key, dumps(details.get(detail_key) or _shared_part(finding)), decided_under))
-                written.add(detail_key)
+                detail_rows.append(details.decided(detail_key, finding, _shared_part))
             stored_as = (finding.get('kind', 'os'), finding.get('tier'), finding.get('due'), detail_key, _host_extra_text(finding))
             if decided:
                 if len(stored_parts) >= _STORED_PARTS_LIMIT:

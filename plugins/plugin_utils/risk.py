@@ -34,7 +34,7 @@ from operator import itemgetter
 
 from ansible_collections.patchwise.patching.plugins.module_utils import advisories as advisory_ranges
 from ansible_collections.patchwise.patching.plugins.module_utils import osv_ecosystems, versions
-from ansible_collections.patchwise.patching.plugins.plugin_utils import advisory_db, finding_fields, risk_findings, risk_points, ssvc
+from ansible_collections.patchwise.patching.plugins.plugin_utils import advisory_db, finding_details, finding_fields, risk_findings, risk_points, ssvc
 from ansible_collections.patchwise.patching.plugins.plugin_utils.code_identity import source_digest
 from ansible_collections.patchwise.patching.plugins.plugin_utils.config_fingerprint import canonical
 from ansible_collections.patchwise.patching.plugins.plugin_utils.finding_fields import HOST_OWN_FIELDS
@@ -55,6 +55,8 @@ TIER_ORDER = {'none': 0, 'low': 1, 'medium': 2, 'high': 3, 'critical': 4}
 _MEMO_LIMIT = 150000
 # Debian tracker urgency that the security team itself rates as no real risk.
 _CAPPED_URGENCY = {'unimportant': 'low'}
+# Debian tracker statuses of a fix that comes with a point release, not a security advisory.
+_POINT_RELEASE_STATUSES = ('no-dsa', 'ignored', 'postponed')
 
 
 class RiskError(ValueError):
@@ -68,8 +70,8 @@ def _date(text):
 @functools.lru_cache(maxsize=None)
 def deciding_code():
     """The digest of the modules a finding detail comes from: matching, versions, SSVC points and tables, this engine."""
-    return source_digest((advisory_ranges, osv_ecosystems, versions, advisory_db, finding_fields, risk_findings, risk_points, ssvc,
-                          sys.modules[__name__]))
+    return source_digest((advisory_ranges, osv_ecosystems, versions, advisory_db, finding_details, finding_fields, risk_findings,
+                          risk_points, ssvc, sys.modules[__name__]))
 
 
 def decision_context(policy, tables, advisories):
@@ -132,8 +134,10 @@ class RiskEngine:
         self._raw = {}
         self._dues = {}
         self._days = {}
-        # detail_key -> the shared part of a finding (see _detail); the store writes each once.
+        # detail_key -> the shared part of a finding (see _detail); the store writes each once, as the two parts it is
+        # made of: detail_key -> (advisory part, decision part) (finding_details).
         self.details = {}
+        self.detail_parts = {}
         # (exposure, criticality) -> {id(raw finding): detail}: the raw findings are shared and kept for the
         # pass (in _raw), so their identity is a key that needs no formatting per host.
         self._details_by_class = {}
@@ -142,10 +146,12 @@ class RiskEngine:
         # id(detail) -> whether an acceptance or hold of one host names it.
         self._excepted = {}
         # id(raw finding) -> what it gives each of its details (_item_part); (exposure, criticality) -> the points the
-        # register decides; (finding's points, register class) -> all points and the tables' outcomes (_decide).
+        # register decides; (finding's points, register class) -> all points and the tables' outcomes (_decide); what
+        # decides a detail's decision part -> that part (_decision_part).
         self._item_parts = {}
         self._register_points = {}
         self._decided = {}
+        self._decision_parts = {}
         # id(raw finding) -> its line in a host's match digest (match_digest).
         self._digest_lines = {}
         # The hosts an acceptance or hold names: each of them gets a result of its own (result_is_own).
@@ -179,15 +185,17 @@ class RiskEngine:
 
     def _item_part(self, item):
         """What a raw finding gives each of its details, once per raw finding whatever its hosts' register classes:
-        its fields without a host's own, the points its advisory data decides (as sorted pairs) with their reasons, its score."""
+        the advisory part (its fields without a host's own, the reasons for the points its advisory data decides,
+        its score) and those points (as sorted pairs)."""
         part = self._item_parts.get(id(item))
         if part is None:
             points, reasons = finding_points(
                 {'cvss': item.get('cvss'), 'epss': (item.get('epss') or {}).get('score'), 'kev': item.get('kev'),
                  'vulnrichment': item.get('vulnrichment'), 'exploit_public': item.get('exploit_public')},
                 self.policy['epss_threshold'], self.policy['point_defaults'])
-            fields = {name: value for name, value in item.items() if name not in HOST_OWN_FIELDS}
-            part = self._item_parts[id(item)] = (fields, tuple(sorted(points.items())), reasons, finding_score(item))
+            advisory = {name: value for name, value in item.items() if name not in HOST_OWN_FIELDS}
+            advisory.update(reasons=reasons, score=finding_score(item))
+            part = self._item_parts[id(item)] = (advisory, tuple(sorted(points.items())))
         return part
 
     def _decide(self, points, register_entry, register_class):
@@ -219,32 +227,44 @@ class RiskEngine:
         detail = self.details.get(key)
         if detail is not None:
             return detail
-        fields, by_finding, finding_reasons, score = self._item_part(item)
+        advisory, by_finding = self._item_part(item)
         register_class = (register_entry.get('exposure'), register_entry.get('criticality'))
         # The tables' outcomes follow from the point values alone, and a fleet's raw findings have a few dozen distinct ones.
         outcome_key = (by_finding, register_class)
         decided = self._decided.get(outcome_key)
         if decided is None:
             decided = self._decided[outcome_key] = self._decide(dict(by_finding), register_entry, register_class)
+        urgency = item.get('urgency') if item.get('urgency') in _CAPPED_URGENCY else None
+        tracker_status = item.get('tracker_status') if item.get('tracker_status') in _POINT_RELEASE_STATUSES else None
+        # Everything the decision part is made from besides the outcomes: a fleet's details share a few dozen parts.
+        decision_key = (outcome_key, urgency, tracker_status, item['fixed'] is None, item['source'] == 'distribution')
+        decision = self._decision_parts.get(decision_key)
+        if decision is None:
+            decision = self._decision_parts[decision_key] = self._decision_part(decided, urgency, tracker_status, item)
+        detail = finding_details.merged_detail(key, advisory, decision)
+        self.details[key] = detail
+        self.detail_parts[key] = (advisory, decision)
+        return detail
+
+    def _decision_part(self, decided, urgency, tracker_status, item):
+        """What the tables' outcomes (``decided``) and the item's urgency, tracker status, fix and source give its details."""
         points, register_reasons, decision, decision_reason, due_class, due_class_reason = decided
         tier = self.policy['tiers'][decision]
-        reasons = [*finding_reasons, *register_reasons, decision_reason, due_class_reason]
-        capped = _CAPPED_URGENCY.get(item.get('urgency'))
+        reasons = [*register_reasons, decision_reason, due_class_reason]
+        capped = _CAPPED_URGENCY.get(urgency)
         if capped and TIER_ORDER[tier] > TIER_ORDER[capped]:
-            reasons.append('tier %s capped at %s: Debian rates it %s' % (tier, capped, item['urgency']))
+            reasons.append('tier %s capped at %s: Debian rates it %s' % (tier, capped, urgency))
             tier = capped
-        if item.get('tracker_status') in ('no-dsa', 'ignored', 'postponed'):
-            reasons.append('Debian tracker status %s: fixed in a point release, not a security advisory' % item['tracker_status'])
+        if tracker_status:
+            reasons.append('Debian tracker status %s: fixed in a point release, not a security advisory' % tracker_status)
         days, due_reason = self._due_days(due_class, tier)
         reasons.append(due_reason)
         if item['fixed'] is None:
             reasons.append('no fix yet')
         if item['source'] == 'distribution':
             reasons.append('no advisory in the database names it; the distribution marks the update as a security fix')
-        detail = dict(fields, detail_key=key, decision=decision, due_class=due_class, tier=tier, days=days,
-                      incident=due_class in self.policy['forensic_triage_outcomes'], ssvc=points, reasons=reasons, score=score)
-        self.details[key] = detail
-        return detail
+        return {'decision': decision, 'due_class': due_class, 'tier': tier, 'days': days,
+                'incident': due_class in self.policy['forensic_triage_outcomes'], 'ssvc': points, 'reasons': reasons}
 
     def _due(self, detail, first_seen):
         """The due date and its reason: days from first seen (or KEV date added), a KEV due date when earlier."""
@@ -306,7 +326,7 @@ class RiskEngine:
         Between two hosts only, so the details of the host just classified (which the store writes
         from ``details`` after ``classify`` returns) are all present; the dict objects stay the same.
         """
-        for memo in (self._raw, self.details, self._details_by_class, self._shared_findings, self._excepted, self._item_parts,
+        for memo in (self._raw, self.details, self.detail_parts, self._details_by_class, self._shared_findings, self._excepted, self._item_parts,
                      self._digest_lines):
             memo.clear()
 

@@ -239,7 +239,8 @@ def assess_fleet(store, advisories, policy, register, hosts, **options):
     # The store's times (first seen, closed, plan made) are the pass's moment, the same clock the engine dated with.
     stamp = now.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
     lifecycle_changes = store.store_risk_results(classified(), run_id=run_id, now=stamp, check_mode=check_mode,
-                                                 details=engine.details, decided_under=engine.decision_context)
+                                                 details=engine.details, detail_parts=engine.detail_parts,
+                                                 decided_under=engine.decision_context)
     kept = store.kept_assessments(unchanged)
     for host in unchanged:
         if host not in kept:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from ansible_collections.patchwise.patching.plugins.plugin_utils.finding_details import DetailRows
 from ansible_collections.patchwise.patching.plugins.plugin_utils.finding_rows import _HOST_EXTRAS, rows_to_write
 
 FIRST, SECOND, THIRD = '2026-12-01T00:00:00Z', '2026-12-02T00:00:00Z', '2026-12-03T00:00:00Z'
@@ -20,8 +21,8 @@ def _findings():
 
 
 def _write(findings, known, now, written):
-    return rows_to_write('web-1', findings, known, now=now, written=written, details={'openssl|high': {'summary': 'the detail'}},
-                         decided_under='context', stored_parts={}, moved_from=set())
+    details = DetailRows({'openssl|high': {'summary': 'the detail'}}, {}, 'context', written)
+    return rows_to_write('web-1', findings, known, now=now, details=details, stored_parts={}, moved_from=set())
 
 
 def _as_stored(host_rows):
@@ -35,8 +36,9 @@ def test_a_first_pass_opens_every_finding_and_writes_each_detail_once():
     assert first.opened == 2 and first.gone == [] and first.before == []
     assert [row[:5] for row in first.rows] == [('web-1', 'CVE-2026-1', 'openssl', 'open', FIRST), ('web-1', 'CVE-2026-2', 'zlib', 'open', FIRST)]
     assert not decided
-    assert [(key, json.loads(text)['summary'], context) for key, text, context in detail_rows] == [
-        ('openssl|high', 'the detail', 'context'), ('web-1|CVE-2026-2|zlib', 'from elsewhere', None)]
+    # Without the engine's parts, a detail is stored whole.
+    assert [(key, json.loads(text)['summary'], context, parts) for key, text, context, *parts in detail_rows] == [
+        ('openssl|high', 'the detail', 'context', [None, None]), ('web-1|CVE-2026-2|zlib', 'from elsewhere', None, [None, None])]
     # The host's own fields go in the row's extra, not in the detail.
     assert json.loads(first.rows[1][9]) == {'held_binaries': ['zlib1g']} and 'held_binaries' not in json.loads(detail_rows[1][1])
     assert len(first.after) == 2 and written == {'openssl|high', 'web-1|CVE-2026-2|zlib'}
