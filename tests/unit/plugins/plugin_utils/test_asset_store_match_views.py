@@ -11,11 +11,12 @@ import sqlite3
 
 from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import AdvisoryDB, build
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore
-from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import MIGRATIONS, SCHEMA, statements
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import SCHEMA
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_findings import match_view
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk_pass import assess_fleet
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.asset_records import record
+from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.old_schema import create_at_schema
 
 FEEDS = os.path.join(os.path.dirname(__file__), '..', 'fixtures', 'feeds')
 PACKAGES = [{'name': 'pw-demo-security', 'version': '1.0-1', 'arch': 'all', 'source_name': 'pw-demo-security', 'source_version': '1.0-1'},
@@ -33,10 +34,7 @@ def test_schema_2_database_is_migrated_and_views_are_filled_when_records_are_sto
     path = str(tmp_path / 'old.db')
     old = record()
     with sqlite3.connect(path) as connection:
-        for script in MIGRATIONS[:2]:
-            for statement in statements(script):
-                connection.execute(statement)
-        connection.execute("INSERT INTO meta (key, value) VALUES ('schema', '2')")
+        create_at_schema(connection, 2)
     with AssetStore(path) as store:
         store.store_records({'web01': old})
     with sqlite3.connect(path) as connection:
@@ -53,10 +51,7 @@ def test_schema_2_database_is_migrated_and_views_are_filled_when_records_are_sto
 def test_schema_2_to_3_migration_keeps_hosts_and_findings(tmp_path):
     path = str(tmp_path / 'v2.db')
     with sqlite3.connect(path) as connection:
-        for script in MIGRATIONS[:2]:
-            for statement in statements(script):
-                connection.execute(statement)
-        connection.execute("INSERT INTO meta (key, value) VALUES ('schema', '2')")
+        create_at_schema(connection, 2)
         connection.execute("INSERT INTO hosts (name, first_seen, last_seen, last_changed, collected_at, digest, summary, record) "
                            "VALUES ('web01', 'a', 'a', 'a', 'a', 'd', '{}', '{\"schema\": 1}')")
         connection.execute("INSERT INTO findings (host, finding_id, package, kind, status, first_seen) "

@@ -11,13 +11,14 @@ import pytest
 from ansible_collections.patchwise.patching.plugins.plugin_utils import report_db
 from ansible_collections.patchwise.patching.plugins.plugin_utils.advisory_db import AdvisoryDB, build
 from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store import AssetStore
-from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import MIGRATIONS, SCHEMA, statements
+from ansible_collections.patchwise.patching.plugins.plugin_utils.asset_store_schema import SCHEMA
 from ansible_collections.patchwise.patching.plugins.plugin_utils.finding_details import DetailRows, merged_detail, part_key
 from ansible_collections.patchwise.patching.plugins.plugin_utils.policy import load_policy
 from ansible_collections.patchwise.patching.plugins.plugin_utils.report_findings import Details
 from ansible_collections.patchwise.patching.plugins.plugin_utils.risk import RiskEngine
 from ansible_collections.patchwise.patching.plugins.plugin_utils.stored_json import dumps
 from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.asset_records import record
+from ansible_collections.patchwise.patching.tests.unit.plugins.plugin_utils.old_schema import create_at_schema
 
 FEEDS = os.path.join(os.path.dirname(__file__), '..', 'fixtures', 'feeds')
 PACKAGES = [{'name': 'pw-demo-security', 'version': '1.0-1', 'arch': 'all', 'source_name': 'pw-demo-security', 'source_version': '1.0-1'},
@@ -155,10 +156,7 @@ def test_a_schema_13_database_keeps_its_whole_details_readable(tmp_path, advisor
     """Details stored before schema 14 keep their whole text, read as before, until a pass decides them again as parts."""
     path = str(tmp_path / 'old.db')
     with sqlite3.connect(path) as connection:
-        for script in MIGRATIONS[:13]:
-            for statement in statements(script):
-                connection.execute(statement)
-        connection.execute("INSERT INTO meta (key, value) VALUES ('schema', '13')")
+        create_at_schema(connection, 13)
         connection.execute("INSERT INTO finding_details (detail_key, detail, decided_under) VALUES ('old|key', ?, 'old context')",
                            (json.dumps({'id': 'CVE-2099-0001', 'fixed': '3.0.15-1', 'reasons': ['decided before']}),))
         connection.execute("INSERT INTO findings (host, finding_id, package, kind, status, tier, due, first_seen, closed, detail_key, extra) "
