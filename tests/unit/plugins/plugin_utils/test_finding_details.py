@@ -24,7 +24,7 @@ FEEDS = os.path.join(os.path.dirname(__file__), '..', 'fixtures', 'feeds')
 PACKAGES = [{'name': 'pw-demo-security', 'version': '1.0-1', 'arch': 'all', 'source_name': 'pw-demo-security', 'source_version': '1.0-1'},
             {'name': 'pw-libdemo', 'version': '1.0-2', 'arch': 'all', 'source_name': 'pw-libdemo', 'source_version': '1.0-2'}]
 UPDATES = [{'name': 'pw-demo-security', 'current': '1.0-1', 'available': '1.0-2', 'security': True, 'origin': 'Debian-Security:bookworm-security'}]
-CLASSES = [{'exposure': 'internet', 'criticality': 'high'}, {'exposure': 'isolated', 'criticality': 'low'}, {}]
+CLASSES = ({'exposure': 'internet', 'criticality': 'high'}, {'exposure': 'isolated', 'criticality': 'low'}, {})
 ADVISORY = {'id': 'CVE-2026-1', 'package': 'openssl', 'score': 7.5, 'reasons': ['CVSS 7.5'], 'tier': 'from the feed'}
 DECISION = {'decision': 'act', 'tier': 'high', 'days': 7, 'reasons': ['exposure=open', 'due 7 days']}
 
@@ -144,7 +144,7 @@ def test_stored_parts_read_back_as_the_details_and_unnamed_parts_go(asset_db, ad
         assert again_decisions == named, 'a decision part no detail names is deleted'
     # Every host in one register class: the details of the others are named by no row (a fixed finding's row keeps
     # naming its detail) and go, and so do the decision parts only they named.
-    engine, _results = _stored_pass(asset_db, advisory_path, stricter, hosts, '2099-03-03T00:00:00Z', classes=[{}])
+    engine, _results = _stored_pass(asset_db, advisory_path, stricter, hosts, '2099-03-03T00:00:00Z', classes=({},))
     with AssetStore(asset_db) as store:
         assert set(store.finding_details()) == set(engine.details)
         left_advisories, left_decisions = _parts(store)
